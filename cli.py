@@ -1,0 +1,267 @@
+"""The ``infomec`` command line: parse, call the library, format, map errors.
+
+Bad input ends with a one-line ``infomec: error: ...`` on stderr and exit status 2;
+Ctrl-C with status 130. Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+import infomec
+from infomec.io import load_array, write_text_atomic
+from infomec.presets import PRESETS
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (reported like bad input)."""
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    print(f"infomec: warning: {text}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------- formatting
+
+
+def format_table(result: infomec.ScoreResult) -> str:
+    """A readable report: scalar scores, then the NMI matrix with the active latents."""
+    lines = []
+    nmi = result.nmi if "infomec" in result.families else None
+    width = max(len(name) for name in result.scalars()) if result.scalars() else 10
+    header = (
+        f"infomec {infomec.__version__}: {result.n_samples} samples, "
+        f"{len(result.latent_names)} latents, {len(result.source_names)} sources, "
+        f"preset {result.settings['preset']} ({result.elapsed_s:.2f} s)"
+    )
+    lines.append(header)
+    for name, value in result.scalars().items():
+        lines.append(f"  {name:<{width}}  {value:.4f}")
+    if nmi is not None:
+        active = result["infomec"]["active_latents"]
+        label_width = max(len(name) for name in result.source_names + ["active"])
+        cells = [f"{name:>6}" for name in result.latent_names]
+        lines.append("")
+        lines.append("NMI (rows: sources, columns: latents; * = active latent)")
+        lines.append(" " * (label_width + 2) + " ".join(cells))
+        for name, row in zip(result.source_names, nmi, strict=True):
+            lines.append(f"  {name:<{label_width}}" + " ".join(f"{v:>6.3f}" for v in row))
+        lines.append(
+            f"  {'active':<{label_width}}" + " ".join(f"{'*' if a else '':>6}" for a in active)
+        )
+        per_source = result["infomec"]["infoe_per_source"]
+        pairs = zip(result.source_names, per_source, strict=True)
+        lines.append("")
+        lines.append("InfoE per source: " + ", ".join(f"{n} {v:.3f}" for n, v in pairs))
+    return "\n".join(lines) + "\n"
+
+
+def format_csv(result: infomec.ScoreResult) -> str:
+    """One header line and one row: every scalar score, ``n_samples``, ``elapsed_s``."""
+    row = {**result.scalars(), "n_samples": result.n_samples, "elapsed_s": result.elapsed_s}
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    return buffer.getvalue()
+
+
+FORMATTERS = {
+    "json": lambda result: result.to_json(indent=2) + "\n",
+    "table": format_table,
+    "csv": format_csv,
+}
+
+
+def emit(text: str, output: str | None) -> None:
+    """Print ``text`` or write it atomically to ``output``."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+
+
+# --------------------------------------------------------------------- commands
+
+
+def _split_names(text: str | None) -> list[str] | None:
+    return None if text is None else [name.strip() for name in text.split(",")]
+
+
+def run_score(args: argparse.Namespace) -> int:
+    latents = load_array(args.latents, "latents", args.latents_key)
+    sources = load_array(args.sources, "sources", args.sources_key)
+    discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
+    try:
+        result = infomec.score(
+            latents=latents.values,
+            sources=sources.values,
+            metrics=args.metrics,
+            preset=args.preset,
+            discrete_latents=discrete,
+            k=args.k,
+            pruning=args.pruning,
+            aggregate=args.aggregate,
+            max_source_values=args.max_source_values,
+            source_bins=args.source_bins,
+            source_names=_split_names(args.source_names) or sources.names,
+            latent_names=_split_names(args.latent_names)
+            or latents.latent_names
+            or (latents.names if Path(args.latents).suffix == ".csv" else None),
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+        )
+    except ValueError as error:
+        raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
+    emit(FORMATTERS[args.format](result), args.output)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from infomec.demo import make_example
+
+    example = make_example(args.n_samples, seed=args.seed)
+    names = [str(name) for name in example["source_names"]]
+    results = {
+        kind: infomec.score(
+            latents=example[kind], sources=example["sources"], source_names=names, seed=args.seed
+        )
+        for kind in ("disentangled", "entangled")
+    }
+    print(
+        f"infomec demo: {args.n_samples} samples of a factorial grid "
+        f"({', '.join(names)}), 4 informative + 2 dead latents\n"
+    )
+    print(f"  {'':6}{'disentangled':>14}{'entangled':>12}")
+    for key, label in (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC")):
+        row = "".join(
+            f"{results[kind]['infomec'][key]:>{w}.3f}"
+            for kind, w in (("disentangled", 14), ("entangled", 12))
+        )
+        print(f"  {label:6}{row}")
+    print("\nDisentangled representation in detail:\n")
+    print(format_table(results["disentangled"]))
+    if args.out is not None:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            folder / "sources.npz", sources=example["sources"], source_names=example["source_names"]
+        )
+        for kind in ("disentangled", "entangled"):
+            np.savez(folder / f"{kind}.npz", latents=example[kind])
+        print(
+            f"Wrote {folder}/sources.npz, disentangled.npz, entangled.npz; try:\n"
+            f"  infomec score {folder}/entangled.npz {folder}/sources.npz --format table"
+        )
+    return 0
+
+
+# ----------------------------------------------------------------------- parser
+
+
+def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("latents", help="latents file (.npz, .npy or .csv), shape (N, d)")
+    parser.add_argument("sources", help="sources file (.npz, .npy or .csv), shape (N, K)")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--discrete",
+        dest="latent_type",
+        action="store_const",
+        const="discrete",
+        help="treat latents as discrete codes (default: integer dtype)",
+    )
+    kind.add_argument(
+        "--continuous",
+        dest="latent_type",
+        action="store_const",
+        const="continuous",
+        help="treat latents as continuous (default: float)",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="reference",
+        help="InfoMEC code path to reproduce (default: reference)",
+    )
+    parser.add_argument(
+        "--metrics",
+        default="infomec",
+        help="comma-separated metric families, or 'all' (default: infomec)",
+    )
+    parser.add_argument("--k", type=int, default=None, help="KSG neighbours (preset default)")
+    parser.add_argument(
+        "--pruning", default=None, help="active-latent rule, e.g. 'range>max/20', 'iqr>0.1', 'none'"
+    )
+    parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
+    parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
+    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    parser.add_argument("--max-source-values", type=int, default=1000)
+    parser.add_argument(
+        "--source-bins",
+        type=int,
+        default=None,
+        help="bin sources with more than --max-source-values values",
+    )
+    parser.add_argument("--source-names", default=None, help="comma-separated source names")
+    parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
+    parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
+    parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
+    parser.add_argument("--latents-key", default=None, help="array name in the latents .npz")
+    parser.add_argument("--sources-key", default=None, help="array name in the sources .npz")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit status 2, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="infomec",
+        description="Disentanglement metrics (InfoM / InfoE / InfoC and more) from arrays.",
+    )
+    parser.add_argument("--version", action="version", version=f"infomec {infomec.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    score = commands.add_parser("score", help="score latents against sources")
+    _add_score_arguments(score)
+    score.set_defaults(handler=run_score)
+    demo = commands.add_parser("demo", help="score the embedded example and compare two codes")
+    demo.add_argument("--n-samples", type=int, default=5000)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default=None, help="also write the example files here")
+    demo.set_defaults(handler=run_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``infomec`` console script; returns the exit status."""
+    warnings.showwarning = _print_warning
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except UsageError as error:
+        print(f"infomec: error: {error} (see infomec --help)", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, OSError) as error:
+        text = " ".join(str(error).split())
+        print(f"infomec: error: {text}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("infomec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

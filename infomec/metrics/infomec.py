@@ -1,0 +1,414 @@
+"""InfoMEC (Hsu et al. 2023): the NMI matrix, InfoM, InfoC and InfoE.
+
+Definitions are those of ``SPEC.md`` section 2. Sources are the rows of the NMI matrix
+and latents its columns. Every guard that keeps a score finite is listed in the
+docstring of the function that applies it, and announced with an
+:class:`~infomec.InfoMECWarning`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from infomec._validation import InfoMECWarning, check_choice, warn
+from infomec.data import Sample, prepare_sample
+from infomec.estimators import (
+    entropy_per_column,
+    ksg_mutual_information_matrix,
+    plugin_mutual_information_matrix,
+    prepare_continuous_latents,
+)
+from infomec.linear_probes import fit_multinomial_logistic, least_squares_r2
+from infomec.parallel import numba_threads, resolve_n_jobs
+from infomec.presets import PruningRule, resolve_settings
+
+__all__ = ["InfoMECWarning", "infoc", "infoe", "infom", "nmi_matrix"]
+
+
+# --------------------------------------------------------------------------- NMI
+
+
+def normalized_mutual_information(
+    sample: Sample, *, k: int, seed: int, n_jobs: int | None = None
+) -> np.ndarray:
+    """NMI[i, j] = I(s_i; z_j) / H(s_i) for a validated sample, clipped to [0, 1].
+
+    Discrete latents use the plug-in estimator; continuous ones the Ross KSG estimator
+    with ``k`` neighbours on standardised latents (ties broken by ``seed``). A source
+    with ``H = 0`` gets an all-zero row. The KSG estimate can exceed ``H(s_i)`` by a
+    hair on tied data; such entries are clipped to 1.
+    """
+    sources = sample.sources
+    with numba_threads(n_jobs):
+        entropies = entropy_per_column(sources.codes, sources.cardinalities)
+        if sample.discrete:
+            latent_codes = sample.latent_codes
+            mutual_information = plugin_mutual_information_matrix(
+                sources.codes, sources.cardinalities, latent_codes.codes, latent_codes.cardinalities
+            )
+        else:
+            sorted_values, order = prepare_continuous_latents(sample.latents, seed)
+            mutual_information = ksg_mutual_information_matrix(
+                sorted_values, order, sources.codes, sources.cardinalities, k
+            )
+    nmi = np.zeros_like(mutual_information)
+    informative = entropies > 0
+    nmi[informative] = mutual_information[informative] / entropies[informative, None]
+    return np.clip(nmi, 0.0, 1.0)
+
+
+def nmi_matrix(
+    *,
+    latents,
+    sources,
+    discrete_latents: bool | None = None,
+    k: int = 10,
+    seed: int = 0,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Normalized mutual information between every source and every latent.
+
+    Parameters
+    ----------
+    latents : array-like of shape (n_samples, n_latents)
+    sources : array-like of shape (n_samples, n_sources)
+        Discrete factors; each column is label-encoded on its own.
+    discrete_latents : bool, optional
+        Treat latents as discrete codes (plug-in MI) or continuous (KSG). By default
+        integer and boolean dtypes are discrete, floats continuous.
+    k : int, default=10
+        Neighbours of the KSG estimator (continuous latents only).
+    seed : int, default=0
+        Seed of the tie-breaking jitter (continuous latents only).
+    n_jobs : int, optional
+        Threads; ``None`` or ``-1`` uses every core. Results do not depend on it.
+
+    Returns
+    -------
+    ndarray of shape (n_sources, n_latents)
+        ``I(s_i; z_j) / H(s_i)`` in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sources = np.repeat(np.arange(4), 25)[:, None]
+    >>> latents = np.column_stack([sources[:, 0], np.tile(np.arange(2), 50)])
+    >>> nmi_matrix(latents=latents, sources=sources).round(3).tolist()
+    [[1.0, 0.0]]
+    """
+    sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
+    k = resolve_settings("reference", sample.discrete, k=k)["k"]
+    return normalized_mutual_information(sample, k=k, seed=seed, n_jobs=n_jobs)
+
+
+# ---------------------------------------------------------------- InfoM / InfoC
+
+
+def _top_two(matrix: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    ordered = np.sort(matrix, axis=axis)
+    top = np.take(ordered, -1, axis=axis)
+    second = np.take(ordered, -2, axis=axis) if matrix.shape[axis] > 1 else np.zeros_like(top)
+    return top, second
+
+
+def _sparsity(
+    matrix: np.ndarray, axis: int, chance_count: int, aggregate: str, what: str, names
+) -> float:
+    """Mean preference of each slice of ``matrix`` along ``axis`` for its top entry.
+
+    Slices whose entries sum to 0 have no preference: they are left out (and named in a
+    warning). ``ratio`` is rescaled from ``[1/n, 1]`` to ``[0, 1]`` with
+    ``n = chance_count``; ``n == 1`` scores 1. Nothing left to average scores 0.
+    """
+    totals = matrix.sum(axis=axis)
+    defined = totals > 0
+    if not defined.all():
+        left_out = [names[i] for i in np.flatnonzero(~defined)]
+        warn(f"{what} with no information left out of the mean: {', '.join(left_out)}")
+    if not defined.any():
+        warn(f"no {what} carries information; score set to 0")
+        return 0.0
+    top, second = _top_two(matrix, axis)
+    if aggregate == "gap":
+        return float(np.clip(np.mean((top - second)[defined]), 0.0, 1.0))
+    preference = float(np.mean(top[defined] / totals[defined]))
+    if chance_count == 1:
+        return 1.0
+    chance = 1.0 / chance_count
+    return float(np.clip((preference - chance) / (1.0 - chance), 0.0, 1.0))
+
+
+def _active_or_all(nmi: np.ndarray, active_latents) -> np.ndarray:
+    nmi = np.asarray(nmi, dtype=np.float64)
+    if nmi.ndim != 2 or nmi.size == 0 or not np.isfinite(nmi).all():
+        raise ValueError(f"nmi must be a finite, non-empty 2-D array, got shape {nmi.shape}")
+    if active_latents is None:
+        return np.ones(nmi.shape[1], dtype=bool)
+    active = np.asarray(active_latents, dtype=bool).ravel()
+    if active.shape[0] != nmi.shape[1]:
+        raise ValueError(
+            f"active_latents has {active.shape[0]} entries but nmi has {nmi.shape[1]} columns"
+        )
+    return active
+
+
+def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
+    """InfoM (modularity): does each active latent capture at most one source?
+
+    ``(mean_j max_i NMI_ij / sum_i NMI_ij - 1/K) / (1 - 1/K)`` over active latents ``j``.
+
+    Guards: an active latent whose NMI column sums to 0 is left out of the mean (with a
+    warning); with nothing left, or no active latent, InfoM is 0; with one source it is
+    1. ``aggregate="gap"`` averages top-1 minus top-2 instead (no rescaling).
+
+    Parameters
+    ----------
+    nmi : array-like of shape (n_sources, n_latents)
+    active_latents : array-like of bool, shape (n_latents,), optional
+        Columns to use; all by default.
+    aggregate : {"ratio", "gap"}, default="ratio"
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> infom([[1.0, 0.0], [0.0, 1.0]])
+    1.0
+    >>> infom([[0.5, 0.5], [0.5, 0.5]])
+    0.0
+    """
+    check_choice(aggregate, "aggregate", ("ratio", "gap"))
+    nmi = np.asarray(nmi, dtype=np.float64)
+    active = _active_or_all(nmi, active_latents)
+    if not active.any():
+        warn("no active latent; InfoM set to 0")
+        return 0.0
+    names = [f"z{j}" for j in np.flatnonzero(active)]
+    return _sparsity(nmi[:, active], 0, nmi.shape[0], aggregate, "active latents", names)
+
+
+def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
+    """InfoC (compactness): is each source captured by one active latent?
+
+    ``(mean_i max_j NMI_ij / sum_j NMI_ij - 1/L) / (1 - 1/L)`` over active latents, with
+    ``L`` the number of active latents.
+
+    Guards: a source whose active NMI row sums to 0 is left out of the mean (with a
+    warning); with nothing left, or ``L == 0``, InfoC is 0; ``L == 1`` gives 1.
+
+    Parameters
+    ----------
+    nmi : array-like of shape (n_sources, n_latents)
+    active_latents : array-like of bool, shape (n_latents,), optional
+    aggregate : {"ratio", "gap"}, default="ratio"
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Examples
+    --------
+    >>> infoc([[1.0, 0.0], [0.0, 1.0]])
+    1.0
+    >>> round(infoc([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]]), 4)
+    0.3333
+    """
+    check_choice(aggregate, "aggregate", ("ratio", "gap"))
+    nmi = np.asarray(nmi, dtype=np.float64)
+    active = _active_or_all(nmi, active_latents)
+    n_active = int(active.sum())
+    if n_active == 0:
+        warn("no active latent; InfoC set to 0")
+        return 0.0
+    names = [f"s{i}" for i in range(nmi.shape[0])]
+    return _sparsity(nmi[:, active], 1, n_active, aggregate, "sources", names)
+
+
+# ------------------------------------------------------------------------ InfoE
+
+
+def _standardized(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    std = values.std(axis=0)
+    keep = std > 0
+    return (values[:, keep] - values[:, keep].mean(axis=0)) / std[keep]
+
+
+def infoe_design_matrix(sample: Sample, discrete_encoding: str):
+    """Probe inputs: intercept plus standardised latents, or dummy-coded discrete codes.
+
+    One-hot codes drop each latent's first value (the intercept spans it), which keeps
+    the unpenalised problem strictly convex without changing the fitted model.
+    Constant latents contribute no column.
+    """
+    n_samples = sample.n_samples
+    intercept = np.ones((n_samples, 1))
+    if not sample.discrete or discrete_encoding == "scalar":
+        return np.hstack([intercept, _standardized(sample.latents)])
+    codes = sample.latent_codes
+    blocks = [scipy.sparse.csr_array(intercept)]
+    rows = np.arange(n_samples)
+    for j, cardinality in enumerate(codes.cardinalities):
+        if cardinality < 2:
+            continue
+        dummy = codes.codes[j].astype(np.int64) - 1
+        keep = dummy >= 0
+        blocks.append(
+            scipy.sparse.csr_array(
+                (np.ones(int(keep.sum())), (rows[keep], dummy[keep])),
+                shape=(n_samples, int(cardinality) - 1),
+            )
+        )
+    return scipy.sparse.hstack(blocks, format="csr")
+
+
+def _explicitness_of_source(
+    features, labels: np.ndarray, n_classes: int, settings: dict, seed: int
+) -> tuple[float, bool]:
+    if n_classes < 2:
+        return 0.0, True
+    if settings["infoe_kind"] == "regression":
+        return least_squares_r2(features, labels.astype(np.float64)), True
+    balanced = settings["infoe_normalizer"] == "balanced"
+    if balanced:
+        null_loss = np.log(n_classes)  # the balanced intercept-only optimum is uniform
+    else:
+        frequencies = np.bincount(labels, minlength=n_classes) / labels.shape[0]
+        null_loss = float(-np.sum(frequencies * np.log(frequencies)))
+    if features.shape[1] == 1:  # intercept only: nothing to explain with
+        return 0.0, True
+    fit = fit_multinomial_logistic(
+        features,
+        labels,
+        n_classes,
+        balanced=balanced,
+        tol=settings["infoe_tol"],
+        max_iter=settings["infoe_max_iter"],
+        seed=seed,
+    )
+    return float(np.clip((null_loss - fit.log_loss) / null_loss, 0.0, 1.0)), fit.converged
+
+
+def explicitness_per_source(
+    sample: Sample, settings: dict, *, seed: int, n_jobs: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """InfoE of each source and whether its probe converged (parallel over sources)."""
+    features = infoe_design_matrix(sample, settings["infoe_discrete_encoding"])
+    sources = sample.sources
+    jobs = (
+        delayed(_explicitness_of_source)(
+            features,
+            sources.codes[i].astype(np.int64),
+            int(sources.cardinalities[i]),
+            settings,
+            seed,
+        )
+        for i in range(sample.n_sources)
+    )
+    # One BLAS thread per fit whatever n_jobs is: results then do not depend on n_jobs.
+    with threadpool_limits(limits=1, user_api="blas"):
+        outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
+    per_source = np.array([value for value, _ in outcomes])
+    converged = np.array([flag for _, flag in outcomes])
+    if not converged.all():
+        names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
+        warn(
+            f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} within "
+            f"infoe_max_iter={settings['infoe_max_iter']} for: {', '.join(names)}"
+        )
+    return per_source, converged
+
+
+def _mean_over_informative_sources(per_source: np.ndarray, sample: Sample) -> float:
+    informative = sample.sources.cardinalities > 1
+    if not informative.any():
+        warn("every source takes a single value; InfoE set to 0")
+        return 0.0
+    return float(np.mean(per_source[informative]))
+
+
+def infoe(
+    *,
+    latents,
+    sources,
+    discrete_latents: bool | None = None,
+    preset: str = "reference",
+    infoe_kind: str | None = None,
+    infoe_normalizer: str | None = None,
+    infoe_discrete_encoding: str | None = None,
+    infoe_tol: float | None = None,
+    infoe_max_iter: int | None = None,
+    seed: int = 0,
+    n_jobs: int | None = None,
+) -> tuple[float, np.ndarray]:
+    """InfoE (explicitness): how linearly decodable is each source from all latents?
+
+    Per source, ``(CE_null - CE_fit) / CE_null`` where ``CE_fit`` is the in-sample
+    log-loss of an unpenalised multinomial logistic regression with balanced class
+    weights and ``CE_null = log K_i`` (the balanced intercept-only model);
+    ``infoe_normalizer="entropy"`` fits unweighted and uses ``H(s_i)``;
+    ``infoe_kind="regression"`` uses the in-sample OLS ``R^2`` instead. Single-valued
+    sources score 0 and are left out of the mean.
+
+    Parameters
+    ----------
+    latents : array-like of shape (n_samples, n_latents)
+    sources : array-like of shape (n_samples, n_sources)
+    discrete_latents : bool, optional
+        Auto-detected from the dtype by default.
+    preset : {"reference", "paper", "tripod"}, default="reference"
+        Decides the encoding of discrete latents (one-hot or standardised scalars).
+    infoe_kind, infoe_normalizer, infoe_discrete_encoding, infoe_tol, infoe_max_iter
+        Override the preset (see :func:`infomec.score`).
+    seed : int, default=0
+    n_jobs : int, optional
+
+    Returns
+    -------
+    infoe : float in [0, 1]
+    per_source : ndarray of shape (n_sources,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sources = np.repeat(np.arange(3), 20)[:, None]
+    >>> score, per_source = infoe(latents=sources.astype(float), sources=sources)
+    >>> score > 0.99
+    True
+    """
+    sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
+    settings = resolve_settings(
+        preset,
+        sample.discrete,
+        infoe_kind=infoe_kind,
+        infoe_normalizer=infoe_normalizer,
+        infoe_discrete_encoding=infoe_discrete_encoding,
+        infoe_tol=infoe_tol,
+        infoe_max_iter=infoe_max_iter,
+    )
+    per_source, _ = explicitness_per_source(sample, settings, seed=seed, n_jobs=n_jobs)
+    return _mean_over_informative_sources(per_source, sample), per_source
+
+
+# ----------------------------------------------------------------- the family
+
+
+def compute(sample: Sample, settings: dict, *, seed: int, n_jobs: int | None) -> dict:
+    """Every InfoMEC output for one sample (the ``infomec`` family of :func:`score`)."""
+    nmi = normalized_mutual_information(sample, k=settings["k"], seed=seed, n_jobs=n_jobs)
+    active = PruningRule.parse(settings["pruning"]).active(sample.latents)
+    per_source, converged = explicitness_per_source(sample, settings, seed=seed, n_jobs=n_jobs)
+    return {
+        "infom": infom(nmi, active_latents=active, aggregate=settings["aggregate"]),
+        "infoe": _mean_over_informative_sources(per_source, sample),
+        "infoc": infoc(nmi, active_latents=active, aggregate=settings["aggregate"]),
+        "nmi": nmi,
+        "active_latents": active,
+        "infoe_per_source": per_source,
+        "converged": converged,
+    }

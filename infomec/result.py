@@ -1,0 +1,116 @@
+"""The result of :func:`infomec.score`: every family's outputs plus the settings used."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def to_plain(value: Any) -> Any:
+    """Convert numpy scalars and arrays (recursively) into JSON-ready Python objects."""
+    if isinstance(value, dict):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return to_plain(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores of one representation, as returned by :func:`infomec.score`.
+
+    Attributes
+    ----------
+    families : dict
+        ``{"infomec": {"infom": ..., "nmi": ndarray, ...}, "<family>": {...}}``.
+    settings : dict
+        Every resolved knob, the seed and the library versions.
+    n_samples : int
+    elapsed_s : float
+        Wall time of the scoring, in seconds.
+    source_names, latent_names : list of str
+
+    Examples
+    --------
+    >>> import numpy as np, infomec
+    >>> sources = np.repeat(np.arange(4), 25)[:, None]
+    >>> result = infomec.score(latents=sources.copy(), sources=sources)
+    >>> result.infom, result["infomec"]["active_latents"].tolist()
+    (1.0, [True])
+    """
+
+    families: dict[str, dict[str, Any]]
+    settings: dict[str, Any]
+    n_samples: int
+    elapsed_s: float
+    source_names: list[str] = field(default_factory=list)
+    latent_names: list[str] = field(default_factory=list)
+
+    def __getitem__(self, family: str) -> dict[str, Any]:
+        return self.families[family]
+
+    @property
+    def infom(self) -> float:
+        """InfoM (modularity)."""
+        return self.families["infomec"]["infom"]
+
+    @property
+    def infoe(self) -> float:
+        """InfoE (explicitness)."""
+        return self.families["infomec"]["infoe"]
+
+    @property
+    def infoc(self) -> float:
+        """InfoC (compactness)."""
+        return self.families["infomec"]["infoc"]
+
+    @property
+    def nmi(self) -> np.ndarray:
+        """The (n_sources, n_latents) normalized mutual information matrix."""
+        return self.families["infomec"]["nmi"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: one key per family, then settings, names, n_samples, elapsed_s."""
+        output: dict[str, Any] = {name: to_plain(values) for name, values in self.families.items()}
+        output["settings"] = to_plain(self.settings)
+        output["source_names"] = list(self.source_names)
+        output["latent_names"] = list(self.latent_names)
+        output["n_samples"] = int(self.n_samples)
+        output["elapsed_s"] = float(self.elapsed_s)
+        return output
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The :meth:`to_dict` content as a JSON string."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def scalars(self) -> dict[str, float]:
+        """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``)."""
+        return {
+            f"{family}.{name}": float(value)
+            for family, values in self.families.items()
+            for name, value in values.items()
+            if _is_scalar(value)
+        }
+
+    def to_frame(self):
+        """One-row :class:`pandas.DataFrame` of :meth:`scalars` plus ``n_samples``."""
+        import pandas as pd  # imported lazily: it is slow to import and rarely needed
+
+        return pd.DataFrame([{**self.scalars(), "n_samples": self.n_samples}])

@@ -1,0 +1,165 @@
+"""Arguments and entry point of ``infomec train`` (torch is imported only when training runs).
+
+The top-level ``cli.py`` adds these arguments to its ``train`` sub-command and calls
+:func:`run_train`; ``python -m models.cli ...`` runs the same thing on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .config import ARCHITECTURE_NAMES, DEVICES, MODEL_NAMES
+
+# Flags that map one-to-one onto TrainConfig fields. They default to None so that a resumed
+# run can tell "not given" (keep the checkpoint's value) from "given".
+_CONFIG_FLAGS = (
+    "model",
+    "dataset",
+    "steps",
+    "seed",
+    "data_seed",
+    "device",
+    "batch_size",
+    "image_size",
+    "arch",
+    "num_latents",
+    "num_values",
+    "lr",
+    "weight_decay",
+    "beta",
+    "eval_size",
+    "checkpoint_every",
+    "log_every",
+)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``infomec train`` options to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The parser (or sub-parser) to extend.
+    """
+    required = parser.add_argument_group("required")
+    required.add_argument("--model", required=True, choices=MODEL_NAMES, help="model to train")
+    required.add_argument(
+        "--dataset",
+        required=True,
+        metavar="{dsprites,shapes3d,PATH}",
+        help="procedural dataset name, or a dSprites .npz, 3dshapes .h5 or MPI3D .npz/.npy file",
+    )
+    required.add_argument("--steps", required=True, type=int, help="total training steps")
+    required.add_argument("--out", required=True, metavar="DIR", help="run directory")
+    run = parser.add_argument_group("run")
+    run.add_argument("--seed", type=int, help="training seed (default 0)")
+    run.add_argument("--data-seed", type=int, help="evaluation-subset seed (default 20230228)")
+    run.add_argument("--device", choices=DEVICES, help="default cpu")
+    run.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt")
+    run.add_argument("--eval-size", type=int, help="images encoded for the metrics (default 10000)")
+    run.add_argument("--checkpoint-every", type=int, metavar="N", help="default 1000 steps")
+    run.add_argument("--log-every", type=int, metavar="N", help="default 50 steps")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--no-score", action="store_true", help="skip scores.json")
+    model = parser.add_argument_group("model and data")
+    model.add_argument("--batch-size", type=int, help="default 128 (autoencoders), 64 (GANs)")
+    model.add_argument("--image-size", type=int, help="default 64")
+    model.add_argument(
+        "--arch", choices=ARCHITECTURE_NAMES, help="paper (default) or small (fast on a CPU)"
+    )
+    model.add_argument("--num-latents", type=int, help="default twice the number of factors")
+    model.add_argument("--num-values", type=int, help="codebook size per latent (default 10)")
+    model.add_argument("--lr", type=float, help="learning rate (default per model)")
+    model.add_argument("--weight-decay", type=float, help="default per model")
+    model.add_argument("--beta", type=float, help="vae KL weight (4) / tcvae TC weight (6)")
+    model.add_argument(
+        "--subset",
+        action="append",
+        metavar="FACTOR=CLASSES",
+        help="keep some classes of a procedural factor: 'orientation=0:40:4' or 'shape=0,2' "
+        "(repeatable)",
+    )
+
+
+def parse_subset(items: Sequence[str] | None) -> dict[str, list[int]] | None:
+    """Parse ``--subset`` items (``NAME=START:STOP[:STEP]`` or ``NAME=I,J,...``)."""
+    if not items:
+        return None
+    subset: dict[str, list[int]] = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            if ":" in spec:
+                classes = list(range(*(int(part) for part in spec.split(":"))))
+            else:
+                classes = [int(part) for part in spec.split(",")]
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"bad --subset {item!r}: use FACTOR=START:STOP[:STEP] or FACTOR=I,J,..."
+            ) from None
+        subset[name] = classes
+    return subset
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``infomec train`` from parsed arguments; returns the exit status.
+
+    Raises
+    ------
+    ValueError
+        With a one-line message for bad input (unknown model, missing file, steps <= 0, ...).
+    """
+    given: dict[str, Any] = {
+        name: getattr(args, name) for name in _CONFIG_FLAGS if getattr(args, name) is not None
+    }
+    subset = parse_subset(args.subset)
+    if subset is not None:
+        given["subset"] = subset
+    try:
+        from .config import TrainConfig
+        from .train import resumed_config, train
+    except ImportError as exc:
+        raise ValueError(
+            f"infomec train needs PyTorch ({exc}); install it with: pip install 'infomec[models]'"
+        ) from exc
+    config = resumed_config(args.out, given) if args.resume else TrainConfig(**given)
+    try:
+        summary = train(
+            config,
+            args.out,
+            resume=args.resume,
+            progress=False if args.no_progress else None,
+            score=not args.no_score,
+        )
+    except ImportError as exc:  # an optional reader such as h5py
+        raise ValueError(str(exc)) from exc
+    quality = summary["eval"]
+    line = f"{args.out}: PSNR {quality['psnr']:.2f} dB, BCE {quality['bce']:.4f}"
+    scores = (summary["scores"] or {}).get("infomec")
+    if scores:
+        line += ", " + ", ".join(
+            f"{name} {scores[name]:.3f}" for name in ("infom", "infoe", "infoc") if name in scores
+        )
+    print(line)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m models.cli --model qlae --dataset dsprites ...``."""
+    parser = argparse.ArgumentParser(prog="python -m models.cli", description=__doc__)
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_train(args)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
