@@ -94,3 +94,88 @@ def prepare_sample(
         source_names=names,
         latent_names=_names(latent_names, latent_array.shape[1], "z", "latent_names"),
     )
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Training and evaluation rows for metrics that fit a model (DCI, SAP, ...).
+
+    Both parts share one label encoding of sources and latents, so codes mean the same
+    thing on either side. ``explicit`` says whether the user passed the test arrays
+    (rows are then used exactly as given, in order) or they come from a seeded split.
+    """
+
+    train: Sample
+    test: Sample
+    explicit: bool
+
+
+def _rows(sample: Sample, rows: np.ndarray) -> Sample:
+    return Sample(
+        latents=sample.latents[rows],
+        discrete=sample.discrete,
+        sources=EncodedColumns(sample.sources.codes[:, rows], sample.sources.cardinalities),
+        source_names=sample.source_names,
+        latent_names=sample.latent_names,
+    )
+
+
+def split_sample(sample: Sample, *, test_size: float = 1 / 3, seed: int = 0) -> HeldOut:
+    """Seeded random split of one sample into training and test rows (both kept in order)."""
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    n_test = int(round(sample.n_samples * test_size))
+    if n_test < 1 or n_test > sample.n_samples - 1:
+        raise ValueError(
+            f"test_size={test_size} leaves no training or no test rows of {sample.n_samples}"
+        )
+    permutation = np.random.default_rng(seed).permutation(sample.n_samples)
+    test_rows = np.sort(permutation[:n_test])
+    train_rows = np.sort(permutation[n_test:])
+    return HeldOut(train=_rows(sample, train_rows), test=_rows(sample, test_rows), explicit=False)
+
+
+def prepare_held_out(
+    latents,
+    sources,
+    test_latents,
+    test_sources,
+    *,
+    discrete_latents: bool | None,
+    max_source_values: int,
+    source_bins: int | None,
+    source_names=None,
+    latent_names=None,
+) -> HeldOut:
+    """Validate explicit training and test arrays and encode them jointly."""
+    train_latents = check_latents(latents)
+    test_latent_array = check_latents(test_latents)
+    if train_latents.shape[1] != test_latent_array.shape[1]:
+        raise ValueError(
+            f"test latents have {test_latent_array.shape[1]} columns but latents have "
+            f"{train_latents.shape[1]}"
+        )
+    train_sources = as_2d_array(sources, "sources")
+    test_source_array = as_2d_array(test_sources, "test sources")
+    if train_sources.shape[1] != test_source_array.shape[1]:
+        raise ValueError(
+            f"test sources have {test_source_array.shape[1]} columns but sources have "
+            f"{train_sources.shape[1]}"
+        )
+    check_same_length(test_latent_array, test_source_array, context="test ")
+    joint = prepare_sample(
+        np.concatenate([train_latents, test_latent_array]),
+        np.concatenate([train_sources, test_source_array]),
+        discrete_latents=(
+            is_discrete_dtype(train_latents) if discrete_latents is None else discrete_latents
+        ),
+        max_source_values=max_source_values,
+        source_bins=source_bins,
+        source_names=source_names,
+        latent_names=latent_names,
+    )
+    n_train = train_latents.shape[0]
+    rows = np.arange(joint.n_samples)
+    return HeldOut(
+        train=_rows(joint, rows[:n_train]), test=_rows(joint, rows[n_train:]), explicit=True
+    )

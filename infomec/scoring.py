@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from infomec._validation import check_positive_int
-from infomec.data import prepare_sample
+from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
 from infomec.parallel import resolve_n_jobs
 from infomec.presets import resolve_settings
@@ -53,6 +53,9 @@ def score(
     source_bins: int | None = None,
     source_names=None,
     latent_names=None,
+    test_latents=None,
+    test_sources=None,
+    test_size: float = 1 / 3,
     seed: int = 0,
     n_jobs: int | None = None,
 ) -> ScoreResult:
@@ -94,8 +97,15 @@ def score(
         Bin such sources into this many equal-width bins instead.
     source_names, latent_names : sequence of str, optional
         Names used in messages, tables and figures (default ``s0..``, ``z0..``).
+    test_latents, test_sources : array-like, optional
+        Held-out rows for families that fit a model (e.g. DCI). Training then uses
+        exactly ``latents`` / ``sources`` in order and evaluation exactly these rows.
+    test_size : float, default=1/3
+        Without explicit test arrays, the fraction of rows such families hold out
+        (a random split seeded by ``seed``).
     seed : int, default=0
-        Seed of every stochastic step (KSG tie-breaking jitter, probe warm starts).
+        Seed of every stochastic step (KSG tie-breaking jitter, probe warm starts,
+        held-out split).
     n_jobs : int, optional
         Threads (``None`` or ``-1``: every core). Results do not depend on it.
 
@@ -144,12 +154,34 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
-    families = {name: REGISTRY[name](sample, settings, seed=seed, n_jobs=n_jobs) for name in names}
+    if (test_latents is None) != (test_sources is None):
+        raise ValueError("test_latents and test_sources must be given together")
+    held_out = None
+    if any(REGISTRY[name].needs_held_out for name in names):
+        if test_latents is not None:
+            held_out = prepare_held_out(
+                latents,
+                sources,
+                test_latents,
+                test_sources,
+                discrete_latents=sample.discrete,
+                max_source_values=max_source_values,
+                source_bins=source_bins,
+                source_names=sample.source_names,
+                latent_names=sample.latent_names,
+            )
+        else:
+            held_out = split_sample(sample, test_size=test_size, seed=seed)
+    families = {
+        name: REGISTRY[name].compute(sample, settings, seed=seed, n_jobs=n_jobs, held_out=held_out)
+        for name in names
+    }
     settings.update(
         metrics=names,
         discrete_latents=sample.discrete,
         max_source_values=max_source_values,
         source_bins=source_bins,
+        test_size=None if held_out is None or held_out.explicit else test_size,
         seed=seed,
         versions={
             "infomec": __version__,

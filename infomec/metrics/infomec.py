@@ -398,8 +398,13 @@ def infoe(
 # ----------------------------------------------------------------- the family
 
 
-def compute(sample: Sample, settings: dict, *, seed: int, n_jobs: int | None) -> dict:
-    """Every InfoMEC output for one sample (the ``infomec`` family of :func:`score`)."""
+def compute(
+    sample: Sample, settings: dict, *, seed: int, n_jobs: int | None, held_out=None
+) -> dict:
+    """Every InfoMEC output for one sample (the ``infomec`` family of :func:`score`).
+
+    InfoMEC is in-sample by definition: ``held_out`` is ignored.
+    """
     nmi = normalized_mutual_information(sample, k=settings["k"], seed=seed, n_jobs=n_jobs)
     active = PruningRule.parse(settings["pruning"]).active(sample.latents)
     per_source, converged = explicitness_per_source(sample, settings, seed=seed, n_jobs=n_jobs)
