@@ -21,8 +21,10 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 
-# Newton while rows * nnz_per_row^2 * classes^2 stays below this many multiply-adds.
-_NEWTON_BUDGET = 4e9
+# Newton while one Hessian (rows x (nnz_per_row x free classes)^2) stays below this
+# many multiply-adds; L-BFGS beyond.
+_NEWTON_BUDGET = 2e9
+_CHUNK_ROWS = 65536
 _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
 _HESSIAN_ROWS = 16384
@@ -50,38 +52,78 @@ class LogisticFit:
     n_iter: int
 
 
-def _loss_and_gradient(
-    coef: np.ndarray, features, targets: np.ndarray, weights: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Weighted cross-entropy, its gradient, and the predicted probabilities.
+@dataclass(frozen=True)
+class _Problem:
+    """Rows of one weighted multinomial problem (weights sum to one)."""
 
-    ``coef`` has shape (n_features, n_classes - 1); the last class has logit 0.
-    ``targets`` is the one-hot label matrix without the last class's column;
-    ``weights`` sum to one.
-    """
-    logits = features @ coef
+    features: object  # ndarray or scipy.sparse CSR, intercept column included
+    labels: np.ndarray  # int64 class codes
+    weights: np.ndarray
+    n_free: int  # n_classes - 1: the last class has logit 0
+
+    def rows(self, rows: np.ndarray) -> _Problem:
+        weights = self.weights[rows]
+        return _Problem(
+            self.features[rows], self.labels[rows], weights / weights.sum(), self.n_free
+        )
+
+
+def _chunks(n_samples: int):
+    for start in range(0, n_samples, _CHUNK_ROWS):
+        yield slice(start, min(start + _CHUNK_ROWS, n_samples))
+
+
+def _log_probabilities(coef: np.ndarray, features) -> tuple[np.ndarray, np.ndarray]:
+    """Logits of the free classes and the log-partition of each row."""
+    logits = np.asarray(features @ coef)
     shift = np.maximum(logits.max(axis=1), 0.0)
-    exp_logits = np.exp(logits - shift[:, None])
-    denominator = exp_logits.sum(axis=1) + np.exp(-shift)
-    log_partition = shift + np.log(denominator)
-    probabilities = exp_logits / denominator[:, None]
-    label_logit = np.einsum("ij,ij->i", logits, targets)
-    loss = float(np.dot(weights, log_partition - label_logit))
-    residual = (probabilities - targets) * weights[:, None]
-    gradient = np.asarray(features.T @ residual)
-    return loss, gradient, probabilities
+    denominator = np.exp(logits - shift[:, None]).sum(axis=1) + np.exp(-shift)
+    return logits, shift + np.log(denominator)
 
 
-def _hessian(features, probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def _label_logits(logits: np.ndarray, labels: np.ndarray, n_free: int) -> np.ndarray:
+    free = labels < n_free
+    values = np.zeros(labels.shape[0])
+    values[free] = logits[np.flatnonzero(free), labels[free]]
+    return values
+
+
+def _loss_and_gradient(coef: np.ndarray, problem: _Problem) -> tuple[float, np.ndarray]:
+    """Weighted cross-entropy and its gradient, accumulated over row chunks.
+
+    Chunking bounds the temporaries to ``_CHUNK_ROWS`` rows whatever the sample size.
+    """
+    loss = 0.0
+    gradient = np.zeros_like(coef)
+    for chunk in _chunks(problem.labels.shape[0]):
+        features, labels = problem.features[chunk], problem.labels[chunk]
+        weights = problem.weights[chunk]
+        logits, log_partition = _log_probabilities(coef, features)
+        loss += float(
+            np.dot(weights, log_partition - _label_logits(logits, labels, problem.n_free))
+        )
+        residual = np.exp(logits - log_partition[:, None])
+        free = np.flatnonzero(labels < problem.n_free)
+        residual[free, labels[free]] -= 1.0
+        residual *= weights[:, None]
+        gradient += np.asarray(features.T @ residual)
+    return loss, gradient
+
+
+def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     """Exact Hessian of the weighted cross-entropy, ordered like ``coef.ravel()``.
 
     ``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T``, as two matrix products.
     """
-    n_samples, n_features = features.shape
-    n_free = probabilities.shape[1]
+    features = problem.features
     dense = features.toarray() if scipy.sparse.issparse(features) else features
+    logits, log_partition = _log_probabilities(coef, dense)
+    probabilities = np.exp(logits - log_partition[:, None])
+    n_samples, n_features = dense.shape
+    n_free = problem.n_free
     size = n_features * n_free
-    # kron(x_n, p_n) for every row, scaled by sqrt(w_n): the rank-one part.
+    weights = problem.weights
+    # kron(x_n, p_n) for every row: the rank-one part, and (scaled) the diagonal part.
     outer_rows = (dense[:, :, None] * probabilities[:, None, :]).reshape(n_samples, size)
     diagonal_part = dense.T @ (outer_rows * weights[:, None])  # [i, (j, a)]: sum w p_a x_i x_j
     outer_rows *= np.sqrt(weights)[:, None]
@@ -93,26 +135,22 @@ def _hessian(features, probabilities: np.ndarray, weights: np.ndarray) -> np.nda
     return hessian
 
 
-def _newton(coef, features, targets, weights, tol, max_iter) -> tuple[np.ndarray, int]:
-    n_samples = targets.shape[0]
-    hessian_rows = None
+def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
+    n_samples = problem.labels.shape[0]
+    # On many rows a subsampled Hessian steers almost as well at a fraction of the cost;
+    # convergence is still judged on the full-data gradient.
+    curvature_problem = problem
     if n_samples > 2 * _HESSIAN_ROWS:
-        hessian_rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
-    loss, gradient, probabilities = _loss_and_gradient(coef, features, targets, weights)
+        rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
+        curvature_problem = problem.rows(rows)
+    loss, gradient = _loss_and_gradient(coef, problem)
     for iteration in range(max_iter):
         if np.abs(gradient).max() <= tol:
             return coef, iteration
-        if hessian_rows is None:
-            hessian = _hessian(features, probabilities, weights)
-        else:
-            # On many rows a subsampled Hessian steers almost as well at a fraction of
-            # the cost; convergence is still judged on the full-data gradient.
-            sub_weights = weights[hessian_rows] / weights[hessian_rows].sum()
-            hessian = _hessian(features[hessian_rows], probabilities[hessian_rows], sub_weights)
+        hessian = _hessian(coef, curvature_problem)
         # A whisper of damping keeps rank-deficient problems (duplicated or separable
         # features) solvable without changing well-posed steps.
-        damping = 1e-12 * max(1.0, float(np.trace(hessian)))
-        hessian[np.diag_indices_from(hessian)] += damping
+        hessian[np.diag_indices_from(hessian)] += 1e-12 * max(1.0, float(np.trace(hessian)))
         try:
             step = np.linalg.solve(hessian, -gradient.ravel())
         except np.linalg.LinAlgError:
@@ -125,23 +163,21 @@ def _newton(coef, features, targets, weights, tol, max_iter) -> tuple[np.ndarray
         size = 1.0
         while True:
             candidate = coef + size * step
-            new_loss, new_gradient, new_probabilities = _loss_and_gradient(
-                candidate, features, targets, weights
-            )
+            new_loss, new_gradient = _loss_and_gradient(candidate, problem)
             if new_loss <= loss + 1e-4 * size * slope or size < 1e-10:
                 break
             size *= 0.5
         if size < 1e-10 and new_loss >= loss:
             return coef, iteration + 1  # no further progress possible at float precision
-        coef, loss, gradient, probabilities = candidate, new_loss, new_gradient, new_probabilities
+        coef, loss, gradient = candidate, new_loss, new_gradient
     return coef, max_iter
 
 
-def _lbfgs(coef, features, targets, weights, tol, max_iter) -> tuple[np.ndarray, int]:
+def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     shape = coef.shape
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, gradient, _ = _loss_and_gradient(flat.reshape(shape), features, targets, weights)
+        loss, gradient = _loss_and_gradient(flat.reshape(shape), problem)
         return loss, gradient.ravel()
 
     result = scipy.optimize.minimize(
@@ -152,6 +188,16 @@ def _lbfgs(coef, features, targets, weights, tol, max_iter) -> tuple[np.ndarray,
         options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxcor": 30},
     )
     return result.x.reshape(shape), int(result.nit)
+
+
+def _mean_log_loss(coef: np.ndarray, problem: _Problem) -> float:
+    """Unweighted mean in-sample cross-entropy (what scikit-learn's log_loss reports)."""
+    total = 0.0
+    for chunk in _chunks(problem.labels.shape[0]):
+        logits, log_partition = _log_probabilities(coef, problem.features[chunk])
+        label_logits = _label_logits(logits, problem.labels[chunk], problem.n_free)
+        total += float(np.sum(log_partition - label_logits))
+    return total / problem.labels.shape[0]
 
 
 def fit_multinomial_logistic(
@@ -168,7 +214,7 @@ def fit_multinomial_logistic(
 
     Parameters
     ----------
-    features : ndarray or scipy.sparse matrix, shape (n_samples, n_features)
+    features : ndarray or scipy.sparse CSR matrix, shape (n_samples, n_features)
         Design matrix *including* an intercept column of ones.
     labels : ndarray of int, shape (n_samples,)
         Class codes ``0 .. n_classes - 1``, every class present.
@@ -204,37 +250,27 @@ def fit_multinomial_logistic(
         sample_weights = (n_samples / (n_classes * counts))[labels]
     else:
         sample_weights = np.ones(n_samples)
+    problem = _Problem(features, labels, sample_weights / sample_weights.sum(), n_classes - 1)
     nnz_per_row = (
-        features.shape[1]
-        if not scipy.sparse.issparse(features)
-        else (features.nnz / max(n_samples, 1))
+        features.nnz / max(n_samples, 1) if scipy.sparse.issparse(features) else features.shape[1]
     )
-    use_newton = n_samples * nnz_per_row**2 * (n_classes - 1) ** 2 / 2 <= _NEWTON_BUDGET
+    hessian_rows = min(n_samples, _HESSIAN_ROWS)
+    use_newton = hessian_rows * nnz_per_row**2 * (n_classes - 1) ** 2 <= _NEWTON_BUDGET
     solver = _newton if use_newton else _lbfgs
     coef = np.zeros((features.shape[1], n_classes - 1))
-    targets = np.zeros((n_samples, n_classes - 1))
-    free = labels < n_classes - 1
-    targets[np.flatnonzero(free), labels[free]] = 1.0
 
     # Warm start: solve on nested random subsamples, each a few times larger.
     permutation = np.random.default_rng(seed).permutation(n_samples)
     stage_rows = _FIRST_STAGE_ROWS
     while stage_rows * 2 < n_samples:
-        rows = np.sort(permutation[:stage_rows])
-        stage_weights = sample_weights[rows] / sample_weights[rows].sum()
-        coef, _ = solver(coef, features[rows], targets[rows], stage_weights, tol * 10, 50)
+        coef, _ = solver(coef, problem.rows(np.sort(permutation[:stage_rows])), tol * 10, 50)
         stage_rows *= _STAGE_GROWTH
 
-    weights = sample_weights / sample_weights.sum()
-    coef, n_iter = solver(coef, features, targets, weights, tol, max_iter)
-    _, gradient, probabilities = _loss_and_gradient(coef, features, targets, weights)
+    coef, n_iter = solver(coef, problem, tol, max_iter)
+    _, gradient = _loss_and_gradient(coef, problem)
     gradient_norm = float(np.abs(gradient).max())
-    last = np.clip(1.0 - probabilities.sum(axis=1), 0.0, 1.0)
-    full = np.column_stack([probabilities, last])
-    label_probability = full[np.arange(n_samples), labels]
-    log_loss = float(-np.mean(np.log(np.maximum(label_probability, np.finfo(float).tiny))))
     return LogisticFit(
-        log_loss=log_loss,
+        log_loss=_mean_log_loss(coef, problem),
         converged=gradient_norm <= tol,
         gradient_norm=gradient_norm,
         n_iter=n_iter,

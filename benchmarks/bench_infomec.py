@@ -1,0 +1,258 @@
+"""InfoMEC speed and agreement: ``infomec.score`` against the scikit-learn reference.
+
+The reference procedure is the authors' standalone InfoMEC estimator re-implemented
+with scikit-learn calls that work on current versions: one ``mutual_info_classif``
+(k = 10, standardised latent) or ``mutual_info_score`` per (latent, source) pair, and
+one ``LogisticRegression(C=inf, class_weight="balanced", max_iter=100)`` per source
+(plus its all-zeros null model). Both run side by side in this process, on the same
+data; we report median wall times of ``--repeats`` runs, ratios, and the largest
+differences in NMI / InfoM / InfoE / InfoC. InfoE is also compared with a
+well-converged scikit-learn fit (tol 1e-8) where that is affordable.
+
+Run:  python benchmarks/bench_infomec.py            (writes benchmarks/results/bench_infomec.md)
+      python benchmarks/bench_infomec.py --sizes 10000 --repeats 1 --no-large   (quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_selection import mutual_info_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss, mutual_info_score
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, command_line, machine  # noqa: E402
+
+import infomec  # noqa: E402
+
+CARDINALITIES = (3, 6, 10, 8, 4, 15)
+
+
+def make_data(n_samples: int, n_latents: int, seed: int = 0, discrete: bool = False):
+    """Factorial sources and a partly disentangled, partly mixed code."""
+    rng = np.random.default_rng(seed)
+    n_sources = len(CARDINALITIES)
+    sources = np.column_stack([rng.integers(0, c, n_samples) for c in CARDINALITIES])
+    scaled = sources / (np.array(CARDINALITIES) - 1.0)
+    latents = rng.standard_normal((n_samples, n_latents)) * 0.3
+    latents[:, :n_sources] += np.tanh(2 * scaled - 1)
+    mix = rng.standard_normal((n_sources, n_latents - n_sources)) * 0.5
+    latents[:, n_sources:] += scaled @ mix
+    if discrete:
+        edges = np.quantile(latents, np.linspace(0, 1, 11)[1:-1], axis=0)
+        latents = np.stack(
+            [np.searchsorted(edges[:, j], latents[:, j]) for j in range(n_latents)], 1
+        )
+    return latents, sources
+
+
+# ------------------------------------------------------------- the reference
+
+
+def reference_nmi(latents, sources, discrete, k=10, seed=0):
+    sources = np.column_stack([LabelEncoder().fit_transform(s) for s in sources.T])
+    if discrete:
+        latents = np.column_stack([LabelEncoder().fit_transform(z) for z in latents.T])
+    else:
+        latents = StandardScaler().fit_transform(latents)
+    nmi = np.zeros((sources.shape[1], latents.shape[1]))
+    for i in range(sources.shape[1]):
+        entropy = mutual_info_score(sources[:, i], sources[:, i])
+        for j in range(latents.shape[1]):
+            if discrete:
+                mi = mutual_info_score(sources[:, i], latents[:, j])
+            else:
+                mi = mutual_info_classif(
+                    latents[:, j : j + 1], sources[:, i], n_neighbors=k, random_state=seed
+                )[0]
+            nmi[i, j] = mi / entropy
+    return nmi
+
+
+def _fit_loss(features, labels, tol, max_iter, solver="lbfgs"):
+    model = LogisticRegression(
+        C=np.inf, class_weight="balanced", tol=tol, max_iter=max_iter, solver=solver
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(features, labels)
+    return log_loss(labels, model.predict_proba(features))
+
+
+def reference_infoe(
+    latents, sources, discrete, tol=1e-4, max_iter=100, null_model=True, solver="lbfgs"
+):
+    if discrete:
+        features = OneHotEncoder(sparse_output=False).fit_transform(latents)
+    else:
+        features = StandardScaler().fit_transform(latents)
+    values = []
+    for labels in sources.T:
+        ce_fit = _fit_loss(features, labels, tol, max_iter, solver)
+        if null_model:
+            ce_null = _fit_loss(np.zeros_like(features), labels, tol, max_iter)
+        else:
+            ce_null = np.log(np.unique(labels).size)
+        values.append((ce_null - ce_fit) / ce_null)
+    return float(np.mean(values))
+
+
+def reference_score(latents, sources, discrete):
+    nmi = reference_nmi(latents, sources, discrete)
+    ranges = latents.max(axis=0) - latents.min(axis=0)
+    active = ranges > 0 if discrete else ranges > ranges.max() / 20
+    pruned = nmi[:, active]
+    n_sources, n_active = pruned.shape
+    infom = (np.mean(pruned.max(0) / pruned.sum(0)) - 1 / n_sources) / (1 - 1 / n_sources)
+    infoc = (np.mean(pruned.max(1) / pruned.sum(1)) - 1 / n_active) / (1 - 1 / n_active)
+    infoe = reference_infoe(latents, sources, discrete)
+    return {"nmi": nmi, "infom": infom, "infoe": infoe, "infoc": infoc}
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def timed(function, repeats):
+    times, value = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        value = function()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)), value
+
+
+def compare(n_samples, discrete, repeats, converged_limit):
+    latents, sources = make_data(n_samples, 12, discrete=discrete)
+    kind = "discrete" if discrete else "continuous"
+    ours_nmi_t, ours_nmi = timed(
+        lambda: infomec.nmi_matrix(latents=latents, sources=sources), repeats
+    )
+    ours_t, ours = timed(lambda: infomec.score(latents=latents, sources=sources), repeats)
+    ref_nmi_t, ref_nmi = timed(lambda: reference_nmi(latents, sources, discrete), 1)
+    ref_t, ref = timed(lambda: reference_score(latents, sources, discrete), 1)
+    row = {
+        "N": n_samples,
+        "latents": kind,
+        "nmi_ours_s": ours_nmi_t,
+        "nmi_ref_s": ref_nmi_t,
+        "nmi_ratio": ref_nmi_t / ours_nmi_t,
+        "score_ours_s": ours_t,
+        "score_ref_s": ref_t,
+        "score_ratio": ref_t / ours_t,
+        "max_dnmi": float(np.abs(ours_nmi - ref_nmi).max()),
+        "dinfom": abs(ours.infom - ref["infom"]),
+        "dinfoc": abs(ours.infoc - ref["infoc"]),
+        "dinfoe_ref100": abs(ours.infoe - ref["infoe"]),
+        "dinfoe_converged": float("nan"),
+        "converged": bool(np.all(ours["infomec"]["converged"])),
+    }
+    if n_samples <= converged_limit:
+        # newton-cg reaches tol 1e-8 in a few dozen iterations where lbfgs needs thousands.
+        converged = reference_infoe(
+            latents,
+            sources,
+            discrete,
+            tol=1e-8,
+            max_iter=1000,
+            null_model=False,
+            solver="newton-cg",
+        )
+        row["dinfoe_converged"] = abs(ours.infoe - converged)
+    print({k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
+    return row
+
+
+def child_run(args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one ``infomec`` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cli", *args], check=True, capture_output=True)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--converged-limit",
+        type=int,
+        default=50_000,
+        help="largest N for the converged scikit-learn InfoE fit",
+    )
+    parser.add_argument("--no-large", action="store_true", help="skip the 1M x 32 run")
+    parser.add_argument("--output", default=str(RESULTS / "bench_infomec.md"))
+    args = parser.parse_args()
+
+    warm_latents, warm_sources = make_data(500, 12)
+    infomec.score(latents=warm_latents, sources=warm_sources)  # compile / load numba kernels
+    rows = [
+        compare(n, discrete, args.repeats, args.converged_limit)
+        for n in args.sizes
+        for discrete in (False, True)
+    ]
+
+    with tempfile.TemporaryDirectory() as folder:
+        latents, sources = make_data(10_000, 12)
+        np.save(f"{folder}/z.npy", latents)
+        np.save(f"{folder}/s.npy", sources)
+        child_run(["score", f"{folder}/z.npy", f"{folder}/s.npy"])  # fills the numba cache
+        second_wall, _ = child_run(["score", f"{folder}/z.npy", f"{folder}/s.npy"])
+        large = None
+        if not args.no_large:
+            latents, sources = make_data(1_000_000, 32)
+            sources = np.column_stack([sources, sources[:, :2] % 2])  # K = 8
+            np.save(f"{folder}/zl.npy", latents.astype(np.float64))
+            np.save(f"{folder}/sl.npy", sources)
+            del latents, sources
+            large = child_run(["score", f"{folder}/zl.npy", f"{folder}/sl.npy"])
+
+    lines = [
+        "# InfoMEC: infomec.score vs the scikit-learn reference procedure",
+        "",
+        f"Command: `{command_line()}`  ",
+        f"Machine: {machine()}  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M')}; d = 12 latents, K = 6 sources "
+        f"(cardinalities {CARDINALITIES}); ours: median of {args.repeats}, reference: 1 run.",
+        "",
+        "| N | latents | NMI ours (s) | NMI sklearn (s) | NMI speed-up | score ours (s) "
+        "| reference (s) | score speed-up | max abs dNMI | dInfoM | dInfoC | dInfoE vs ref "
+        "(max_iter 100) | dInfoE vs converged | converged |",
+        "|" + "---|" * 14,
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['N']:,} | {r['latents']} | {r['nmi_ours_s']:.3f} | {r['nmi_ref_s']:.2f} "
+            f"| {r['nmi_ratio']:.0f}x | {r['score_ours_s']:.3f} | {r['score_ref_s']:.2f} "
+            f"| {r['score_ratio']:.0f}x | {r['max_dnmi']:.1e} | {r['dinfom']:.1e} "
+            f"| {r['dinfoc']:.1e} | {r['dinfoe_ref100']:.1e} | {r['dinfoe_converged']:.1e} "
+            f"| {r['converged']} |"
+        )
+    lines += [
+        "",
+        "Second `infomec score` process on 10,000 x 12 (numba cache warm): "
+        f"{second_wall:.2f} s wall.",
+    ]
+    if large is not None:
+        lines.append(
+            f"`infomec score` on N = 1,000,000, d = 32, K = 8 (continuous): "
+            f"{large[0]:.1f} s wall, peak RSS {large[1]:.0f} MiB."
+        )
+    Path(args.output).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

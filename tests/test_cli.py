@@ -1,0 +1,154 @@
+"""The command line, run in-process through ``cli.main`` and once as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cli
+import infomec
+
+
+@pytest.fixture
+def files(tmp_path, rng):
+    sources = rng.integers(0, 4, size=(600, 3))
+    latents = sources + 0.1 * rng.standard_normal(sources.shape)
+    np.savez(tmp_path / "sources.npz", sources=sources, source_names=np.array(["a", "b", "c"]))
+    np.savez(tmp_path / "latents.npz", latents=latents)
+    return tmp_path, latents, sources
+
+
+def run(argv, capsys):
+    status = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_score_json_matches_api(files, capsys):
+    folder, latents, sources = files
+    status, out, err = run(["score", folder / "latents.npz", folder / "sources.npz"], capsys)
+    assert status == 0, err
+    payload = json.loads(out)
+    expected = infomec.score(latents=latents, sources=sources)
+    for key in ("infom", "infoe", "infoc"):
+        assert payload["infomec"][key] == pytest.approx(getattr(expected, key), abs=1e-12)
+    assert np.allclose(payload["infomec"]["nmi"], expected.nmi)
+    assert payload["source_names"] == ["a", "b", "c"]
+    assert set(payload) >= {"infomec", "settings", "n_samples", "elapsed_s"}
+    assert payload["settings"]["preset"] == "reference" and payload["n_samples"] == 600
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_other_formats_and_output_file(files, capsys, fmt):
+    folder, _, _ = files
+    target = folder / f"out.{fmt}"
+    argv = ["score", folder / "latents.npz", folder / "sources.npz", "--format", fmt, "-o", target]
+    status, out, _ = run(argv, capsys)
+    assert status == 0 and out == ""
+    text = target.read_text()
+    assert "infomec.infom" in text
+    if fmt == "csv":
+        assert len(text.strip().splitlines()) == 2
+
+
+def test_options_reach_the_settings(files, capsys):
+    folder, _, _ = files
+    argv = [
+        "score",
+        folder / "latents.npz",
+        folder / "sources.npz",
+        "--preset",
+        "paper",
+        "--k",
+        "5",
+        "--seed",
+        "3",
+        "--discrete",
+        "--pruning",
+        "none",
+    ]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    settings = json.loads(out)["settings"]
+    assert (settings["preset"], settings["k"], settings["seed"]) == ("paper", 5, 3)
+    assert settings["discrete_latents"] is True and settings["pruning"] == "none"
+
+
+@pytest.mark.parametrize(
+    "argv_tail, message",
+    [
+        (["--preset", "nope"], "invalid choice"),
+        (["--k", "0"], "k must be"),
+        (["--pruning", "weird"], "pruning rule"),
+        (["--metrics", "nope"], "unknown metric"),
+        (["--latents-key", "missing"], "no array named"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(files, capsys, argv_tail, message):
+    folder, _, _ = files
+    status, out, err = run(
+        ["score", folder / "latents.npz", folder / "sources.npz", *argv_tail], capsys
+    )
+    assert status == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_data_exit_2(files, capsys, tmp_path):
+    folder, latents, _ = files
+    broken = latents.copy()
+    broken[3, 1] = np.nan
+    np.save(tmp_path / "nan.npy", broken)
+    status, _, err = run(["score", tmp_path / "nan.npy", folder / "sources.npz"], capsys)
+    assert status == 2 and "column 1 contains NaN" in err
+    np.save(tmp_path / "short.npy", latents[:10])
+    status, _, err = run(["score", tmp_path / "short.npy", folder / "sources.npz"], capsys)
+    assert status == 2 and "rows" in err
+    status, _, err = run(["score", tmp_path / "absent.npz", folder / "sources.npz"], capsys)
+    assert status == 2 and "no such file" in err
+
+
+def test_unwritable_output_leaves_nothing(files, capsys):
+    folder, _, _ = files
+    target = folder / "no_such_dir" / "out.json"
+    status, _, err = run(
+        ["score", folder / "latents.npz", folder / "sources.npz", "-o", target], capsys
+    )
+    assert status == 2 and "does not exist" in err
+    assert not target.exists()
+
+
+def test_demo(capsys, tmp_path):
+    status, out, _ = run(["demo", "--n-samples", "1500", "--out", tmp_path], capsys)
+    assert status == 0
+    assert "disentangled" in out and "InfoM" in out
+    rows = {
+        line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()[:4] == "Info"
+    }
+    infom_disentangled, infom_entangled = map(float, rows["InfoM"])
+    assert infom_disentangled > 0.9 > infom_entangled
+    assert (tmp_path / "entangled.npz").exists()
+
+
+def test_console_script_runs_as_a_process(files):
+    folder, _, _ = files
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "score",
+            str(folder / "latents.npz"),
+            str(folder / "sources.npz"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "infom" in json.loads(completed.stdout)["infomec"]
