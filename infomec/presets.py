@@ -88,12 +88,12 @@ class PruningRule:
         """Boolean mask of the active latent columns of ``latents`` (n_samples, d)."""
         if self.statistic == "none":
             return np.ones(latents.shape[1], dtype=bool)
-        values = np.asarray(latents, dtype=np.float64)
         if self.statistic == "range":
-            spread = values.max(axis=0) - values.min(axis=0)
+            # Reduce in the input dtype (no float64 copy), subtract in float64 (no overflow).
+            spread = latents.max(axis=0).astype(np.float64) - latents.min(axis=0)
         else:
-            upper, lower = np.percentile(values, [75, 25], axis=0)
-            spread = upper - lower
+            upper, lower = np.percentile(latents, [75, 25], axis=0)
+            spread = upper.astype(np.float64) - lower
         threshold = spread.max() / self.divisor if self.divisor is not None else self.value
         return spread > threshold
 

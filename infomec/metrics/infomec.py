@@ -232,11 +232,22 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
 # ------------------------------------------------------------------------ InfoE
 
 
-def _standardized(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
-    std = values.std(axis=0)
-    keep = std > 0
-    return (values[:, keep] - values[:, keep].mean(axis=0)) / std[keep]
+def _standardized_with_intercept(values: np.ndarray) -> np.ndarray:
+    """Intercept column plus each non-constant column standardised, filled column by column.
+
+    Filling one column at a time keeps the working set to the output itself (no full
+    float64 copy of the input).
+    """
+    stds = np.array(
+        [np.asarray(values[:, j], dtype=np.float64).std() for j in range(values.shape[1])]
+    )
+    kept = np.flatnonzero(stds > 0)
+    design = np.empty((values.shape[0], 1 + kept.size))
+    design[:, 0] = 1.0
+    for position, j in enumerate(kept, start=1):
+        column = np.asarray(values[:, j], dtype=np.float64)
+        design[:, position] = (column - column.mean()) / stds[j]
+    return design
 
 
 def infoe_design_matrix(sample: Sample, discrete_encoding: str):
@@ -247,11 +258,10 @@ def infoe_design_matrix(sample: Sample, discrete_encoding: str):
     Constant latents contribute no column.
     """
     n_samples = sample.n_samples
-    intercept = np.ones((n_samples, 1))
     if not sample.discrete or discrete_encoding == "scalar":
-        return np.hstack([intercept, _standardized(sample.latents)])
+        return _standardized_with_intercept(sample.latents)
     codes = sample.latent_codes
-    blocks = [scipy.sparse.csr_array(intercept)]
+    blocks = [scipy.sparse.csr_array(np.ones((n_samples, 1)))]
     rows = np.arange(n_samples)
     for j, cardinality in enumerate(codes.cardinalities):
         if cardinality < 2:
