@@ -29,6 +29,11 @@ class LoadedArray:
     latent_names: list[str] | None = None
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
 def _check_path(path: Path) -> None:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
@@ -46,6 +51,10 @@ def _names_from(archive, key: str) -> list[str] | None:
 
 
 def _load_npz(path: Path, role: str, key: str | None) -> LoadedArray:
+    # np.load falls back to the .npy reader for non-zip files, whose error would then
+    # (wrongly) talk about pickles: check the container first.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a valid .npz file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             data_keys = [name for name in archive.files if name not in NAME_KEYS]
@@ -77,8 +86,8 @@ def _load_npz(path: Path, role: str, key: str | None) -> LoadedArray:
         if message.startswith(str(path)):
             raise
         raise ValueError(f"{path}: not a readable .npz file ({message})") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
-        raise ValueError(f"{path}: corrupt or truncated .npz file ({error})") from None
+    except Exception as error:  # noqa: BLE001 - untrusted bytes: zlib, zipfile, tokenize...
+        raise ValueError(f"{path}: corrupt or truncated .npz file ({_first_line(error)})") from None
     names = source_names if role == "sources" else latent_names
     return LoadedArray(values, names, source_names, latent_names)
 
@@ -92,8 +101,8 @@ def _load_npy(path: Path) -> LoadedArray:
                 f"{path}: contains an object (pickled) array, which is refused"
             ) from None
         raise ValueError(f"{path}: not a readable .npy file ({error})") from None
-    except (EOFError, OSError) as error:
-        raise ValueError(f"{path}: corrupt or truncated .npy file ({error})") from None
+    except Exception as error:  # noqa: BLE001 - untrusted bytes: header parser, mmap...
+        raise ValueError(f"{path}: corrupt or truncated .npy file ({_first_line(error)})") from None
     return LoadedArray(values, None)
 
 
@@ -102,9 +111,10 @@ def _load_csv(path: Path) -> LoadedArray:
 
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else "empty file"
-        raise ValueError(f"{path}: malformed .csv file ({message})") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: empty .csv file") from None
+    except Exception as error:  # noqa: BLE001 - untrusted bytes: parser, decoding...
+        raise ValueError(f"{path}: malformed .csv file ({_first_line(error)})") from None
     if frame.shape[1] == 0:
         raise ValueError(f"{path}: the .csv file has no columns")
     names = [str(column) for column in frame.columns]
@@ -177,6 +187,10 @@ def write_bytes_atomic(path: str | os.PathLike, payload: bytes) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
+        # mkstemp creates 0600 files; give the result the permissions open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

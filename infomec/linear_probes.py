@@ -21,9 +21,10 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 
-# Newton while one Hessian (rows x (nnz_per_row x free classes)^2) stays below this
-# many multiply-adds; L-BFGS beyond.
+# Newton while one Hessian (rows x parameters^2) stays below this many multiply-adds;
+# L-BFGS beyond (and at most _LBFGS_BUDGET multiply-adds of full-data gradients).
 _NEWTON_BUDGET = 2e9
+_LBFGS_BUDGET = 4e9
 _CHUNK_ROWS = 65536
 _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
@@ -251,12 +252,15 @@ def fit_multinomial_logistic(
     else:
         sample_weights = np.ones(n_samples)
     problem = _Problem(features, labels, sample_weights / sample_weights.sum(), n_classes - 1)
-    nnz_per_row = (
-        features.nnz / max(n_samples, 1) if scipy.sparse.issparse(features) else features.shape[1]
-    )
-    hessian_rows = min(n_samples, _HESSIAN_ROWS)
-    use_newton = hessian_rows * nnz_per_row**2 * (n_classes - 1) ** 2 <= _NEWTON_BUDGET
+    n_rows_curvature = min(n_samples, _HESSIAN_ROWS)
+    n_parameters = features.shape[1] * (n_classes - 1)
+    use_newton = n_rows_curvature * n_parameters**2 <= _NEWTON_BUDGET
     solver = _newton if use_newton else _lbfgs
+    if not use_newton:
+        # Many classes make each L-BFGS step expensive: cap the full-data work so a
+        # 1,000-class source costs seconds, not minutes (``converged`` then tells).
+        nnz = features.nnz if scipy.sparse.issparse(features) else features.size
+        max_iter = min(max_iter, max(50, int(_LBFGS_BUDGET / (nnz * n_classes))))
     coef = np.zeros((features.shape[1], n_classes - 1))
 
     # Warm start: solve on nested random subsamples, each a few times larger.

@@ -90,3 +90,24 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_text_atomic(tmp_path / "missing" / "out.json", "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_fuzz_findings_are_clean_errors(tmp_path):
+    """Regressions from benchmarks/fuzz_loader.py: each once escaped as another exception."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "valid.npy", rng.standard_normal((40, 2)))
+    header_cut = tmp_path / "header.npy"  # tokenize.TokenError inside numpy's header parser
+    header_cut.write_bytes((tmp_path / "valid.npy").read_bytes()[:40])
+    with pytest.raises(ValueError, match="header.npy"):
+        load_array(header_cut, "latents")
+    np.savez_compressed(tmp_path / "valid.npz", latents=rng.standard_normal((200, 2)))
+    payload = bytearray((tmp_path / "valid.npz").read_bytes())
+    payload[120:140] = bytes(20)  # zlib.error while decompressing
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(bytes(payload))
+    with pytest.raises(ValueError, match="damaged.npz"):
+        load_array(damaged, "latents")
+    not_zip = tmp_path / "fake.npz"
+    not_zip.write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(ValueError, match="not a valid .npz"):
+        load_array(not_zip, "latents")

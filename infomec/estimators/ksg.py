@@ -23,6 +23,8 @@ import numpy as np
 from numba import njit, prange
 from scipy.special import digamma
 
+from infomec._numeric import standardize
+
 # scikit-learn's jitter: 1e-10 * max(1, mean|x|) * N(0, 1) on unit-variance data.
 _JITTER_SCALE = 1e-10
 
@@ -55,15 +57,14 @@ def prepare_continuous_latents(latents: np.ndarray, seed: int) -> tuple[np.ndarr
     noise = np.random.RandomState(seed).standard_normal((n_samples, 1))
     jittered = np.empty((n_latents, n_samples))
     for j in range(n_latents):
-        column = np.asarray(latents[:, j], dtype=np.float64)
-        std = column.std()
-        if std == 0.0:
+        standardized = standardize(latents[:, j])
+        if standardized is None:  # constant: no information, marked by an all-zero row
             jittered[j] = 0.0
             continue
         # The same operations, in the same order and shapes, as standardising and then
         # calling mutual_info_classif(random_state=seed): bit-identical inputs make the
         # estimates identical, down to scikit-learn's own rounding.
-        standardized = ((column - column.mean()) / std)[:, None]
+        standardized = standardized[:, None]
         standardized /= np.nanstd(standardized, axis=0)
         scale = np.maximum(1, np.mean(np.abs(standardized), axis=0))
         standardized += _JITTER_SCALE * scale * noise

@@ -13,6 +13,7 @@ import scipy.sparse
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from infomec._numeric import standardize
 from infomec._validation import InfoMECWarning, check_choice, warn
 from infomec.data import Sample, prepare_sample
 from infomec.estimators import (
@@ -42,6 +43,9 @@ def normalized_mutual_information(
     hair on tied data; such entries are clipped to 1.
     """
     sources = sample.sources
+    # Below ~10^5 (row, pair) cells, waking a second thread costs more than it saves.
+    if sample.n_samples * sample.n_sources * sample.n_latents < 100_000:
+        n_jobs = 1
     with numba_threads(n_jobs):
         entropies = entropy_per_column(sources.codes, sources.cardinalities)
         if sample.discrete:
@@ -233,21 +237,20 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
 
 
 def _standardized_with_intercept(values: np.ndarray) -> np.ndarray:
-    """Intercept column plus each non-constant column standardised, filled column by column.
+    """Intercept column plus each non-constant column standardised.
 
-    Filling one column at a time keeps the working set to the output itself (no full
-    float64 copy of the input).
+    Columns are converted one at a time, so the only full-size float64 array is the
+    output itself.
     """
-    stds = np.array(
-        [np.asarray(values[:, j], dtype=np.float64).std() for j in range(values.shape[1])]
-    )
-    kept = np.flatnonzero(stds > 0)
-    design = np.empty((values.shape[0], 1 + kept.size))
+    design = np.empty((values.shape[0], 1 + values.shape[1]))
     design[:, 0] = 1.0
-    for position, j in enumerate(kept, start=1):
-        column = np.asarray(values[:, j], dtype=np.float64)
-        design[:, position] = (column - column.mean()) / stds[j]
-    return design
+    filled = 1
+    for j in range(values.shape[1]):
+        column = standardize(values[:, j])
+        if column is not None:
+            design[:, filled] = column
+            filled += 1
+    return design if filled == design.shape[1] else np.ascontiguousarray(design[:, :filled])
 
 
 def infoe_design_matrix(sample: Sample, discrete_encoding: str):
@@ -320,16 +323,19 @@ def explicitness_per_source(
         )
         for i in range(sample.n_sources)
     )
+    # Threads pay off only on sizeable fits; below that their start-up dominates.
+    workers = resolve_n_jobs(n_jobs) if sample.n_samples * sample.n_sources >= 50_000 else 1
     # One BLAS thread per fit whatever n_jobs is: results then do not depend on n_jobs.
     with threadpool_limits(limits=1, user_api="blas"):
-        outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
+        outcomes = Parallel(n_jobs=workers, backend="threading")(jobs)
     per_source = np.array([value for value, _ in outcomes])
     converged = np.array([flag for _, flag in outcomes])
     if not converged.all():
         names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
         warn(
             f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} within "
-            f"infoe_max_iter={settings['infoe_max_iter']} for: {', '.join(names)}"
+            f"infoe_max_iter={settings['infoe_max_iter']} (or the work cap for many "
+            f"classes) for: {', '.join(names)}"
         )
     return per_source, converged
 
