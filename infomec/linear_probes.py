@@ -28,7 +28,8 @@ _LBFGS_BUDGET = 4e9
 _CHUNK_ROWS = 65536
 _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
-_HESSIAN_ROWS = 16384
+_HESSIAN_ROWS = 8192
+_HESSIAN_REFRESH = 4  # reuse a Hessian for up to this many full steps
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,20 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
         rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
         curvature_problem = problem.rows(rows)
     loss, gradient = _loss_and_gradient(coef, problem)
+    hessian = None
+    full_steps = 0
     for iteration in range(max_iter):
         if np.abs(gradient).max() <= tol:
             return coef, iteration
-        hessian = _hessian(coef, curvature_problem)
-        # A whisper of damping keeps rank-deficient problems (duplicated or separable
-        # features) solvable without changing well-posed steps.
-        hessian[np.diag_indices_from(hessian)] += 1e-12 * max(1.0, float(np.trace(hessian)))
+        # Near the optimum the curvature barely moves: a Hessian is reused while full
+        # steps keep being accepted, which leaves mostly cheap gradient evaluations.
+        if hessian is None or full_steps >= _HESSIAN_REFRESH:
+            hessian = _hessian(coef, curvature_problem)
+            # A whisper of damping keeps rank-deficient problems (duplicated or
+            # separable features) solvable without changing well-posed steps.
+            damping = 1e-12 * max(1.0, float(np.trace(hessian)))
+            hessian[np.diag_indices_from(hessian)] += damping
+            full_steps = 0
         try:
             step = np.linalg.solve(hessian, -gradient.ravel())
         except np.linalg.LinAlgError:
@@ -169,7 +177,11 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
                 break
             size *= 0.5
         if size < 1e-10 and new_loss >= loss:
-            return coef, iteration + 1  # no further progress possible at float precision
+            if full_steps == 0:
+                return coef, iteration + 1  # no progress possible at float precision
+            hessian = None  # a stale Hessian misled the step: refresh and retry
+            continue
+        full_steps = full_steps + 1 if size == 1.0 else _HESSIAN_REFRESH
         coef, loss, gradient = candidate, new_loss, new_gradient
     return coef, max_iter
 
