@@ -18,6 +18,7 @@ import numpy as np
 
 import infomec
 from infomec.io import load_array, write_text_atomic
+from infomec.metrics.dci import DCI_MODELS
 from infomec.presets import PRESETS
 
 EXIT_USAGE = 2
@@ -104,6 +105,12 @@ def run_score(args: argparse.Namespace) -> int:
     latents = load_array(args.latents, "latents", args.latents_key)
     sources = load_array(args.sources, "sources", args.sources_key)
     discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
+    if (args.test_latents is None) != (args.test_sources is None):
+        raise UsageError("--test-latents and --test-sources must be given together")
+    test_latents = test_sources = None
+    if args.test_latents is not None:
+        test_latents = load_array(args.test_latents, "latents", args.latents_key).values
+        test_sources = load_array(args.test_sources, "sources", args.sources_key).values
     try:
         result = infomec.score(
             latents=latents.values,
@@ -120,6 +127,10 @@ def run_score(args: argparse.Namespace) -> int:
             latent_names=_split_names(args.latent_names)
             or latents.latent_names
             or (latents.names if Path(args.latents).suffix == ".csv" else None),
+            test_latents=test_latents,
+            test_sources=test_sources,
+            test_size=args.test_size,
+            dci_model=args.dci_model,
             seed=args.seed,
             n_jobs=args.n_jobs,
         )
@@ -168,6 +179,81 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score_options(args: argparse.Namespace) -> dict:
+    """The ``infomec.score`` keywords that ``report`` and ``sweep`` share."""
+    return {
+        "metrics": args.metrics,
+        "preset": args.preset,
+        "discrete_latents": {None: None, "discrete": True, "continuous": False}[args.latent_type],
+        "k": args.k,
+        "pruning": args.pruning,
+        "aggregate": args.aggregate,
+        "max_source_values": args.max_source_values,
+        "source_bins": args.source_bins,
+        "seed": args.seed,
+    }
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from infomec.report import build_report
+
+    latents = load_array(args.latents, "latents", args.latents_key)
+    sources = load_array(args.sources, "sources", args.sources_key)
+    if args.bootstrap == 1:
+        raise UsageError("--bootstrap needs at least 2 resamples (or 0 for none)")
+    try:
+        _, _, written = build_report(
+            latents=latents.values,
+            sources=sources.values,
+            out_dir=args.out,
+            n_boot=args.bootstrap,
+            fmt=args.figure_format,
+            method=args.resample,
+            source_names=_split_names(args.source_names) or sources.names,
+            latent_names=_split_names(args.latent_names)
+            or latents.latent_names
+            or (latents.names if Path(args.latents).suffix == ".csv" else None),
+            n_jobs=args.n_jobs,
+            **_score_options(args),
+        )
+    except ValueError as error:
+        raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
+    print("\n".join(str(path) for path in written.values()))
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from infomec.report import plot_sweep, save_figure
+    from infomec.sweep import read_manifest, runs_from_paths, sweep
+
+    if not args.latents and args.manifest is None:
+        raise UsageError("give latents files, or --manifest runs.csv")
+    if args.latents and args.sources is None:
+        raise UsageError("latents files need --sources FILE")
+    runs = [] if args.manifest is None else read_manifest(args.manifest, sources=args.sources)
+    runs += runs_from_paths(args.latents, args.sources) if args.latents else []
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = sweep(
+        runs,
+        n_jobs=args.n_jobs,
+        scheduler=args.scheduler,
+        latents_key=args.latents_key,
+        sources_key=args.sources_key,
+        **_score_options(args),
+    )
+    failed = frame[frame["error"] != ""]
+    for run, error in zip(failed["run"], failed["error"], strict=True):
+        print(f"infomec: error: run {run}: {error}", file=sys.stderr)
+    write_text_atomic(folder / "sweep.csv", frame.to_csv(index=False))
+    scored = len(frame) - len(failed)
+    written = [folder / "sweep.csv"]
+    if scored:
+        written.append(save_figure(plot_sweep(frame), folder / "sweep.png"))
+    print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
+    return 0 if scored else EXIT_USAGE
+
+
 # ----------------------------------------------------------------------- parser
 
 
@@ -205,6 +291,27 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
         "--pruning", default=None, help="active-latent rule, e.g. 'range>max/20', 'iqr>0.1', 'none'"
     )
     parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
+    parser.add_argument(
+        "--test-latents",
+        default=None,
+        help="held-out latents for dci, sap, modularity, beta_vae, factor_vae "
+        "(default: split the sample by --test-size)",
+    )
+    parser.add_argument(
+        "--test-sources", default=None, help="held-out sources (with --test-latents)"
+    )
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=1 / 3,
+        help="fraction of rows held out when no test files are given (default: 1/3)",
+    )
+    parser.add_argument(
+        "--dci-model",
+        choices=DCI_MODELS,
+        default="gbt",
+        help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
     parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
     parser.add_argument("--max-source-values", type=int, default=1000)
@@ -220,6 +327,89 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
     parser.add_argument("--latents-key", default=None, help="array name in the latents .npz")
     parser.add_argument("--sources-key", default=None, help="array name in the sources .npz")
+
+
+def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``report`` and ``sweep`` that are passed on to ``infomec.score``."""
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--discrete", dest="latent_type", action="store_const", const="discrete")
+    kind.add_argument("--continuous", dest="latent_type", action="store_const", const="continuous")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="reference")
+    parser.add_argument(
+        "--metrics", default="infomec", help="comma-separated metric families, or 'all'"
+    )
+    parser.add_argument("--k", type=int, default=None, help="KSG neighbours (preset default)")
+    parser.add_argument("--pruning", default=None, help="active-latent rule (preset default)")
+    parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
+    parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
+    parser.add_argument("--max-source-values", type=int, default=1000)
+    parser.add_argument("--source-bins", type=int, default=None)
+    parser.add_argument("--latents-key", default=None, help="array name in latents .npz files")
+    parser.add_argument("--sources-key", default=None, help="array name in sources .npz files")
+
+
+def _add_report_parser(commands) -> None:
+    report = commands.add_parser(
+        "report", help="figures, scores.json and a self-contained report.html in a folder"
+    )
+    report.add_argument("latents", help="latents file (.npz, .npy or .csv), shape (N, d)")
+    report.add_argument("sources", help="sources file (.npz, .npy or .csv), shape (N, K)")
+    report.add_argument("--out", required=True, help="folder to write into (created if needed)")
+    report.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="B",
+        help="resamples for 95%% intervals of every score (default: 0, none)",
+    )
+    report.add_argument(
+        "--resample",
+        choices=("auto", "bootstrap", "half"),
+        default="auto",
+        help="resampling scheme of --bootstrap (auto: bootstrap for discrete latents, "
+        "half-samples for continuous ones)",
+    )
+    report.add_argument(
+        "--format", dest="figure_format", choices=("png", "svg", "pdf"), default="png"
+    )
+    report.add_argument("--source-names", default=None, help="comma-separated source names")
+    report.add_argument("--latent-names", default=None, help="comma-separated latent names")
+    report.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    _add_shared_score_options(report)
+    report.set_defaults(handler=run_report)
+
+
+def _add_sweep_parser(commands) -> None:
+    sweep = commands.add_parser("sweep", help="score many runs into sweep.csv and sweep.png")
+    sweep.add_argument("latents", nargs="*", help="latents files, one per run")
+    sweep.add_argument("--sources", default=None, help="sources file shared by the runs")
+    sweep.add_argument(
+        "--manifest",
+        default=None,
+        help="CSV with columns latents [, run, sources, model, seed]; paths relative to it",
+    )
+    sweep.add_argument("--out", required=True, help="folder to write into (created if needed)")
+    sweep.add_argument("--n-jobs", type=int, default=1, help="runs scored in parallel")
+    sweep.add_argument(
+        "--scheduler",
+        default="joblib",
+        metavar="ADDRESS",
+        help="dask.distributed scheduler address (tcp://host:port) to score the runs on "
+        "(needs the dist extra); default: local processes",
+    )
+    _add_shared_score_options(sweep)
+    sweep.set_defaults(handler=run_sweep)
+
+
+def _add_train_parser(commands) -> None:
+    # models/cli.py imports torch only when training runs, so the parser is always there.
+    from models.cli import add_train_arguments, run_train
+
+    train = commands.add_parser(
+        "train", help="train a reference model (QLAE, AE, VAE, ...; needs the models extra)"
+    )
+    add_train_arguments(train)
+    train.set_defaults(handler=run_train)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -242,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default=None, help="also write the example files here")
     demo.set_defaults(handler=run_demo)
+    _add_report_parser(commands)
+    _add_sweep_parser(commands)
+    _add_train_parser(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ Examples
 """
 
 from infomec._validation import InfoMECWarning
+from infomec.bootstrap import bootstrap
 from infomec.metrics.infomec import infoc, infoe, infom, nmi_matrix
 from infomec.presets import PRESETS, PruningRule
 from infomec.result import ScoreResult
@@ -24,6 +25,7 @@ __all__ = [
     "PruningRule",
     "ScoreResult",
     "__version__",
+    "bootstrap",
     "infoc",
     "infoe",
     "infom",

@@ -114,3 +114,55 @@ class ScoreResult:
         import pandas as pd  # imported lazily: it is slow to import and rarely needed
 
         return pd.DataFrame([{**self.scalars(), "n_samples": self.n_samples}])
+
+    # Plotting lives in infomec.report; it is imported here, on first use, so that
+    # ``import infomec`` never pays for (or requires a working) matplotlib.
+
+    def plot_nmi(self, ax=None, **kwargs):
+        """NMI heatmap (sources x latents); see :func:`infomec.report.plot_nmi`.
+
+        Returns the matplotlib ``Axes`` (``ax.figure`` is the figure).
+
+        Examples
+        --------
+        >>> import numpy as np, infomec
+        >>> sources = np.repeat(np.arange(3), 20)[:, None]
+        >>> ax = infomec.score(latents=sources.copy(), sources=sources).plot_nmi()
+        >>> [label.get_text() for label in ax.get_yticklabels()], ax.texts[0].get_text()
+        (['s0'], '1.00')
+        """
+        from infomec.report import plot_nmi
+
+        return plot_nmi(self, ax, **kwargs)
+
+    def plot_infoe(self, ax=None, **kwargs):
+        """Per-source InfoE bars; see :func:`infomec.report.plot_infoe`. Returns ``Axes``.
+
+        Examples
+        --------
+        >>> import numpy as np, infomec
+        >>> sources = np.repeat(np.arange(3), 20)[:, None]
+        >>> ax = infomec.score(latents=sources.copy(), sources=sources).plot_infoe()
+        >>> [label.get_text() for label in ax.get_xticklabels()]
+        ['s0']
+        """
+        from infomec.report import plot_infoe
+
+        return plot_infoe(self, ax, **kwargs)
+
+    def plot_summary(self, figure=None, **kwargs):
+        """Every scalar score (and DCI importance); see :func:`infomec.report.plot_summary`.
+
+        Returns the matplotlib ``Figure``.
+
+        Examples
+        --------
+        >>> import numpy as np, infomec
+        >>> sources = np.repeat(np.arange(3), 20)[:, None]
+        >>> figure = infomec.score(latents=sources.copy(), sources=sources).plot_summary()
+        >>> len(figure.axes)
+        1
+        """
+        from infomec.report import plot_summary
+
+        return plot_summary(self, figure, **kwargs)

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from infomec._validation import check_positive_int
+from infomec._validation import check_choice, check_positive_int
 from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
+from infomec.metrics.dci import DCI_MODELS
 from infomec.parallel import resolve_n_jobs
 from infomec.presets import resolve_settings
 from infomec.result import ScoreResult
@@ -56,6 +57,7 @@ def score(
     test_latents=None,
     test_sources=None,
     test_size: float = 1 / 3,
+    dci_model: str = "gbt",
     seed: int = 0,
     n_jobs: int | None = None,
 ) -> ScoreResult:
@@ -69,7 +71,9 @@ def score(
         Discrete ground-truth factors (int, bool, float or string columns), rows aligned
         with ``latents``.
     metrics : str or sequence of str, default=("infomec",)
-        Families to compute (``"all"`` for every registered one).
+        Families to compute (``"all"`` for every registered one): ``infomec`` and the
+        disentanglement_lib families ``mig``, ``mig_sup``, ``dci``, ``sap``,
+        ``modularity``, ``beta_vae``, ``factor_vae``, ``irs``, ``unsupervised``.
     preset : {"reference", "paper", "tripod"}, default="reference"
         The published InfoMEC code path to reproduce (SPEC section 2).
     discrete_latents : bool, optional
@@ -103,6 +107,10 @@ def score(
     test_size : float, default=1/3
         Without explicit test arrays, the fraction of rows such families hold out
         (a random split seeded by ``seed``).
+    dci_model : {"gbt", "hist_gbt", "random_forest", "lasso"}, default="gbt"
+        Per-source predictor of the ``dci`` family: disentanglement_lib's
+        ``GradientBoostingClassifier()`` or a faster / different one
+        (see :mod:`infomec.metrics.dci`).
     seed : int, default=0
         Seed of every stochastic step (KSG tie-breaking jitter, probe warm starts,
         held-out split).
@@ -154,6 +162,7 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
+    settings["dci_model"] = check_choice(dci_model, "dci_model", DCI_MODELS)
     if (test_latents is None) != (test_sources is None):
         raise ValueError("test_latents and test_sources must be given together")
     held_out = None

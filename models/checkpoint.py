@@ -8,6 +8,7 @@ tensors and plain Python values, so it loads with ``torch.load(weights_only=True
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -62,7 +63,12 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no checkpoint to resume from at {path}")
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        # weights_only refuses anything but tensors and plain containers; say so in one line.
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: not a loadable checkpoint ({first_line})") from exc
     if not isinstance(payload, dict) or payload.get("version") != CHECKPOINT_VERSION:
         raise ValueError(f"{path}: not an infomec checkpoint of version {CHECKPOINT_VERSION}")
     return payload

@@ -62,6 +62,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--eval-size", type=int, help="images encoded for the metrics (default 10000)")
     run.add_argument("--checkpoint-every", type=int, metavar="N", help="default 1000 steps")
     run.add_argument("--log-every", type=int, metavar="N", help="default 50 steps")
+    run.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--no-score", action="store_true", help="skip scores.json")
     model = parser.add_argument_group("model and data")
@@ -128,6 +129,12 @@ def run_train(args: argparse.Namespace) -> int:
             f"infomec train needs PyTorch ({exc}); install it with: pip install 'infomec[models]'"
         ) from exc
     config = resumed_config(args.out, given) if args.resume else TrainConfig(**given)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"threads must be > 0, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         summary = train(
             config,

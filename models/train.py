@@ -78,8 +78,11 @@ class _RunningMeans:
         self.sums.update(state["sums"])
         self.counts.update(state["counts"])
 
+    def peek(self) -> dict[str, float]:
+        return {name: self.sums[name] / self.counts[name] for name in self.sums}
+
     def pop(self) -> dict[str, float]:
-        means = {name: self.sums[name] / self.counts[name] for name in self.sums}
+        means = self.peek()
         self.sums.clear()
         self.counts.clear()
         return means
@@ -181,7 +184,7 @@ def train(
             step += 1
             bar.update(1)
             bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-            if step % config.log_every == 0 or step == config.steps:
+            if step % config.log_every == 0:
                 history.append({"step": step, **means.pop()})
             if step % config.checkpoint_every == 0 or step == config.steps:
                 save()
@@ -190,12 +193,17 @@ def train(
     latents, sources, quality = evaluate(model, dataset, config, device)
     is_quantized = config.model in QUANTIZED_MODELS
     files = write_outputs(out, latents, sources, dataset.factor_names)
-    scores = score_latents(latents, sources, config.seed, out) if score else None
+    scores = (
+        score_latents(latents, sources, dataset.factor_names, config.seed, out) if score else None
+    )
     if scores is not None:
         files.append(out / "scores.json")
+    # A last, partial logging interval is reported but kept out of the checkpoint's history,
+    # so a resumed run logs exactly the entries an uninterrupted one would.
+    partial = [{"step": step, **means.peek()}] if means.sums else []
     log = {
         "config": config.to_dict(),
-        "history": history,
+        "history": history + partial,
         "eval": {**quality, "n_samples": len(latents), "discrete_latents": is_quantized},
         "train_seconds_this_session": train_seconds,
         "torch_version": torch.__version__,
@@ -249,17 +257,23 @@ def write_outputs(
 
 
 def score_latents(
-    latents: np.ndarray, sources: np.ndarray, seed: int, out: Path
+    latents: np.ndarray,
+    sources: np.ndarray,
+    source_names: tuple[str, ...],
+    seed: int,
+    out: Path,
 ) -> dict[str, Any] | None:
-    """Score with the metrics core and write ``scores.json``; None if the core lacks
-    ``infomec.score``."""
+    """Score with the metrics core (default settings) and write ``scores.json``; None if the
+    core lacks ``infomec.score``."""
     import infomec
 
     score = getattr(infomec, "score", None)
     if score is None:
         warnings.warn("infomec.score is not available; scores.json not written", stacklevel=2)
         return None
-    result = score(latents=latents, sources=sources, seed=seed).to_dict()
+    result = score(
+        latents=latents, sources=sources, seed=seed, source_names=list(source_names)
+    ).to_dict()
     _write_json(out / "scores.json", result)
     return result
 

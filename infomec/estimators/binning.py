@@ -56,6 +56,8 @@ def histogram_codes(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.nda
     codes = np.empty_like(raw)
     cardinalities = np.empty(n_columns, dtype=np.int64)
     for j in range(n_columns):
-        used, codes[j] = np.unique(raw[j], return_inverse=True)
-        cardinalities[j] = used.size
+        # Dense relabelling of the occupied bins, in bin order (np.unique without a sort).
+        occupied = np.bincount(raw[j], minlength=n_bins) > 0
+        codes[j] = (np.cumsum(occupied) - 1)[raw[j]]
+        cardinalities[j] = int(occupied.sum())
     return codes, cardinalities

@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from infomec.metrics import beta_vae as _beta_vae
+from infomec.metrics import dci as _dci
+from infomec.metrics import factor_vae as _factor_vae
 from infomec.metrics import infomec as _infomec
+from infomec.metrics import irs as _irs
+from infomec.metrics import mig as _mig
+from infomec.metrics import mig_sup as _mig_sup
+from infomec.metrics import modularity as _modularity
+from infomec.metrics import sap as _sap
+from infomec.metrics import unsupervised as _unsupervised
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,16 @@ class MetricFamily:
 
 REGISTRY: dict[str, MetricFamily] = {
     "infomec": MetricFamily(_infomec.compute),
+    # The disentanglement_lib ("legacy") families, SPEC section 3.
+    "mig": MetricFamily(_mig.compute),
+    "mig_sup": MetricFamily(_mig_sup.compute),
+    "dci": MetricFamily(_dci.compute, needs_held_out=True),
+    "sap": MetricFamily(_sap.compute, needs_held_out=True),
+    "modularity": MetricFamily(_modularity.compute, needs_held_out=True),
+    "beta_vae": MetricFamily(_beta_vae.compute, needs_held_out=True),
+    "factor_vae": MetricFamily(_factor_vae.compute, needs_held_out=True),
+    "irs": MetricFamily(_irs.compute),
+    "unsupervised": MetricFamily(_unsupervised.compute),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]

@@ -187,7 +187,7 @@ def load_shapes3d(path: str | Path, image_size: int | None = None) -> ArrayDatas
         else tuple(f"factor_{j}" for j in range(labels.shape[1]))
     )
     dataset = ArrayDataset(handle["images"], classes, names, max_value=255.0, image_size=image_size)
-    dataset.handle = handle  # keeps the file open as long as the dataset lives
+    dataset.h5_file = handle  # images are read lazily: the file stays open with the dataset
     return dataset
 
 

@@ -1,0 +1,163 @@
+"""Scale: time and peak memory of ``infomec score`` against N and d, parallel speed-up,
+and a sweep of many runs locally vs on a dask LocalCluster.
+
+Every measurement is a separate ``infomec score`` process on memory-mapped ``.npy``
+files; wall time and peak RSS come from ``os.wait4`` (measured outside the process).
+Growth exponents are least-squares slopes of log(time) and log(peak RSS) against log(N)
+or log(d).
+
+Run:  python benchmarks/bench_scale.py                      (N up to 1e7; ~15 min)
+      python benchmarks/bench_scale.py --max-n 1000000 --sweep-runs 10   (quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, command_line, machine  # noqa: E402
+
+CARDINALITIES = (3, 6, 10, 8, 4, 15)
+
+
+def write_data(folder: Path, n_samples: int, n_latents: int, tag: str) -> tuple[Path, Path]:
+    """Continuous latents and K = 6 factorial sources, written in chunks (bounded memory)."""
+    latents_path, sources_path = folder / f"z_{tag}.npy", folder / f"s_{tag}.npy"
+    latents = np.lib.format.open_memmap(latents_path, "w+", np.float64, (n_samples, n_latents))
+    sources = np.lib.format.open_memmap(sources_path, "w+", np.int8, (n_samples, 6))
+    rng = np.random.default_rng(0)
+    mixing = rng.standard_normal((6, n_latents))
+    for start in range(0, n_samples, 1_000_000):
+        stop = min(start + 1_000_000, n_samples)
+        block = np.column_stack([rng.integers(0, c, stop - start) for c in CARDINALITIES])
+        sources[start:stop] = block
+        scaled = block / (np.array(CARDINALITIES) - 1.0)
+        latents[start:stop] = scaled @ mixing + 0.3 * rng.standard_normal((stop - start, n_latents))
+    latents.flush()
+    sources.flush()
+    del latents, sources
+    return latents_path, sources_path
+
+
+def measure(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one ``infomec`` process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"infomec {' '.join(argv)} failed: {process.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def slope(xs, ys) -> float:
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
+def sweep_comparison(folder: Path, n_runs: int) -> tuple[float, float, bool]:
+    from distributed import LocalCluster
+
+    from infomec.sweep import Run, sweep
+
+    latents_path, sources_path = write_data(folder, 20_000, 8, "sweep")
+    runs = [
+        Run(name=f"r{i}", latents=str(latents_path), sources=str(sources_path), seed=i)
+        for i in range(n_runs)
+    ]
+    started = time.perf_counter()
+    local = sweep(runs, n_jobs=2)
+    local_wall = time.perf_counter() - started
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        started = time.perf_counter()
+        remote = sweep(runs, scheduler=cluster.scheduler_address)
+        remote_wall = time.perf_counter() - started
+    columns = ["run", "infomec.infom", "infomec.infoe", "infomec.infoc"]
+    equal = remote[columns].equals(local[columns])
+    return local_wall, remote_wall, equal
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-n", type=int, default=10_000_000)
+    parser.add_argument("--sweep-runs", type=int, default=50)
+    parser.add_argument("--output", default=str(RESULTS / "bench_scale.md"))
+    args = parser.parse_args()
+
+    sizes = [n for n in (10_000, 100_000, 1_000_000, 10_000_000) if n <= args.max_n]
+    rows_n, rows_d, speedup = [], [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        warm = write_data(folder, 1000, 4, "warm")
+        measure(["score", str(warm[0]), str(warm[1])])  # fill the numba cache
+        for n in sizes:
+            z, s = write_data(folder, n, 16, f"n{n}")
+            wall, peak = measure(["score", str(z), str(s)])
+            rows_n.append((n, wall, peak))
+            print(f"N={n:,} d=16: {wall:.1f} s, {peak:.0f} MiB", flush=True)
+            z.unlink()
+        for d in (4, 8, 16, 32):
+            z, s = write_data(folder, 200_000, d, f"d{d}")
+            wall, peak = measure(["score", str(z), str(s)])
+            rows_d.append((d, wall, peak))
+            print(f"N=200,000 d={d}: {wall:.1f} s, {peak:.0f} MiB", flush=True)
+        z, s = write_data(folder, 1_000_000, 16, "speed")
+        for jobs in (1, 2):
+            wall, _ = measure(["score", str(z), str(s), "--n-jobs", str(jobs)])
+            speedup.append(wall)
+            print(f"N=1,000,000 d=16 n_jobs={jobs}: {wall:.1f} s", flush=True)
+        sweep_local, sweep_remote, equal = sweep_comparison(folder, args.sweep_runs)
+
+    lines = [
+        "# Scale: time and peak memory of `infomec score`",
+        "",
+        f"Command: `{command_line()}`  ",
+        f"Machine: {machine()}  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M')}. Continuous float64 latents from "
+        "memory-mapped .npy files, K = 6 sources; one process per row, wall time and peak "
+        "RSS measured from outside (os.wait4).",
+        "",
+        "| N | d | wall (s) | peak RSS (MiB) |",
+        "|---|---|---|---|",
+        *[f"| {n:,} | 16 | {w:.1f} | {p:.0f} |" for n, w, p in rows_n],
+        *[f"| 200,000 | {d} | {w:.1f} | {p:.0f} |" for d, w, p in rows_d],
+        "",
+    ]
+
+    def exponents(rows) -> str:
+        keys = [r[0] for r in rows]
+        return (
+            f"time ~ ^{slope(keys, [r[1] for r in rows]):.2f}, "
+            f"peak memory ~ ^{slope(keys, [r[2] for r in rows]):.2f}"
+        )
+
+    large_n = [r for r in rows_n if r[0] >= 100_000]
+    if len(large_n) >= 2:
+        lines.append(f"Growth exponents against N (N >= 1e5): {exponents(large_n)}.  ")
+    lines.append(f"Growth exponents against d (N = 200,000): {exponents(rows_d)}.  ")
+    lines.append(
+        f"Parallel speed-up at N = 1e6, d = 16: n_jobs=1 {speedup[0]:.1f} s, n_jobs=2 "
+        f"{speedup[1]:.1f} s ({speedup[0] / speedup[1]:.2f}x).  "
+    )
+    lines.append(
+        f"Sweep of {args.sweep_runs} runs (N = 20,000, d = 8): local processes (n_jobs=2) "
+        f"{sweep_local:.1f} s, dask LocalCluster (2 workers) {sweep_remote:.1f} s; "
+        f"identical scores: {equal}."
+    )
+    Path(args.output).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,283 @@
+"""Pieces shared by the disentanglement_lib ("legacy") metric families.
+
+- validation of the arrays given to the public pure functions (:func:`sample_of`,
+  :func:`held_out_of`), so every family refuses bad input with the same one-line errors;
+- the 20-bin discretisation of latents and the binned mutual-information matrix used by
+  MIG, MIG-sup, modularity and the unsupervised scores;
+- the default scikit-learn logistic regression (``C = 1``) solved to a tight tolerance,
+  used by explicitness and the BetaVAE score;
+- small aggregation helpers (top-two gaps, standardisation, ROC-AUC).
+
+Discrete latents are used through their own label codes rather than binned: binning
+integer codes into 20 equal-width bins (as disentanglement_lib would) merges values when a
+latent has more than 20 of them, or uneven spacing, and changes nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+from scipy.stats import rankdata
+
+from infomec._validation import check_positive_int, warn
+from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
+from infomec.estimators import entropy_per_column, histogram_codes, plugin_mutual_information_matrix
+from infomec.estimators.logistic import logistic_probabilities, penalized_logistic_loss
+from infomec.parallel import numba_threads
+
+#: disentanglement_lib's number of equal-width bins for continuous latents.
+DLIB_BINS = 20
+
+#: Max-norm of the objective gradient at which the logistic fits stop. scikit-learn's
+#: default stops at 1e-4 (or 100 iterations), up to ~1e-2 away from the optimum in
+#: probability; this tolerance keeps probabilities within a few 1e-5 of it, whatever
+#: the scikit-learn version.
+LOGISTIC_TOL = 1e-6
+LOGISTIC_MAX_ITER = 2000
+
+
+# ------------------------------------------------------------------ validation
+
+
+def sample_of(latents, sources, discrete_latents: bool | None) -> Sample:
+    """Validate and encode arrays given to a public metric function."""
+    return prepare_sample(latents, sources, discrete_latents=discrete_latents)
+
+
+def held_out_of(
+    latents,
+    sources,
+    test_latents,
+    test_sources,
+    *,
+    test_size: float,
+    seed: int,
+    discrete_latents: bool | None,
+) -> HeldOut:
+    """Training and test rows: explicit arrays when given, else a seeded split."""
+    if (test_latents is None) != (test_sources is None):
+        raise ValueError("test_latents and test_sources must be given together")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if test_latents is None:
+        sample = sample_of(latents, sources, discrete_latents)
+        return split_sample(sample, test_size=test_size, seed=seed)
+    return prepare_held_out(
+        latents,
+        sources,
+        test_latents,
+        test_sources,
+        discrete_latents=discrete_latents,
+        max_source_values=1000,
+        source_bins=None,
+    )
+
+
+def require_held_out(held_out: HeldOut | None, family: str) -> HeldOut:
+    """The held-out rows a family registered with ``needs_held_out=True`` receives."""
+    if held_out is None:
+        raise ValueError(f"the {family} family needs training and test rows (held_out)")
+    return held_out
+
+
+def check_n_bins(n_bins) -> int:
+    """Number of histogram bins: an integer >= 2."""
+    return check_positive_int(n_bins, "n_bins", minimum=2)
+
+
+# ------------------------------------------------------- binned information
+
+
+def latent_codes(sample: Sample, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Label codes of the latents: their own codes if discrete, else 20-bin histograms.
+
+    Returns ``(codes, cardinalities)`` with codes of shape (n_latents, n_samples).
+    """
+    if sample.discrete:
+        encoded = sample.latent_codes
+        return encoded.codes, encoded.cardinalities
+    return histogram_codes(sample.latents, n_bins)
+
+
+def binned_mutual_information(
+    sample: Sample, n_bins: int, n_jobs: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plug-in ``I(s_k; z_j)`` of every pair, shape (n_sources, n_latents), and ``H(s_k)``.
+
+    Continuous latents are discretised with disentanglement_lib's histogram edges.
+    """
+    codes, cardinalities = latent_codes(sample, n_bins)
+    sources = sample.sources
+    with numba_threads(n_jobs):
+        mutual_information = plugin_mutual_information_matrix(
+            sources.codes, sources.cardinalities, codes, cardinalities
+        )
+        entropies = entropy_per_column(sources.codes, sources.cardinalities)
+    return mutual_information, entropies
+
+
+def source_normalized(mutual_information: np.ndarray, entropies: np.ndarray) -> np.ndarray:
+    """``I / H(s_k)`` row by row; a source with ``H = 0`` gets a zero row (it has no MI)."""
+    normalized = np.zeros_like(mutual_information)
+    informative = entropies > 0
+    normalized[informative] = mutual_information[informative] / entropies[informative, None]
+    return normalized
+
+
+def top_two_gap(matrix: np.ndarray, axis: int) -> np.ndarray:
+    """Largest minus second-largest entry along ``axis`` (the largest alone if only one)."""
+    ordered = np.sort(np.asarray(matrix, dtype=np.float64), axis=axis)
+    top = np.take(ordered, -1, axis=axis)
+    if matrix.shape[axis] < 2:
+        return top
+    return top - np.take(ordered, -2, axis=axis)
+
+
+def single_valued_sources(sample: Sample) -> np.ndarray:
+    """Mask of sources that take one value (entropy 0); encode_sources already warned."""
+    return sample.sources.cardinalities < 2
+
+
+# --------------------------------------------------------- linear models
+
+
+def latent_matrix(sample: Sample) -> np.ndarray:
+    """The latents as a C-contiguous float64 array (n_samples, n_latents)."""
+    return np.ascontiguousarray(sample.latents, dtype=np.float64)
+
+
+def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise both parts with the training mean and (population) std.
+
+    Guard: a constant training column has std 0; it is only centred (divided by 1).
+    """
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (
+        np.ascontiguousarray((train - mean) / std),
+        np.ascontiguousarray((test - mean) / std),
+    )
+
+
+class LogisticModel:
+    """scikit-learn's default ``LogisticRegression()`` (L2, ``C = 1``), solved tightly.
+
+    Multinomial for three or more classes, binary logistic for two, exactly as
+    scikit-learn >= 0.22 with ``lbfgs``; the optimum of that objective is unique in
+    probability, and L-BFGS is run until the gradient max-norm is below
+    :data:`LOGISTIC_TOL` (not scikit-learn's looser 1e-4 / 100 iterations).
+
+    The problem is solved on standardised features with each coefficient's penalty
+    rescaled to match (and the intercept, which is not penalised, absorbing the centring):
+    the same objective in better-conditioned coordinates, so the same model.
+
+    Parameters
+    ----------
+    features : ndarray of shape (n_samples, n_features)
+    labels : ndarray of int, shape (n_samples,)
+        Any integer codes; the model's classes are the distinct values, ascending.
+    C : float, default=1.0
+
+    Attributes
+    ----------
+    classes : ndarray of int64
+    converged : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> model = LogisticModel(x, np.array([0, 0, 1, 1]))
+    >>> model.predict(x).tolist(), model.converged
+    ([0, 0, 1, 1], True)
+    """
+
+    def __init__(self, features, labels, *, C: float = 1.0):
+        features = np.asarray(features, dtype=np.float64)
+        self.classes, codes = np.unique(np.asarray(labels), return_inverse=True)
+        codes = codes.astype(np.int64)
+        self.mean = features.mean(axis=0)
+        scale = features.std(axis=0)
+        self.scale = np.where(scale > 0, scale, 1.0)  # a constant feature only gets centred
+        n_classes = self.classes.shape[0]
+        self.converged = True
+        if n_classes < 2:  # nothing to fit: every prediction is the one class
+            self.params = np.zeros(0)
+            return
+        scaled = self._scaled(features)
+        n_free = n_classes if n_classes > 2 else 1
+        # alpha (W / scale)^2 on the original coefficients W = W_scaled / scale.
+        penalties = 1.0 / (C * features.shape[0] * self.scale**2)
+        gradient = np.empty(n_free * (features.shape[1] + 1))
+
+        def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+            value = penalized_logistic_loss(params, scaled, codes, n_classes, penalties, gradient)
+            return value, gradient.copy()
+
+        result = scipy.optimize.minimize(
+            objective,
+            np.zeros_like(gradient),
+            jac=True,
+            method="L-BFGS-B",
+            options={
+                "maxiter": LOGISTIC_MAX_ITER,
+                "gtol": LOGISTIC_TOL,
+                "ftol": 0.0,
+                "maxcor": 20,
+            },
+        )
+        objective(result.x)
+        self.params = result.x
+        self.converged = bool(np.abs(gradient).max() <= LOGISTIC_TOL)
+
+    def _scaled(self, features) -> np.ndarray:
+        centred = np.asarray(features, dtype=np.float64) - self.mean
+        return np.ascontiguousarray(centred / self.scale)
+
+    def predict_proba(self, features) -> np.ndarray:
+        """Probabilities of ``classes``, shape (n_samples, n_classes)."""
+        if self.classes.shape[0] < 2:
+            return np.ones((np.shape(features)[0], 1))
+        return logistic_probabilities(self.params, self._scaled(features), self.classes.shape[0])
+
+    def predict(self, features) -> np.ndarray:
+        """Most probable class (the first on ties, as scikit-learn's arg-max)."""
+        return self.classes[np.argmax(self.predict_proba(features), axis=1)]
+
+
+def macro_roc_auc(labels: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> float:
+    """One-vs-rest ROC-AUC averaged over classes, as disentanglement_lib computes it.
+
+    ``scores[:, k]`` scores membership of ``classes[k]``. disentanglement_lib binarises
+    the labels that occur and calls ``roc_auc_score`` (macro average); a class present in
+    ``labels`` but unknown to the model scores 0 for every row (AUC 0.5). Classes whose
+    column would have no positive or no negative row have no AUC and are left out; with
+    none left the result is 0.5 (no information). Ties get half credit (average ranks),
+    as in scikit-learn.
+    """
+    present = np.unique(labels)
+    aucs = []
+    n = labels.shape[0]
+    for value in present:
+        positive = labels == value
+        n_positive = int(positive.sum())
+        if n_positive in (0, n):
+            continue
+        column = np.flatnonzero(classes == value)
+        score = scores[:, column[0]] if column.size else np.zeros(n)
+        ranks = rankdata(score)
+        n_negative = n - n_positive
+        rank_sum = float(ranks[positive].sum())
+        aucs.append((rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
+    if not aucs:
+        return 0.5
+    return float(np.mean(aucs))
+
+
+def warn_unconverged(what: str, names: list[str]) -> None:
+    """Announce logistic fits that hit the iteration cap."""
+    if names:
+        warn(
+            f"{what}: the logistic regression did not reach tol={LOGISTIC_TOL} within "
+            f"{LOGISTIC_MAX_ITER} iterations for: {', '.join(names)}"
+        )

@@ -1,0 +1,410 @@
+"""Score many representations (runs) against their sources and collect one table.
+
+A run is a latents file (or array) plus its sources and some metadata (run name, model,
+training seed, ...). :func:`sweep` scores every run independently, in parallel across
+runs, and returns one :class:`pandas.DataFrame` row per run. A run that fails (a missing
+or malformed file, bad input) is recorded with its error message and does not stop the
+others.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> sources = rng.integers(0, 3, size=(300, 2))
+>>> runs = [Run(name="good", latents=sources + 0.1 * rng.standard_normal((300, 2)),
+...             sources=sources, model="ae"),
+...         Run(name="missing", latents="no/such/file.npz", sources=sources, model="ae")]
+>>> frame = sweep(runs, n_jobs=1)
+>>> frame["run"].tolist(), bool(frame.loc[1, "error"])
+(['good', 'missing'], True)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infomec.io import load_array
+from infomec.parallel import resolve_n_jobs
+
+#: Columns of :func:`sweep`'s table that describe a run rather than score it.
+META_COLUMNS = ("run", "model", "seed", "latents", "sources")
+#: Columns that :func:`sweep` appends after the scores.
+TAIL_COLUMNS = ("n_samples", "elapsed_s", "error", "warnings")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One representation to score.
+
+    Attributes
+    ----------
+    name : str
+        Row label in the output.
+    latents, sources : path or array-like
+        Files (``.npz``, ``.npy``, ``.csv``) are loaded in the worker that scores them.
+    model : str, optional
+        Groups runs in the sweep figure.
+    seed : int or str, optional
+        The training seed of the run (metadata only; the scoring seed is ``sweep``'s).
+    extra : dict
+        Any other manifest columns, copied into the output row.
+    """
+
+    name: str
+    latents: Any
+    sources: Any
+    model: str | None = None
+    seed: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (str, os.PathLike)):
+        return str(value)
+    shape = getattr(value, "shape", None)
+    return f"array{tuple(shape)}" if shape is not None else type(value).__name__
+
+
+def runs_from_paths(latents: Sequence[str | os.PathLike], sources: Any) -> list[Run]:
+    """One :class:`Run` per latents file, all scored against the same ``sources``.
+
+    Runs are named after their file (without suffix); when two files share a name, the
+    path as given (without suffix) tells them apart.
+
+    Examples
+    --------
+    >>> [run.name for run in runs_from_paths(["a/z.npz", "b/z.npz", "c.npy"], "s.npz")]
+    ['a/z', 'b/z', 'c']
+    """
+    paths = [Path(path) for path in latents]
+    stems = [path.stem for path in paths]
+    names = [
+        stem if stems.count(stem) == 1 else str(path.with_suffix(""))
+        for stem, path in zip(stems, paths, strict=True)
+    ]
+    return [
+        Run(name=name, latents=path, sources=sources)
+        for name, path in zip(names, paths, strict=True)
+    ]
+
+
+def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
+    """Runs listed in a CSV manifest.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV with a ``latents`` column and optional ``run``, ``sources``, ``model`` and
+        ``seed`` columns; any other column is carried into the output. Relative paths
+        are relative to the manifest's folder.
+    sources : path or array-like, optional
+        Sources of runs whose ``sources`` cell is missing or empty.
+
+    Returns
+    -------
+    list of Run
+
+    Raises
+    ------
+    ValueError
+        No ``latents`` column, an empty manifest, or a run without sources.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> with open(os.path.join(folder, "runs.csv"), "w") as handle:
+    ...     _ = handle.write("run,latents,model,seed\\nr1,r1.npz,qlae,0\\n")
+    >>> run, = read_manifest(os.path.join(folder, "runs.csv"), sources="s.npz")
+    >>> run.name, run.model, run.seed, Path(run.latents).name
+    ('r1', 'qlae', '0', 'r1.npz')
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such manifest file")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "empty file"
+        raise ValueError(f"{path}: malformed manifest ({message})") from None
+    table.columns = [str(column).strip() for column in table.columns]
+    if "latents" not in table.columns:
+        raise ValueError(
+            f"{path}: the manifest needs a 'latents' column (found: {', '.join(table.columns)})"
+        )
+    if table.empty:
+        raise ValueError(f"{path}: the manifest lists no run")
+    folder = path.parent
+
+    def resolve(cell: str) -> Path:
+        # Paths in a manifest are relative to the manifest, not to the working folder,
+        # so a sweep folder can be moved or shared as a whole.
+        candidate = Path(cell.strip()).expanduser()
+        return candidate if candidate.is_absolute() else folder / candidate
+
+    runs = []
+    for index, row in table.iterrows():
+        cell = row.get("sources", "").strip()
+        run_sources = resolve(cell) if cell else sources
+        if run_sources is None:
+            raise ValueError(
+                f"{path}: row {index + 1} has no sources; add a 'sources' column or pass --sources"
+            )
+        latents = resolve(row["latents"])
+        extra = {column: row[column] for column in table.columns if column not in META_COLUMNS}
+        runs.append(
+            Run(
+                name=row.get("run", "").strip() or latents.stem,
+                latents=latents,
+                sources=run_sources,
+                model=row.get("model", "").strip() or None,
+                seed=row.get("seed", "").strip() or None,
+                extra=extra,
+            )
+        )
+    return runs
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, role: str, key: str | None):
+    # Many runs share one sources file; each worker process loads it once.
+    return load_array(path, role, key)
+
+
+def _load(value: Any, role: str, key: str | None):
+    if isinstance(value, (str, os.PathLike)):
+        if role == "sources":
+            return _load_cached(str(value), role, key)
+        return load_array(value, role, key)
+    return None
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, (ValueError, OSError)):
+        return text or type(error).__name__
+    # Anything else is a bug somewhere, not bad input: keep the type and the location
+    # so that the row points at it.
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    location = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return f"{type(error).__name__}{location}: {text}"
+
+
+def score_run(
+    run: Run,
+    *,
+    latents_key: str | None = None,
+    sources_key: str | None = None,
+    **score_kwargs: Any,
+) -> dict[str, Any]:
+    """Score one run and return its output row (never raises for a failing run).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sources = np.repeat(np.arange(3), 20)[:, None]
+    >>> row = score_run(Run(name="r", latents=sources.copy(), sources=sources))
+    >>> row["infomec.infom"], row["error"]
+    (1.0, '')
+    """
+    from infomec.scoring import score
+
+    row: dict[str, Any] = {
+        "run": run.name,
+        "model": run.model or "",
+        "seed": "" if run.seed is None else run.seed,
+        "latents": _describe(run.latents),
+        "sources": _describe(run.sources),
+        **run.extra,
+    }
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            latents = _load(run.latents, "latents", latents_key)
+            sources = _load(run.sources, "sources", sources_key)
+            result = score(
+                latents=run.latents if latents is None else latents.values,
+                sources=run.sources if sources is None else sources.values,
+                source_names=None if sources is None else sources.names,
+                latent_names=None if latents is None else latents.latent_names,
+                **score_kwargs,
+            )
+        except Exception as error:  # a failing run must not stop the sweep
+            row.update(
+                n_samples=np.nan,
+                elapsed_s=time.perf_counter() - started,
+                error=_one_line(error),
+                warnings="",
+            )
+            return row
+    row.update(result.scalars())
+    messages = dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
+    row.update(
+        n_samples=result.n_samples,
+        elapsed_s=result.elapsed_s,
+        error="",
+        warnings="; ".join(messages),
+    )
+    return row
+
+
+def _map_runs(
+    function: Callable[[Run], dict[str, Any]],
+    runs: Sequence[Run],
+    *,
+    n_jobs: int,
+    scheduler: str,
+) -> Iterator[dict[str, Any]]:
+    """Apply ``function`` to every run, yielding rows in run order as they finish.
+
+    The one place that chooses how runs are distributed; a new ``scheduler`` (e.g. a
+    dask cluster) only needs a branch here that yields the same rows.
+    """
+    if scheduler != "joblib":
+        return _map_runs_on_dask(function, runs, address=scheduler)
+    if n_jobs == 1 or len(runs) <= 1:
+        return (function(run) for run in runs)
+    from joblib import Parallel, delayed
+
+    # loky processes: scoring holds the GIL in parts (scikit-learn probes, pandas), so
+    # processes scale across runs where threads would not.
+    return Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        delayed(function)(run) for run in runs
+    )
+
+
+CONNECT_TIMEOUT = "10s"  # how long to wait for a dask scheduler before giving up
+
+
+def _map_runs_on_dask(
+    function: Callable[[Run], dict[str, Any]], runs: Sequence[Run], *, address: str
+) -> Iterator[dict[str, Any]]:
+    """Run every run on a dask.distributed cluster through joblib's dask backend."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ValueError(
+            "--scheduler needs dask.distributed: pip install 'infomec[dist]'"
+        ) from None
+    from joblib import Parallel, delayed, parallel_config
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise ValueError(f"cannot reach the dask scheduler at {address}: {error}") from None
+    with client, parallel_config(backend="dask"):
+        # Rows are collected before the client closes; their order is the runs' order.
+        rows = Parallel(n_jobs=-1)(delayed(function)(run) for run in runs)
+    return iter(rows)
+
+
+def score_columns(frame) -> list[str]:
+    """The score columns of a :func:`sweep` table (``"<family>.<name>"``), in order."""
+    return [
+        column
+        for column in frame.columns
+        if "." in str(column)
+        and column not in META_COLUMNS
+        and column not in TAIL_COLUMNS
+        and np.issubdtype(frame[column].dtype, np.number)
+    ]
+
+
+def sweep(
+    runs: Iterable[Run],
+    *,
+    n_jobs: int | None = 1,
+    scheduler: str = "joblib",
+    progress: bool | None = None,
+    latents_key: str | None = None,
+    sources_key: str | None = None,
+    **score_kwargs: Any,
+):
+    """Score every run; one row per run, failures recorded rather than raised.
+
+    Parameters
+    ----------
+    runs : iterable of Run
+        See :func:`runs_from_paths` and :func:`read_manifest`.
+    n_jobs : int or None, default=1
+        Runs scored at once (``None`` or ``-1``: one per core). Each run's own numba
+        threads are limited so that the machine is not oversubscribed; scores do not
+        depend on ``n_jobs``.
+    scheduler : str, default="joblib"
+        How runs are distributed: ``"joblib"`` (local processes, ``n_jobs`` of them)
+        or the address of a dask.distributed scheduler (``"tcp://host:8786"``; needs
+        the ``dist`` extra), whose workers then score the runs. Scores do not depend
+        on the scheduler.
+    progress : bool, optional
+        Progress bar on stderr (default: only when stderr is a terminal).
+    latents_key, sources_key : str, optional
+        Array names inside ``.npz`` files.
+    **score_kwargs
+        Any keyword of :func:`infomec.score` (``metrics``, ``preset``, ``seed``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run``, ``model``, ``seed``, ``latents``, ``sources``, any extra
+        manifest columns, one column per scalar score (``"infomec.infom"``, ...),
+        ``n_samples``, ``elapsed_s``, ``error`` (empty when the run was scored) and
+        ``warnings``.
+
+    Raises
+    ------
+    ValueError
+        No runs, or bad options (``n_jobs``, ``scheduler``, unknown metric).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sources = np.repeat(np.arange(3), 20)[:, None]
+    >>> frame = sweep([Run(name="r", latents=sources.copy(), sources=sources)])
+    >>> frame[["run", "infomec.infom", "error"]].to_dict("records")
+    [{'run': 'r', 'infomec.infom': 1.0, 'error': ''}]
+    """
+    import pandas as pd
+    from tqdm import tqdm
+
+    from infomec.scoring import resolve_metrics
+
+    runs = list(runs)
+    if not runs:
+        raise ValueError("no runs to score")
+    workers = min(resolve_n_jobs(n_jobs), len(runs))
+    if "metrics" in score_kwargs:
+        # Checked once here: an unknown metric is a mistake in the command, not in a run.
+        score_kwargs["metrics"] = resolve_metrics(score_kwargs["metrics"])
+    score_kwargs.setdefault("n_jobs", max(1, (os.cpu_count() or 1) // workers))
+
+    def score_one(run: Run) -> dict[str, Any]:
+        return score_run(run, latents_key=latents_key, sources_key=sources_key, **score_kwargs)
+
+    rows = []
+    disable = None if progress is None else not progress
+    with tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar:
+        for row in _map_runs(score_one, runs, n_jobs=workers, scheduler=scheduler):
+            rows.append(row)
+            bar.update()
+            if row["error"]:
+                bar.set_postfix(failed=sum(1 for r in rows if r["error"]))
+    frame = pd.DataFrame(rows)
+    # Nullable integers: a failed run has no sample count, and 5000.0 would read oddly.
+    frame["n_samples"] = frame["n_samples"].astype("Int64")
+    scores = [c for c in frame.columns if c not in META_COLUMNS and c not in TAIL_COLUMNS]
+    extras = [c for c in scores if "." not in c]
+    scores = [c for c in scores if "." in c]
+    return frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]

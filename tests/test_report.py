@@ -1,0 +1,310 @@
+"""Figures and the HTML report: rendered headless and checked for their content."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+import cli
+import infomec
+from infomec.bootstrap import per_source_key
+from infomec.report import (
+    INACTIVE_COLOR,
+    build_report,
+    figure_bytes,
+    latent_order,
+    plot_sweep,
+    write_report,
+)
+
+SOURCE_NAMES = ["shape", "scale", "orientation"]
+LOW_DPI = 40  # rendering dominates these tests; content does not depend on resolution
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """Three named sources, four informative latents (in shuffled order), two dead ones."""
+    rng = np.random.default_rng(7)
+    sources = rng.integers(0, 4, size=(400, 3))
+    informative = np.column_stack(
+        [sources[:, 2], sources[:, 0], sources[:, 1], sources[:, 0]]
+    ) / 3 + 0.08 * rng.standard_normal((400, 4))
+    latents = np.hstack([informative, 1e-4 * rng.standard_normal((400, 2))])
+    return latents, sources
+
+
+@pytest.fixture(scope="module")
+def result(sample):
+    latents, sources = sample
+    return infomec.score(latents=latents, sources=sources, source_names=SOURCE_NAMES, n_jobs=1)
+
+
+def pixels(figure) -> np.ndarray:
+    return matplotlib.image.imread(io.BytesIO(figure_bytes(figure, "png", dpi=LOW_DPI)))
+
+
+def labels(tick_labels) -> list[str]:
+    return [label.get_text() for label in tick_labels]
+
+
+def test_import_infomec_does_not_import_matplotlib():
+    code = "import sys, infomec; print('matplotlib' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert output.stdout.strip() == "False", output.stderr
+
+
+def test_latent_order_puts_each_latent_under_its_best_source():
+    nmi = np.array([[0.0, 0.9, 0.0, 0.3], [0.8, 0.0, 0.0, 0.0], [0.1, 0.0, 0.5, 0.0]])
+    active = np.array([True, True, False, True])
+    assert latent_order(nmi, active).tolist() == [1, 3, 0, 2]
+
+
+def test_nmi_heatmap_content(result):
+    ax = result.plot_nmi()
+    nmi = result.nmi
+    active = result["infomec"]["active_latents"]
+    order = latent_order(nmi, active)
+    assert pixels(ax.figure).std() > 0
+    assert labels(ax.get_yticklabels()) == SOURCE_NAMES
+    assert labels(ax.get_xticklabels()) == [result.latent_names[j] for j in order]
+    # The informative latents sit on a diagonal: z1/z3 under shape, z2 under scale, ...
+    assert labels(ax.get_xticklabels())[:4] == ["z1", "z3", "z2", "z0"]
+    cells = [text.get_text() for text in ax.texts if text.get_gid() == "cell"]
+    assert cells == [f"{value:.2f}" for value in nmi[:, order].ravel()]
+    # Inactive latents: red tick labels and one hatched overlay each; active ones are not.
+    assert active.tolist() == [True, True, True, True, False, False]
+    colours = [to_hex(label.get_color()) for label in ax.get_xticklabels()]
+    assert colours == [INACTIVE_COLOR if not active[j] else "#000000" for j in order]
+    overlays = [patch for patch in ax.patches if patch.get_gid() == "inactive"]
+    assert len(overlays) == 2 and all(patch.get_hatch() for patch in overlays)
+    title = ax.figure.get_suptitle()
+    assert f"InfoM {result.infom:.2f}" in title and f"InfoC {result.infoc:.2f}" in title
+    colorbar = ax.figure.axes[1]
+    assert colorbar.get_ylim() == (0.0, 1.0)
+
+
+def test_nmi_heatmap_draws_into_a_given_axes(result):
+    ax = Figure().add_subplot()
+    assert result.plot_nmi(ax, colorbar=False, reorder=False) is ax
+    assert labels(ax.get_xticklabels()) == result.latent_names
+    assert ax.get_title().startswith("InfoM")
+    assert len(ax.figure.axes) == 1
+
+
+def test_infoe_bars_with_intervals(result, sample):
+    latents, sources = sample
+    intervals = {
+        per_source_key(i): (v - 0.05, min(v + 0.05, 1))
+        for i, v in enumerate(result["infomec"]["infoe_per_source"])
+    }
+    ax = result.plot_infoe(intervals=intervals)
+    assert pixels(ax.figure).std() > 0
+    heights = [patch.get_height() for patch in ax.patches]
+    assert np.allclose(heights, result["infomec"]["infoe_per_source"])
+    assert labels(ax.get_xticklabels()) == SOURCE_NAMES
+    assert len(ax.collections) == 1  # the error bars
+    assert ax.get_ylim()[0] == 0.0
+
+
+def test_summary_lists_every_scalar_and_the_dci_importance(result):
+    importance = np.random.default_rng(0).dirichlet(np.ones(6), size=3).T  # (d, K)
+    families = {
+        **result.families,
+        "dci": {"disentanglement": 0.4, "completeness": 0.3, "importance": importance},
+        "factor_vae": {"eval_accuracy": 0.7, "num_active_dims": 4},
+    }
+    extended = dataclasses.replace(result, families=families)
+    intervals = {key: (value, value) for key, value in extended.scalars().items()}
+    figure = extended.plot_summary(intervals=intervals)
+    assert pixels(figure).std() > 0
+    bars, heat = figure.axes[0], figure.axes[1]
+    assert labels(bars.get_yticklabels()) == [
+        "InfoM",
+        "InfoE",
+        "InfoC",
+        "dci: disentanglement",
+        "dci: completeness",
+        "factor_vae: eval_accuracy",
+    ]
+    assert "num_active_dims = 4" in bars.get_xlabel()  # not a [0, 1] score: listed
+    order = latent_order(result.nmi, result["infomec"]["active_latents"])
+    cells = [text.get_text() for text in heat.texts if text.get_gid() == "cell"]
+    assert cells == [f"{value:.2f}" for value in importance.T[:, order].ravel()]
+    assert labels(heat.get_yticklabels()) == SOURCE_NAMES
+
+
+def test_summary_without_infomec(result):
+    only_dci = dataclasses.replace(result, families={"mig": {"score": 0.25, "gaps": np.zeros(3)}})
+    figure = only_dci.plot_summary()
+    assert labels(figure.axes[0].get_yticklabels()) == ["mig: score"]
+    with pytest.raises(ValueError, match="infomec"):
+        only_dci.plot_nmi()
+
+
+class _References(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.references = []
+
+    def handle_starttag(self, tag, attrs):
+        self.references += [value for name, value in attrs if name in ("src", "href")]
+
+
+def test_report_folder(result, tmp_path):
+    intervals = {key: (value - 0.01, value + 0.01) for key, value in result.scalars().items()}
+    written = write_report(result, tmp_path / "out", intervals=intervals, dpi=LOW_DPI)
+    assert {path.name for path in written.values()} == {
+        "nmi.png",
+        "infoe.png",
+        "summary.png",
+        "scores.json",
+        "report.html",
+    }
+    for stem in ("nmi", "infoe", "summary"):
+        assert matplotlib.image.imread(written[stem]).std() > 0
+    scores = json.loads(written["scores"].read_text())
+    assert scores["infomec"]["infom"] == result.infom
+    assert scores["ci"]["infomec.infom"] == list(intervals["infomec.infom"])
+    assert scores["source_names"] == SOURCE_NAMES
+    page = written["html"].read_text()
+    parser = _References()
+    parser.feed(page)
+    external = [ref for ref in parser.references if not ref.startswith("data:")]
+    assert sum(ref.startswith("data:image/png;base64,") for ref in parser.references) == 3
+    assert external and all((written["html"].parent / ref).is_file() for ref in external)
+    assert "http" not in page
+    assert "shape" in page and f"{result.infom:.4f}" in page
+    assert not list((tmp_path / "out").glob(".*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_figures_render_reproducibly_in_every_format(result, fmt, magic):
+    first = figure_bytes(result.plot_infoe().figure, fmt, dpi=LOW_DPI)
+    second = figure_bytes(result.plot_infoe().figure, fmt, dpi=LOW_DPI)
+    assert first.startswith(magic)
+    assert first == second
+    with pytest.raises(ValueError, match="format"):
+        figure_bytes(result.plot_infoe().figure, "jpg")
+
+
+def test_build_report_records_the_bootstrap(sample, tmp_path):
+    latents, sources = sample
+    result, intervals, written = build_report(
+        latents=latents, sources=sources, out_dir=tmp_path, n_boot=5, n_jobs=1
+    )
+    scores = json.loads(written["scores"].read_text())
+    assert scores["settings"]["bootstrap"] == {
+        "n_boot": 5,
+        "method": "half",
+        "confidence": 0.95,
+        "seed": 0,
+    }
+    assert set(scores["ci"]) == set(intervals) >= set(result.scalars())
+    with pytest.raises(ValueError, match="n_boot"):
+        build_report(latents=latents, sources=sources, out_dir=tmp_path, n_boot=-1)
+    with pytest.raises(ValueError, match="format"):
+        build_report(latents=latents, sources=sources, out_dir=tmp_path, fmt="jpg")
+
+
+def test_sweep_figure(result):
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "run": ["a", "b", "c", "d"],
+            "model": ["qlae", "qlae", "ae", "ae"],
+            "infomec.infom": [0.9, 0.95, 0.4, np.nan],
+            "infomec.infoe": [0.8, 0.85, 0.7, np.nan],
+            "error": ["", "", "", "boom"],
+        }
+    )
+    figure = plot_sweep(frame)
+    assert pixels(figure).std() > 0
+    scatter = figure.axes[0]
+    assert sum(len(c.get_offsets()) for c in scatter.collections) == 3
+    legend = [text.get_text() for text in scatter.get_legend().get_texts()]
+    assert legend == ["ae (1)", "qlae (2)"]
+    assert "1 failed" in scatter.get_title()
+    assert [ax.get_title() for ax in figure.axes[1:]] == ["InfoM", "InfoE"]
+    with pytest.raises(ValueError, match="no scored run"):
+        plot_sweep(frame.iloc[3:])
+
+
+# ----------------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def files(tmp_path, sample):
+    latents, sources = sample
+    np.savez(tmp_path / "sources.npz", sources=sources, source_names=np.array(SOURCE_NAMES))
+    np.savez(tmp_path / "latents.npz", latents=latents)
+    return tmp_path
+
+
+def run(argv, capsys):
+    status = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_cli_report(files, capsys):
+    out = files / "report"
+    status, stdout, stderr = run(
+        [
+            "report",
+            files / "latents.npz",
+            files / "sources.npz",
+            "--out",
+            out,
+            "--bootstrap",
+            5,
+            "--format",
+            "svg",
+            "--latent-names",
+            "a,b,c,d,e,f",
+            "--n-jobs",
+            1,
+        ],
+        capsys,
+    )
+    assert status == 0, stderr
+    assert Path(stdout.splitlines()[0]) == out / "nmi.svg"
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["source_names"] == SOURCE_NAMES
+    assert scores["latent_names"] == list("abcdef")
+    low, high = scores["ci"]["infomec.infom"]
+    assert low <= scores["infomec"]["infom"] <= high
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--bootstrap", "1"], "at least 2"),
+        (["--format", "jpg"], "invalid choice"),
+        (["--source-names", "a,b"], "source_names"),
+        (["--metrics", "nope"], "unknown metric"),
+    ],
+)
+def test_cli_report_bad_input_exits_2(files, capsys, extra, message):
+    argv = ["report", files / "latents.npz", files / "sources.npz", "--out", files / "r", *extra]
+    status, _, stderr = run(argv, capsys)
+    assert status == 2
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_cli_report_missing_file_exits_2(files, capsys):
+    status, _, stderr = run(
+        ["report", files / "nope.npz", files / "sources.npz", "--out", files / "r"], capsys
+    )
+    assert status == 2 and "no such file" in stderr
