@@ -18,16 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 import scipy.sparse
+
+from infomec.estimators.multinomial import sparse_multinomial_hessian
 
 # Newton while one Hessian (rows x parameters^2) stays below this many multiply-adds;
 # L-BFGS beyond (and at most _LBFGS_BUDGET multiply-adds of full-data gradients).
 _NEWTON_BUDGET = 2e9
+_NEWTON_MAX_PARAMETERS = 3000
 _LBFGS_BUDGET = 4e9
 _CHUNK_ROWS = 65536
 _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
+_STAGE_TOL = 1e-4  # a warm start only needs to land near the optimum
 _HESSIAN_ROWS = 8192
 _HESSIAN_REFRESH = 4  # reuse a Hessian for up to this many full steps
 
@@ -118,22 +123,37 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     ``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T``, as two matrix products.
     """
     features = problem.features
-    dense = features.toarray() if scipy.sparse.issparse(features) else features
-    logits, log_partition = _log_probabilities(coef, dense)
+    logits, log_partition = _log_probabilities(coef, features)
     probabilities = np.exp(logits - log_partition[:, None])
+    if scipy.sparse.issparse(features):
+        features = scipy.sparse.csr_array(features)
+        return sparse_multinomial_hessian(
+            features.indptr,
+            features.indices,
+            features.data.astype(np.float64),
+            probabilities,
+            problem.weights,
+            features.shape[1],
+        )
+    dense = features
     n_samples, n_features = dense.shape
     n_free = problem.n_free
     size = n_features * n_free
     weights = problem.weights
     # kron(x_n, p_n) for every row: the rank-one part, and (scaled) the diagonal part.
-    outer_rows = (dense[:, :, None] * probabilities[:, None, :]).reshape(n_samples, size)
-    diagonal_part = dense.T @ (outer_rows * weights[:, None])  # [i, (j, a)]: sum w p_a x_i x_j
-    outer_rows *= np.sqrt(weights)[:, None]
-    hessian = -(outer_rows.T @ outer_rows)
+    # Single precision halves the cost; the Hessian only steers, and the convergence test
+    # uses the float64 gradient.
+    dense32 = dense.astype(np.float32)
+    outer_rows = (dense32[:, :, None] * probabilities.astype(np.float32)[:, None, :]).reshape(
+        n_samples, size
+    )
+    diagonal_part = dense32.T @ (outer_rows * weights.astype(np.float32)[:, None])
+    outer_rows *= np.sqrt(weights).astype(np.float32)[:, None]
+    hessian = -(outer_rows.T @ outer_rows).astype(np.float64)
     hessian4 = hessian.reshape(n_features, n_free, n_features, n_free)
     diagonal_part = diagonal_part.reshape(n_features, n_features, n_free)
     for a in range(n_free):
-        hessian4[:, a, :, a] += diagonal_part[:, :, a]
+        hessian4[:, a, :, a] += diagonal_part[:, :, a]  # [i, (j, a)]: sum w p_a x_i x_j
     return hessian
 
 
@@ -142,27 +162,33 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     # On many rows a subsampled Hessian steers almost as well at a fraction of the cost;
     # convergence is still judged on the full-data gradient.
     curvature_problem = problem
-    if n_samples > 2 * _HESSIAN_ROWS:
+    refresh = 1  # exact Hessian: plain Newton, quadratic convergence
+    if n_samples > _HESSIAN_ROWS:
         rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
         curvature_problem = problem.rows(rows)
+        refresh = _HESSIAN_REFRESH
     loss, gradient = _loss_and_gradient(coef, problem)
-    hessian = None
+    hessian = factor = None
     full_steps = 0
     for iteration in range(max_iter):
         if np.abs(gradient).max() <= tol:
             return coef, iteration
         # Near the optimum the curvature barely moves: a Hessian is reused while full
         # steps keep being accepted, which leaves mostly cheap gradient evaluations.
-        if hessian is None or full_steps >= _HESSIAN_REFRESH:
+        if hessian is None or full_steps >= refresh:
             hessian = _hessian(coef, curvature_problem)
             # A whisper of damping keeps rank-deficient problems (duplicated or
             # separable features) solvable without changing well-posed steps.
             damping = 1e-12 * max(1.0, float(np.trace(hessian)))
             hessian[np.diag_indices_from(hessian)] += damping
+            try:  # factorised once, reused while the Hessian is
+                factor = scipy.linalg.cho_factor(hessian)
+            except np.linalg.LinAlgError:
+                factor = None
             full_steps = 0
-        try:
-            step = np.linalg.solve(hessian, -gradient.ravel())
-        except np.linalg.LinAlgError:
+        if factor is not None:
+            step = scipy.linalg.cho_solve(factor, -gradient.ravel())
+        else:
             step = np.linalg.lstsq(hessian, -gradient.ravel(), rcond=None)[0]
         step = step.reshape(coef.shape)
         slope = float(np.dot(gradient.ravel(), step.ravel()))
@@ -181,7 +207,7 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
                 return coef, iteration + 1  # no progress possible at float precision
             hessian = None  # a stale Hessian misled the step: refresh and retry
             continue
-        full_steps = full_steps + 1 if size == 1.0 else _HESSIAN_REFRESH
+        full_steps = full_steps + 1 if size == 1.0 else refresh
         coef, loss, gradient = candidate, new_loss, new_gradient
     return coef, max_iter
 
@@ -219,7 +245,7 @@ def fit_multinomial_logistic(
     n_classes: int,
     *,
     balanced: bool = True,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
     max_iter: int = 1000,
     seed: int = 0,
 ) -> LogisticFit:
@@ -236,7 +262,7 @@ def fit_multinomial_logistic(
     balanced : bool, default=True
         Weight each sample by ``n_samples / (n_classes * count[label])``, as
         scikit-learn's ``class_weight="balanced"``.
-    tol : float, default=1e-7
+    tol : float, default=1e-6
         Convergence threshold on the max-norm of the gradient of the weighted mean loss.
     max_iter : int, default=1000
         Iteration cap for the full-data solve.
@@ -265,8 +291,16 @@ def fit_multinomial_logistic(
         sample_weights = np.ones(n_samples)
     problem = _Problem(features, labels, sample_weights / sample_weights.sum(), n_classes - 1)
     n_rows_curvature = min(n_samples, _HESSIAN_ROWS)
-    n_parameters = features.shape[1] * (n_classes - 1)
-    use_newton = n_rows_curvature * n_parameters**2 <= _NEWTON_BUDGET
+    n_free = n_classes - 1
+    n_parameters = features.shape[1] * n_free
+    if scipy.sparse.issparse(features):
+        nnz_per_row = features.nnz / max(n_samples, 1)
+        # Scattered updates cost a few BLAS multiply-adds each.
+        hessian_cost = 4 * n_rows_curvature * (nnz_per_row * n_free) ** 2
+    else:
+        hessian_cost = n_rows_curvature * n_parameters**2
+    # Newton while a Hessian and its solve stay cheap; L-BFGS beyond.
+    use_newton = hessian_cost <= _NEWTON_BUDGET and n_parameters <= _NEWTON_MAX_PARAMETERS
     solver = _newton if use_newton else _lbfgs
     if not use_newton:
         # Many classes make each L-BFGS step expensive: cap the full-data work so a
@@ -278,8 +312,9 @@ def fit_multinomial_logistic(
     # Warm start: solve on nested random subsamples, each a few times larger.
     permutation = np.random.default_rng(seed).permutation(n_samples)
     stage_rows = _FIRST_STAGE_ROWS
-    while stage_rows * 2 < n_samples:
-        coef, _ = solver(coef, problem.rows(np.sort(permutation[:stage_rows])), tol * 10, 50)
+    while stage_rows * 4 <= n_samples:
+        stage = problem.rows(np.sort(permutation[:stage_rows]))
+        coef, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
         stage_rows *= _STAGE_GROWTH
 
     coef, n_iter = solver(coef, problem, tol, max_iter)

@@ -42,7 +42,7 @@ DEFAULTS: dict[str, object] = {
     "aggregate": "ratio",
     "infoe_kind": "classification",
     "infoe_normalizer": "balanced",
-    "infoe_tol": 1e-7,
+    "infoe_tol": 1e-6,
     "infoe_max_iter": 1000,
 }
 
@@ -92,7 +92,8 @@ class PruningRule:
             # Reduce in the input dtype (no float64 copy), subtract in float64 (no overflow).
             spread = latents.max(axis=0).astype(np.float64) - latents.min(axis=0)
         else:
-            upper, lower = np.percentile(latents, [75, 25], axis=0)
+            values = latents.view(np.uint8) if latents.dtype == np.bool_ else latents
+            upper, lower = np.percentile(values, [75, 25], axis=0)
             spread = upper.astype(np.float64) - lower
         threshold = spread.max() / self.divisor if self.divisor is not None else self.value
         return spread > threshold
