@@ -274,6 +274,11 @@ def _map_runs(
     dask cluster) only needs a branch here that yields the same rows.
     """
     if scheduler != "joblib":
+        if not isinstance(scheduler, str) or ":" not in scheduler:
+            raise ValueError(
+                f"scheduler must be 'joblib' or a dask scheduler address such as "
+                f"tcp://host:8786, got {scheduler!r}"
+            )
         return _map_runs_on_dask(function, runs, address=scheduler)
     if n_jobs == 1 or len(runs) <= 1:
         return (function(run) for run in runs)

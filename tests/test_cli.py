@@ -152,3 +152,17 @@ def test_console_script_runs_as_a_process(files):
     )
     assert completed.returncode == 0, completed.stderr
     assert "infom" in json.loads(completed.stdout)["infomec"]
+
+
+def test_ctrl_c_ends_with_status_130_and_no_output(files, capsys, monkeypatch):
+    folder, _, _ = files
+
+    def interrupted(**_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(infomec, "score", interrupted)
+    target = folder / "out.json"
+    argv = ["score", folder / "latents.npz", folder / "sources.npz", "-o", target]
+    status, _, err = run(argv, capsys)
+    assert status == 130 and err.strip() == "infomec: interrupted"
+    assert not target.exists()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
-from scipy.stats import rankdata
 
 from infomec._validation import check_positive_int, warn
 from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
@@ -265,6 +264,8 @@ def macro_roc_auc(labels: np.ndarray, scores: np.ndarray, classes: np.ndarray) -
             continue
         column = np.flatnonzero(classes == value)
         score = scores[:, column[0]] if column.size else np.zeros(n)
+        from scipy.stats import rankdata  # slow to import; only explicitness needs it
+
         ranks = rankdata(score)
         n_negative = n - n_positive
         rank_sum = float(ranks[positive].sum())

@@ -46,7 +46,12 @@ NUM_EVAL = 5000
 
 
 def _points(
-    sample: Sample, n_points: int, batch_size: int, rng: np.random.Generator, part: str, n_jobs
+    sample: Sample,
+    n_points: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    part: str,
+    n_jobs: int | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``n_points`` feature vectors and the index of the source each one held fixed."""
     order, bounds, usable, n_usable = group_rows(sample.sources.codes, sample.sources.cardinalities)

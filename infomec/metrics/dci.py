@@ -43,20 +43,19 @@ depend on ``n_jobs``), and the guards below replace NaN or exceptions:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-)
-from sklearn.linear_model import Lasso
 from threadpoolctl import threadpool_limits
 
 from infomec._validation import check_choice, warn
 from infomec.data import HeldOut, Sample
 from infomec.metrics._legacy import held_out_of, latent_matrix, require_held_out, standardize
 from infomec.parallel import resolve_n_jobs
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 __all__ = ["DCI_MODELS", "compute", "dci", "dci_completeness", "dci_disentanglement"]
 
@@ -179,6 +178,15 @@ def _fit_source(
     seed: int,
 ) -> tuple[np.ndarray, float, float]:
     """Importance of each latent for one source, and train / test accuracy."""
+    # scikit-learn's estimators are imported here, not at module level: they cost
+    # seconds of start-up that a plain `infomec score` never needs.
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.linear_model import Lasso
+
     n_features = train_x.shape[1]
     values = np.unique(train_y)
     if values.size < 2:  # nothing to learn: a constant predictor, no importance
@@ -207,15 +215,20 @@ def _fit_source(
         classifier = RandomForestClassifier(
             n_estimators=100, criterion="entropy", max_depth=10, random_state=seed, n_jobs=1
         )
-    classifier.fit(train_x, train_y)
+    # OpenMP thread counts are per thread: limit this worker's own (HistGradientBoosting
+    # would otherwise start a full team in every worker and oversubscribe the cores).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        classifier.fit(train_x, train_y)
+        train_predictions = classifier.predict(train_x)
+        test_predictions = classifier.predict(test_x)
     if model == "hist_gbt":
         importance = _split_gain_importance(classifier, n_features)
     else:
         importance = np.abs(classifier.feature_importances_)
     return (
         importance,
-        float(np.mean(classifier.predict(train_x) == train_y)),
-        float(np.mean(classifier.predict(test_x) == test_y)),
+        float(np.mean(train_predictions == train_y)),
+        float(np.mean(test_predictions == test_y)),
     )
 
 
@@ -236,7 +249,7 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
     )
     # One source per thread (the tree builders release the GIL), each fit on a single
     # OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers stall badly when the
-    # cores are shared, and single-threaded fits do not oversubscribe.
+    # cores are oversubscribed.
     with threadpool_limits(limits=1):
         outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
     importance = np.column_stack([outcome[0] for outcome in outcomes])

@@ -46,7 +46,7 @@ from infomec.metrics._legacy import (
 )
 from infomec.parallel import resolve_n_jobs
 
-__all__ = ["compute", "explicitness", "modularity", "modularity_from_mutual_information"]
+__all__ = ["compute", "modularity", "modularity_from_mutual_information"]
 
 
 def modularity_from_mutual_information(mutual_information) -> float:
@@ -102,7 +102,7 @@ def _explicitness_of_source(
     )
 
 
-def explicitness(held_out: HeldOut, n_jobs: int | None = None) -> tuple[float, float]:
+def _explicitness(held_out: HeldOut, n_jobs: int | None = None) -> tuple[float, float]:
     """Mean explicitness (ROC-AUC) over sources on the training and on the test rows."""
     train, test = held_out.train, held_out.test
     train_x, test_x = standardize(latent_matrix(train), latent_matrix(test))
@@ -133,7 +133,7 @@ def explicitness(held_out: HeldOut, n_jobs: int | None = None) -> tuple[float, f
 
 def _modularity_of_held_out(held_out: HeldOut, n_bins: int, n_jobs: int | None) -> dict:
     mutual_information, _ = binned_mutual_information(held_out.train, n_bins, n_jobs)
-    explicit_train, explicit_test = explicitness(held_out, n_jobs)
+    explicit_train, explicit_test = _explicitness(held_out, n_jobs)
     return {
         "modularity": modularity_from_mutual_information(mutual_information.T),
         "explicitness_train": explicit_train,

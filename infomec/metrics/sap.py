@@ -56,7 +56,7 @@ def sap_from_matrix(matrix) -> float:
     return float(np.clip(np.mean(top_two_gap(matrix, axis=0)), 0.0, 1.0))
 
 
-def sap_matrix(held_out: HeldOut, n_jobs: int | None = None) -> np.ndarray:
+def _sap_matrix(held_out: HeldOut, n_jobs: int | None = None) -> np.ndarray:
     """Test accuracy of every one-latent SVM, shape (n_latents, n_sources)."""
     train, test = held_out.train, held_out.test
     with numba_threads(n_jobs):
@@ -71,7 +71,7 @@ def sap_matrix(held_out: HeldOut, n_jobs: int | None = None) -> np.ndarray:
 
 
 def _sap_of_held_out(held_out: HeldOut, n_jobs: int | None) -> dict:
-    matrix = sap_matrix(held_out, n_jobs)
+    matrix = _sap_matrix(held_out, n_jobs)
     return {"score": sap_from_matrix(matrix), "matrix": matrix}
 
 
