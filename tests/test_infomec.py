@@ -332,3 +332,35 @@ def test_non_finite_input_is_refused(coded_sample, bad):
     broken[5, 2] = bad
     with pytest.raises(ValueError, match="column 2"):
         infomec.score(latents=broken, sources=sources)
+
+
+# ------------------------------------------------- degenerate but valid inputs
+
+
+def test_latent_identical_to_a_source(rng):
+    sources = factorial_sample(rng, 1500, sizes=(4, 3))
+    latents = np.column_stack([sources[:, 0], rng.integers(0, 3, 1500)])
+    result = infomec.score(latents=latents, sources=sources)
+    assert result.nmi[0, 0] == pytest.approx(1.0)
+    assert np.isfinite([result.infom, result.infoe, result.infoc]).all()
+
+
+def test_heavy_class_imbalance_stays_finite(rng):
+    sources = (rng.random((4000, 2)) < [0.01, 0.3]).astype(int)
+    latents = sources + 0.5 * rng.standard_normal((4000, 2))
+    result = infomec.score(latents=latents, sources=sources)
+    values = [result.infom, result.infoe, result.infoc, *result["infomec"]["infoe_per_source"]]
+    assert all(0.0 <= value <= 1.0 for value in values)
+
+
+@pytest.mark.slow  # the 999-logit InfoE probe takes ~1-2 minutes on 2 cores
+def test_one_thousand_class_source_gives_a_finite_answer(rng):
+    sources = np.column_stack([np.arange(3000) % 1000, rng.integers(0, 3, 3000)])
+    latents = np.column_stack(
+        [sources[:, 0] / 1000, sources[:, 1] + 0.1 * rng.standard_normal(3000)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InfoMECWarning)
+        result = infomec.score(latents=latents, sources=sources)
+    assert np.isfinite([result.infom, result.infoe, result.infoc]).all()
+    assert 0.0 <= result.infoe <= 1.0 and result.nmi[0, 0] > 0.5
