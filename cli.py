@@ -260,6 +260,37 @@ def run_sweep(args: argparse.Namespace) -> int:
 def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("latents", help="latents file (.npz, .npy or .csv), shape (N, d)")
     parser.add_argument("sources", help="sources file (.npz, .npy or .csv), shape (N, K)")
+    _add_shared_score_options(parser)
+    parser.add_argument(
+        "--test-latents",
+        default=None,
+        help="held-out latents for dci, sap, modularity, beta_vae, factor_vae "
+        "(default: split the sample by --test-size)",
+    )
+    parser.add_argument(
+        "--test-sources", default=None, help="held-out sources (with --test-latents)"
+    )
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=1 / 3,
+        help="fraction of rows held out when no test files are given (default: 1/3)",
+    )
+    parser.add_argument(
+        "--dci-model",
+        choices=DCI_MODELS,
+        default="gbt",
+        help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
+    )
+    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    parser.add_argument("--source-names", default=None, help="comma-separated source names")
+    parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
+    parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
+    parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
+
+
+def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``score``, ``report`` and ``sweep`` passed on to ``infomec.score``."""
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument(
         "--discrete",
@@ -291,29 +322,7 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
         "--pruning", default=None, help="active-latent rule, e.g. 'range>max/20', 'iqr>0.1', 'none'"
     )
     parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
-    parser.add_argument(
-        "--test-latents",
-        default=None,
-        help="held-out latents for dci, sap, modularity, beta_vae, factor_vae "
-        "(default: split the sample by --test-size)",
-    )
-    parser.add_argument(
-        "--test-sources", default=None, help="held-out sources (with --test-latents)"
-    )
-    parser.add_argument(
-        "--test-size",
-        type=float,
-        default=1 / 3,
-        help="fraction of rows held out when no test files are given (default: 1/3)",
-    )
-    parser.add_argument(
-        "--dci-model",
-        choices=DCI_MODELS,
-        default="gbt",
-        help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
-    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
-    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
     parser.add_argument("--max-source-values", type=int, default=1000)
     parser.add_argument(
         "--source-bins",
@@ -321,31 +330,8 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="bin sources with more than --max-source-values values",
     )
-    parser.add_argument("--source-names", default=None, help="comma-separated source names")
-    parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
-    parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
-    parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
     parser.add_argument("--latents-key", default=None, help="array name in the latents .npz")
     parser.add_argument("--sources-key", default=None, help="array name in the sources .npz")
-
-
-def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
-    """Options of ``report`` and ``sweep`` that are passed on to ``infomec.score``."""
-    kind = parser.add_mutually_exclusive_group()
-    kind.add_argument("--discrete", dest="latent_type", action="store_const", const="discrete")
-    kind.add_argument("--continuous", dest="latent_type", action="store_const", const="continuous")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="reference")
-    parser.add_argument(
-        "--metrics", default="infomec", help="comma-separated metric families, or 'all'"
-    )
-    parser.add_argument("--k", type=int, default=None, help="KSG neighbours (preset default)")
-    parser.add_argument("--pruning", default=None, help="active-latent rule (preset default)")
-    parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
-    parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
-    parser.add_argument("--max-source-values", type=int, default=1000)
-    parser.add_argument("--source-bins", type=int, default=None)
-    parser.add_argument("--latents-key", default=None, help="array name in latents .npz files")
-    parser.add_argument("--sources-key", default=None, help="array name in sources .npz files")
 
 
 def _add_report_parser(commands) -> None:
