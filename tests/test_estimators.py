@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import digamma
 from sklearn.feature_selection import mutual_info_classif
 from sklearn.metrics import mutual_info_score
 
@@ -16,6 +17,7 @@ from infomec.estimators import (
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
+from infomec.estimators.ksg import _shrink_by_one_ulp, ksg_mutual_information
 
 
 def _standardize(column: np.ndarray) -> np.ndarray:
@@ -138,6 +140,81 @@ def test_ksg_is_invariant_to_monotone_transforms(rng):
 
     # Affine maps leave the standardised column unchanged; the estimate is then exact.
     assert estimate(3 * base + 2) == pytest.approx(estimate(base), abs=1e-12)
+
+
+def _brute_force_ross(values: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """O(N^2) Ross estimate with the kernel's conventions, written independently.
+
+    Singleton classes are dropped; ``k_c = min(k, N_c - 1)``; the radius is the k-th
+    same-class distance shrunk by one ulp (computed as |x|^2 - 2xy + |y|^2 on the small
+    classes where scikit-learn uses brute force); ``m`` counts squared differences
+    within the squared radius, the point itself included.
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    keep = np.isin(labels, classes[counts > 1])
+    values, labels = values[keep], labels[keep]
+    n = values.size
+    psi_k = psi_class = psi_m = 0.0
+    for t in range(n):
+        same = np.sort(values[labels == labels[t]])
+        n_c = same.size
+        k_c = min(k, n_c - 1)
+        # Stable: of two equally distant neighbours, the smaller value comes first.
+        by_distance = np.argsort(np.abs(same - values[t]), kind="stable")
+        neighbour = same[by_distance[k_c]]  # by_distance[0] is the point itself
+        kth = abs(neighbour - values[t])
+        if k_c >= n_c // 2:
+            x, y = values[t], neighbour
+            kth = np.sqrt(max((x * x + -2.0 * (x * y)) + y * y, 0.0))
+        radius = np.nextafter(kth, 0.0)
+        m = np.count_nonzero((values - values[t]) ** 2 <= radius * radius)
+        psi_k += digamma(k_c)
+        psi_class += digamma(n_c)
+        psi_m += digamma(m)
+    return max(digamma(n) + (psi_k - psi_class - psi_m) / n, 0.0)
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+@pytest.mark.parametrize("kind", ["tie_free", "heavily_tied", "few_per_class"])
+def test_ksg_kernel_matches_a_brute_force_count(rng, k, kind):
+    # Exercises the sliding k-NN window and the bracketed counts against an O(N^2)
+    # count: exact ties (quantised values without jitter), tiny classes (the
+    # brute-force distance path) and imbalanced classes.
+    n = 700
+    if kind == "tie_free":
+        labels = rng.integers(0, 6, n)
+        values = labels * 0.3 + rng.standard_normal(n)
+    elif kind == "heavily_tied":
+        labels = rng.integers(0, 4, n)
+        values = np.round(labels + 0.5 * rng.standard_normal(n), 2) / 3.0
+    else:
+        labels = np.concatenate([rng.integers(0, 150, n - 40), np.zeros(40, dtype=int)])
+        values = labels % 7 + 0.3 * rng.standard_normal(n)
+    order = np.argsort(values, kind="stable")
+    encoded = encode_columns(labels[:, None])
+    ours = ksg_mutual_information(
+        values[order],
+        encoded.codes[0][order],
+        int(encoded.cardinalities[0]),
+        k,
+        digamma(np.arange(n + 1, dtype=np.float64)),
+    )
+    assert ours > 0.01  # informative, so the estimate is not clipped at 0
+    assert ours == pytest.approx(_brute_force_ross(values, labels, k), abs=1e-12)
+
+
+def test_shrinking_by_one_ulp_equals_nextafter():
+    tiny = np.finfo(np.float64).tiny
+    values = np.concatenate(
+        [
+            [0.0, 5e-324, tiny, np.nextafter(tiny, 1.0), np.nextafter(tiny, 0.0), 1.0, 2.0],
+            2.0 ** np.arange(-1074, 1000, 37, dtype=np.float64),
+            np.abs(np.random.default_rng(0).standard_normal(1000)) * 1e-3,
+            np.nextafter(2.0 ** np.arange(-1000, 1000, 13, dtype=np.float64), np.inf),
+        ]
+    )
+    shrunk = np.array([_shrink_by_one_ulp(value) for value in values])
+    np.testing.assert_array_equal(shrunk, np.nextafter(values, 0.0))
 
 
 @pytest.mark.parametrize("n_bins", [2, 5, 20])

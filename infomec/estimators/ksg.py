@@ -72,22 +72,23 @@ def prepare_continuous_latents(latents: np.ndarray, seed: int) -> tuple[np.ndarr
     return _sort_rows(jittered)
 
 
-@njit(parallel=True, cache=True)
 def _sort_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort each row in place and return it with the sorting permutation (int32).
 
-    In-place sorting and 32-bit indices keep the working set at 12 bytes per latent
-    value, whatever N.
+    numpy's default (SIMD introsort) argsort is four times faster than a stable one;
+    the order among exactly tied values does not matter, as every count compares
+    values, not positions. One row at a time, with 32-bit indices, keeps the working
+    set at 12 bytes per latent value plus one row's temporaries, whatever N.
     """
     order = np.empty(values.shape, dtype=np.int32)
-    for j in prange(values.shape[0]):
-        row_order = np.argsort(values[j], kind="mergesort")
+    for j in range(values.shape[0]):
+        row_order = np.argsort(values[j])
         values[j] = values[j][row_order]
         order[j] = row_order
     return values, order
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _within(value: float, center: float, squared_radius: float) -> bool:
     difference = value - center
     return difference * difference <= squared_radius
@@ -153,6 +154,224 @@ def _gemm_distance(query: float, point: float) -> float:
 
 
 @njit(cache=True)
+def _walk_kth_neighbor(class_values: np.ndarray, u: int, k: int) -> tuple[float, int, int]:
+    """k-th nearest neighbour of ``class_values[u]`` by walking outwards from ``u``.
+
+    Returns the distance, computed as scikit-learn's brute force computes it (the walk
+    is only used for the small classes on which scikit-learn switches to brute force),
+    and the indices of the next unvisited neighbours on each side (known outside).
+    """
+    n = class_values.shape[0]
+    center = class_values[u]
+    left = u - 1
+    right = u + 1
+    neighbor = center
+    for _ in range(k):
+        if left < 0:
+            neighbor = class_values[right]
+            right += 1
+        elif right >= n:
+            neighbor = class_values[left]
+            left -= 1
+        elif center - class_values[left] <= class_values[right] - center:
+            neighbor = class_values[left]
+            left -= 1
+        else:
+            neighbor = class_values[right]
+            right += 1
+    return _gemm_distance(center, neighbor), left, right
+
+
+@njit(cache=True, inline="always")
+def _shrink_by_one_ulp(distance: float) -> float:
+    """``np.nextafter(distance, 0)`` for ``distance >= 0``, without a libm call.
+
+    Multiplying by ``1 - 2**-53`` rounds to the next float towards zero for every
+    normal positive number (exactly so for powers of two); subnormals, where it would
+    round back to ``distance``, take the library call.
+    """
+    shrunk = distance * (1.0 - 2.0**-53)
+    if shrunk == distance and distance != 0.0:
+        return np.nextafter(distance, 0.0)
+    return shrunk
+
+
+@njit(cache=True, inline="always")
+def _window_radius(class_values: np.ndarray, center: float, first: int, k: int) -> float:
+    """Distance from ``center`` to the farther end of the window ``[first, first + k]``."""
+    return max(center - class_values[first], class_values[first + k] - center)
+
+
+# Up to this many points between two class members, counting them all (a vectorised,
+# branch-free loop) beats bisecting (dependent loads with unpredictable outcomes).
+_LINEAR_COUNT_LIMIT = 32
+
+
+@njit(cache=True, inline="always")
+def _count_inside(values, center, squared_radius, low, high) -> int:
+    """How many of ``values[low:high]`` lie within the radius of ``center``.
+
+    The range lies on one side of ``center``, where the points within the radius form
+    a contiguous run at the end nearer ``center``; long ranges are bisected for it.
+    """
+    if high - low <= _LINEAR_COUNT_LIMIT:
+        count = 0
+        for q in range(low, high):
+            difference = values[q] - center
+            count += difference * difference <= squared_radius
+        return count
+    if values[low] < center:  # left side: the run is a suffix
+        base = low
+        n = high - low + 1  # candidates low .. high, with ``high`` standing for "none"
+        while n > 1:
+            half = n // 2
+            probe = base + half - 1
+            base = base if _within(values[probe], center, squared_radius) else base + half
+            n -= half
+        return high - base
+    top = high - 1  # right side: the run is a prefix; candidates low - 1 .. high - 1
+    n = high - low + 1
+    while n > 1:
+        half = n // 2
+        probe = top - half + 1
+        top = top if _within(values[probe], center, squared_radius) else top - half
+        n -= half
+    return top - low + 1
+
+
+@njit(cache=True, inline="always")
+def _count_within(
+    kept_values: np.ndarray,
+    class_values: np.ndarray,
+    class_positions: np.ndarray,
+    position: int,
+    u: int,
+    first: int,
+    last: int,
+    squared_radius: float,
+) -> int:
+    """Points of the whole sample within the radius of ``kept_values[position]``.
+
+    ``first .. last`` (class indices, ``first <= u <= last``) are the class members
+    expected to be the outermost ones inside the radius: with the members just beyond
+    them they bracket the two boundaries, so each bisection only spans the points
+    between two consecutive members of the class. Both guesses are checked; a member
+    wrongly guessed inside moves the bracket inwards, and when floating-point rounding
+    puts a member guessed outside inside, the count gallops from ``position`` instead.
+    """
+    n_class = class_positions.shape[0]
+    n_kept = kept_values.shape[0]
+    center = kept_values[position]
+
+    # Left side: walk the bracket inwards until a class member is inside.
+    outside = first - 1
+    inside = first
+    while inside < u and not _within(class_values[inside], center, squared_radius):
+        outside = inside
+        inside += 1
+    inside_at = class_positions[inside]
+    if outside < 0:
+        outside_at = -1
+    else:
+        outside_at = class_positions[outside]
+        if _within(class_values[outside], center, squared_radius):
+            outside_at = -2  # bracket broken by rounding
+    if outside_at == -2:
+        n_left = _count_within_left(kept_values, position, squared_radius)
+    else:
+        n_left = (
+            position
+            - inside_at
+            + _count_inside(kept_values, center, squared_radius, outside_at + 1, inside_at)
+        )
+
+    # Right side, mirrored.
+    outside = last + 1
+    inside = last
+    while inside > u and not _within(class_values[inside], center, squared_radius):
+        outside = inside
+        inside -= 1
+    inside_at = class_positions[inside]
+    if outside >= n_class:
+        outside_at = n_kept
+    else:
+        outside_at = class_positions[outside]
+        if _within(class_values[outside], center, squared_radius):
+            outside_at = -2
+    if outside_at == -2:
+        n_right = _count_within_right(kept_values, position, squared_radius)
+    else:
+        n_right = (
+            inside_at
+            - position
+            + _count_inside(kept_values, center, squared_radius, inside_at + 1, outside_at)
+        )
+    return 1 + n_left + n_right
+
+
+@njit(cache=True)
+def _sum_psi_m_of_class(
+    class_values: np.ndarray,
+    class_positions: np.ndarray,
+    kept_values: np.ndarray,
+    k: int,
+    digamma_table: np.ndarray,
+) -> float:
+    """Sum of ``psi(m)`` over the members of one class (values sorted ascending)."""
+    n_class = class_values.shape[0]
+    # scikit-learn's NearestNeighbors switches to brute force when k >= n // 2; its
+    # distances then come from |x|^2 - 2xy + |y|^2, which the walk reproduces.
+    brute_force = k >= n_class // 2
+    last_first = n_class - 1 - k  # the last valid start of a (k + 1)-point window
+    first = 0
+    total = 0.0
+    for u in range(n_class):
+        center = class_values[u]
+        if brute_force:
+            distance, before, after = _walk_kth_neighbor(class_values, u, k)
+            window_first, window_last = before + 1, after - 1
+        else:
+            # The k nearest neighbours of u and u itself fill a window [first, first + k]
+            # of the sorted class, the one whose farther end is nearest. Its start never
+            # moves left as u moves right, so the windows are found in amortised O(1).
+            first = max(first, u - k)
+            distance = _window_radius(class_values, center, first, k)
+            while first < min(u, last_first):
+                candidate = _window_radius(class_values, center, first + 1, k)
+                if candidate > distance:
+                    break
+                distance = candidate
+                first += 1
+            # Guard against rounding breaking the monotonicity argument: look back.
+            while first > max(0, u - k):
+                candidate = _window_radius(class_values, center, first - 1, k)
+                if candidate >= distance:
+                    break
+                distance = candidate
+                first -= 1
+            # The window's farther end is the k-th neighbour itself, outside the shrunk
+            # radius: start the bracket one member inwards on that side (arithmetic, not
+            # a branch, as which side it is on is a coin flip).
+            far_left = center - class_values[first] >= distance
+            far_right = class_values[first + k] - center >= distance
+            window_first = min(first + far_left, u)
+            window_last = max(first + k - far_right, u)
+        radius = _shrink_by_one_ulp(distance)
+        m = _count_within(
+            kept_values,
+            class_values,
+            class_positions,
+            class_positions[u],
+            u,
+            window_first,
+            window_last,
+            radius * radius,
+        )
+        total += digamma_table[m]
+    return total
+
+
+@njit(cache=True)
 def ksg_mutual_information(
     sorted_values: np.ndarray,
     labels_in_order: np.ndarray,
@@ -215,49 +434,12 @@ def ksg_mutual_information(
         if n_c <= 1:
             continue
         k_c = min(n_neighbors, n_c - 1)
-        # scikit-learn's NearestNeighbors switches to brute force when k >= n // 2;
-        # its distances then come from |x|^2 - 2xy + |y|^2, which we reproduce.
-        brute_force = k_c >= n_c // 2
-        start = offsets[c]
-        for u in range(n_c):
-            center = class_values[start + u]
-            left = u - 1
-            right = u + 1
-            distance = 0.0
-            neighbor = center
-            for _ in range(k_c):
-                if left < 0:
-                    neighbor = class_values[start + right]
-                    distance = neighbor - center
-                    right += 1
-                elif right >= n_c:
-                    neighbor = class_values[start + left]
-                    distance = center - neighbor
-                    left -= 1
-                else:
-                    to_left = center - class_values[start + left]
-                    to_right = class_values[start + right] - center
-                    if to_left <= to_right:
-                        neighbor = class_values[start + left]
-                        distance = to_left
-                        left -= 1
-                    else:
-                        neighbor = class_values[start + right]
-                        distance = to_right
-                        right += 1
-            if brute_force:
-                distance = _gemm_distance(center, neighbor)
-            radius = np.nextafter(distance, 0.0)
-            squared_radius = radius * radius
-            position = class_positions[start + u]
-            m = (
-                1
-                + _count_within_left(kept_values, position, squared_radius)
-                + _count_within_right(kept_values, position, squared_radius)
-            )
-            sum_psi_m += digamma_table[m]
-            sum_psi_k += digamma_table[k_c]
-            sum_psi_class += digamma_table[n_c]
+        start, stop = offsets[c], offsets[c + 1]
+        sum_psi_m += _sum_psi_m_of_class(
+            class_values[start:stop], class_positions[start:stop], kept_values, k_c, digamma_table
+        )
+        sum_psi_k += n_c * digamma_table[k_c]
+        sum_psi_class += n_c * digamma_table[n_c]
 
     mi = digamma_table[n_kept] + (sum_psi_k - sum_psi_class - sum_psi_m) / n_kept
     return max(mi, 0.0)
