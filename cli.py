@@ -133,6 +133,7 @@ def run_score(args: argparse.Namespace) -> int:
             dci_model=args.dci_model,
             seed=args.seed,
             n_jobs=args.n_jobs,
+            scheduler=args.scheduler,
         )
     except ValueError as error:
         raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
@@ -283,6 +284,7 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
         help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    _add_scheduler_option(parser, "compute the metric families on, one task per family")
     parser.add_argument("--source-names", default=None, help="comma-separated source names")
     parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
     parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
@@ -334,6 +336,17 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources-key", default=None, help="array name in the sources .npz")
 
 
+def _add_scheduler_option(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--scheduler`` of ``score`` and ``sweep`` (see :func:`infomec.parallel.map_in_order`)."""
+    parser.add_argument(
+        "--scheduler",
+        default="joblib",
+        metavar="ADDRESS",
+        help=f"dask.distributed scheduler address (tcp://host:port) to {purpose} "
+        "(needs the dist extra); default: this machine",
+    )
+
+
 def _add_report_parser(commands) -> None:
     report = commands.add_parser(
         "report", help="figures, scores.json and a self-contained report.html in a folder"
@@ -376,13 +389,7 @@ def _add_sweep_parser(commands) -> None:
     )
     sweep.add_argument("--out", required=True, help="folder to write into (created if needed)")
     sweep.add_argument("--n-jobs", type=int, default=1, help="runs scored in parallel")
-    sweep.add_argument(
-        "--scheduler",
-        default="joblib",
-        metavar="ADDRESS",
-        help="dask.distributed scheduler address (tcp://host:port) to score the runs on "
-        "(needs the dist extra); default: local processes",
-    )
+    _add_scheduler_option(sweep, "score the runs on")
     _add_shared_score_options(sweep)
     sweep.set_defaults(handler=run_sweep)
 

@@ -8,6 +8,13 @@ or log(d).
 
 Run:  python benchmarks/bench_scale.py                      (N up to 1e7; ~15 min)
       python benchmarks/bench_scale.py --max-n 1000000 --sweep-runs 10   (quick)
+      python benchmarks/bench_scale.py --only sweep               (50-run sweep only)
+      python benchmarks/bench_scale.py --only n --n-values 1000000 10000000
+
+``--only`` re-runs some parts (n: rows against N, d: rows against d, speedup: 1 vs 2
+cores, sweep: local processes vs LocalCluster); such a partial run writes
+``results/bench_scale_<parts>.md`` unless ``--output`` says otherwise, so the complete
+``results/bench_scale.md`` is not overwritten.
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ def slope(xs, ys) -> float:
 
 
 def sweep_comparison(folder: Path, n_runs: int) -> tuple[float, float, bool]:
+    """Wall seconds of one sweep locally (2 loky processes) and on a 2-worker
+    LocalCluster (started beforehand, not timed), and whether the scores are equal."""
     from distributed import LocalCluster
 
     from infomec.sweep import Run, sweep
@@ -93,15 +102,54 @@ def sweep_comparison(folder: Path, n_runs: int) -> tuple[float, float, bool]:
     return local_wall, remote_wall, equal
 
 
+PARTS = ("n", "d", "speedup", "sweep")
+
+
+def parse_parts(text: str) -> list[str]:
+    """``"all"`` or a comma-separated subset of :data:`PARTS`, in PARTS order."""
+    names = list(PARTS) if text == "all" else [p.strip() for p in text.split(",")]
+    unknown = [name for name in names if name not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown part {', '.join(unknown) or '(none)'}; choose from {', '.join(PARTS)}"
+        )
+    return [part for part in PARTS if part in names]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only",
+        type=parse_parts,
+        default=list(PARTS),
+        metavar="PARTS",
+        help=f"comma-separated parts to run: {', '.join(PARTS)} (default: all)",
+    )
     parser.add_argument("--max-n", type=int, default=10_000_000)
+    parser.add_argument(
+        "--n-values",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="N of the rows against N (default: 1e4, 1e5, 1e6, 1e7 up to --max-n)",
+    )
     parser.add_argument("--sweep-runs", type=int, default=50)
-    parser.add_argument("--output", default=str(RESULTS / "bench_scale.md"))
+    parser.add_argument("--output", default=None, help="default: results/bench_scale.md")
     args = parser.parse_args()
+    parts = args.only
+    if args.output is None:
+        suffix = "" if parts == list(PARTS) else "_" + "_".join(parts)
+        args.output = str(RESULTS / f"bench_scale{suffix}.md")
 
-    sizes = [n for n in (10_000, 100_000, 1_000_000, 10_000_000) if n <= args.max_n]
+    if args.n_values is not None:
+        sizes = sorted(set(args.n_values))
+    else:
+        sizes = [n for n in (10_000, 100_000, 1_000_000, 10_000_000) if n <= args.max_n]
+    if "n" not in parts:
+        sizes = []
     rows_n, rows_d, speedup = [], [], []
+    sweep_result = None
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         warm = write_data(folder, 1000, 4, "warm")
@@ -112,17 +160,19 @@ def main() -> None:
             rows_n.append((n, wall, peak))
             print(f"N={n:,} d=16: {wall:.1f} s, {peak:.0f} MiB", flush=True)
             z.unlink()
-        for d in (4, 8, 16, 32):
+        for d in (4, 8, 16, 32) if "d" in parts else ():
             z, s = write_data(folder, 200_000, d, f"d{d}")
             wall, peak = measure(["score", str(z), str(s)])
             rows_d.append((d, wall, peak))
             print(f"N=200,000 d={d}: {wall:.1f} s, {peak:.0f} MiB", flush=True)
-        z, s = write_data(folder, 1_000_000, 16, "speed")
-        for jobs in (1, 2):
-            wall, _ = measure(["score", str(z), str(s), "--n-jobs", str(jobs)])
-            speedup.append(wall)
-            print(f"N=1,000,000 d=16 n_jobs={jobs}: {wall:.1f} s", flush=True)
-        sweep_local, sweep_remote, equal = sweep_comparison(folder, args.sweep_runs)
+        if "speedup" in parts:
+            z, s = write_data(folder, 1_000_000, 16, "speed")
+            for jobs in (1, 2):
+                wall, _ = measure(["score", str(z), str(s), "--n-jobs", str(jobs)])
+                speedup.append(wall)
+                print(f"N=1,000,000 d=16 n_jobs={jobs}: {wall:.1f} s", flush=True)
+        if "sweep" in parts:
+            sweep_result = sweep_comparison(folder, args.sweep_runs)
 
     lines = [
         "# Scale: time and peak memory of `infomec score`",
@@ -131,14 +181,17 @@ def main() -> None:
         f"Machine: {machine()}  ",
         f"Date: {time.strftime('%Y-%m-%d %H:%M')}. Continuous float64 latents from "
         "memory-mapped .npy files, K = 6 sources; one process per row, wall time and peak "
-        "RSS measured from outside by GNU time.",
-        "",
-        "| N | d | wall (s) | peak RSS (MiB) |",
-        "|---|---|---|---|",
-        *[f"| {n:,} | 16 | {w:.1f} | {p:.0f} |" for n, w, p in rows_n],
-        *[f"| 200,000 | {d} | {w:.1f} | {p:.0f} |" for d, w, p in rows_d],
+        "RSS measured from outside by GNU time; the sweep is timed inside this process.",
         "",
     ]
+    if rows_n or rows_d:
+        lines += [
+            "| N | d | wall (s) | peak RSS (MiB) |",
+            "|---|---|---|---|",
+            *[f"| {n:,} | 16 | {w:.1f} | {p:.0f} |" for n, w, p in rows_n],
+            *[f"| 200,000 | {d} | {w:.1f} | {p:.0f} |" for d, w, p in rows_d],
+            "",
+        ]
 
     def exponents(rows) -> str:
         keys = [r[0] for r in rows]
@@ -150,16 +203,20 @@ def main() -> None:
     large_n = [r for r in rows_n if r[0] >= 100_000]
     if len(large_n) >= 2:
         lines.append(f"Growth exponents against N (N >= 1e5): {exponents(large_n)}.  ")
-    lines.append(f"Growth exponents against d (N = 200,000): {exponents(rows_d)}.  ")
-    lines.append(
-        f"Parallel speed-up at N = 1e6, d = 16: n_jobs=1 {speedup[0]:.1f} s, n_jobs=2 "
-        f"{speedup[1]:.1f} s ({speedup[0] / speedup[1]:.2f}x).  "
-    )
-    lines.append(
-        f"Sweep of {args.sweep_runs} runs (N = 20,000, d = 8): local processes (n_jobs=2) "
-        f"{sweep_local:.1f} s, dask LocalCluster (2 workers) {sweep_remote:.1f} s; "
-        f"identical scores: {equal}."
-    )
+    if rows_d:
+        lines.append(f"Growth exponents against d (N = 200,000): {exponents(rows_d)}.  ")
+    if speedup:
+        lines.append(
+            f"Parallel speed-up at N = 1e6, d = 16: n_jobs=1 {speedup[0]:.1f} s, n_jobs=2 "
+            f"{speedup[1]:.1f} s ({speedup[0] / speedup[1]:.2f}x).  "
+        )
+    if sweep_result is not None:
+        sweep_local, sweep_remote, equal = sweep_result
+        lines.append(
+            f"Sweep of {args.sweep_runs} runs (N = 20,000, d = 8, one thread per run): local "
+            f"processes (n_jobs=2) {sweep_local:.1f} s, dask LocalCluster (2 workers x 1 "
+            f"thread, started beforehand) {sweep_remote:.1f} s; identical scores: {equal}."
+        )
     Path(args.output).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -25,7 +25,7 @@ import os
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from infomec.io import load_array
-from infomec.parallel import resolve_n_jobs
+from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 
 #: Columns of :func:`sweep`'s table that describe a run rather than score it.
 META_COLUMNS = ("run", "model", "seed", "latents", "sources")
@@ -261,61 +261,6 @@ def score_run(
     return row
 
 
-def _map_runs(
-    function: Callable[[Run], dict[str, Any]],
-    runs: Sequence[Run],
-    *,
-    n_jobs: int,
-    scheduler: str,
-) -> Iterator[dict[str, Any]]:
-    """Apply ``function`` to every run, yielding rows in run order as they finish.
-
-    The one place that chooses how runs are distributed; a new ``scheduler`` (e.g. a
-    dask cluster) only needs a branch here that yields the same rows.
-    """
-    if scheduler != "joblib":
-        if not isinstance(scheduler, str) or ":" not in scheduler:
-            raise ValueError(
-                f"scheduler must be 'joblib' or a dask scheduler address such as "
-                f"tcp://host:8786, got {scheduler!r}"
-            )
-        return _map_runs_on_dask(function, runs, address=scheduler)
-    if n_jobs == 1 or len(runs) <= 1:
-        return (function(run) for run in runs)
-    from joblib import Parallel, delayed
-
-    # loky processes: scoring holds the GIL in parts (scikit-learn probes, pandas), so
-    # processes scale across runs where threads would not.
-    return Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
-        delayed(function)(run) for run in runs
-    )
-
-
-CONNECT_TIMEOUT = "10s"  # how long to wait for a dask scheduler before giving up
-
-
-def _map_runs_on_dask(
-    function: Callable[[Run], dict[str, Any]], runs: Sequence[Run], *, address: str
-) -> Iterator[dict[str, Any]]:
-    """Run every run on a dask.distributed cluster through joblib's dask backend."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise ValueError(
-            "--scheduler needs dask.distributed: pip install 'infomec[dist]'"
-        ) from None
-    from joblib import Parallel, delayed, parallel_config
-
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as error:
-        raise ValueError(f"cannot reach the dask scheduler at {address}: {error}") from None
-    with client, parallel_config(backend="dask"):
-        # Rows are collected before the client closes; their order is the runs' order.
-        rows = Parallel(n_jobs=-1)(delayed(function)(run) for run in runs)
-    return iter(rows)
-
-
 def score_columns(frame) -> list[str]:
     """The score columns of a :func:`sweep` table (``"<family>.<name>"``), in order."""
     return [
@@ -347,7 +292,8 @@ def sweep(
     n_jobs : int or None, default=1
         Runs scored at once (``None`` or ``-1``: one per core). Each run's own numba
         threads are limited so that the machine is not oversubscribed; scores do not
-        depend on ``n_jobs``.
+        depend on ``n_jobs``. Not used with a dask ``scheduler``, whose worker threads
+        each score one run at a time (on one thread).
     scheduler : str, default="joblib"
         How runs are distributed: ``"joblib"`` (local processes, ``n_jobs`` of them)
         or the address of a dask.distributed scheduler (``"tcp://host:8786"``; needs
@@ -390,10 +336,14 @@ def sweep(
     if not runs:
         raise ValueError("no runs to score")
     workers = min(resolve_n_jobs(n_jobs), len(runs))
+    scheduler = check_scheduler(scheduler)
     if "metrics" in score_kwargs:
         # Checked once here: an unknown metric is a mistake in the command, not in a run.
         score_kwargs["metrics"] = resolve_metrics(score_kwargs["metrics"])
-    score_kwargs.setdefault("n_jobs", max(1, (os.cpu_count() or 1) // workers))
+    # Locally the cores are shared among the runs scored at once; on a dask cluster each
+    # worker thread scores one run at a time, so a run gets one thread.
+    local_threads = max(1, (os.cpu_count() or 1) // workers)
+    score_kwargs.setdefault("n_jobs", local_threads if scheduler == "joblib" else 1)
 
     def score_one(run: Run) -> dict[str, Any]:
         return score_run(run, latents_key=latents_key, sources_key=sources_key, **score_kwargs)
@@ -401,7 +351,7 @@ def sweep(
     rows = []
     disable = None if progress is None else not progress
     with tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar:
-        for row in _map_runs(score_one, runs, n_jobs=workers, scheduler=scheduler):
+        for row in map_in_order(score_one, runs, n_jobs=workers, scheduler=scheduler):
             rows.append(row)
             bar.update()
             if row["error"]:

@@ -86,6 +86,7 @@ def test_options_reach_the_settings(files, capsys):
         (["--pruning", "weird"], "pruning rule"),
         (["--metrics", "nope"], "unknown metric"),
         (["--latents-key", "missing"], "no array named"),
+        (["--metrics", "mig,sap", "--scheduler", "localhost"], "scheduler must be"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(files, capsys, argv_tail, message):

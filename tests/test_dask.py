@@ -1,6 +1,8 @@
-"""Sweeps on a real dask.distributed LocalCluster (loopback) equal the local run."""
+"""Sweeps and scores on a real dask.distributed LocalCluster (loopback) equal the local run."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import cli  # noqa: E402
+import infomec  # noqa: E402
 from infomec.sweep import Run, sweep  # noqa: E402
 
 
@@ -67,7 +70,7 @@ def test_cli_sweep_scheduler(cluster, runs, capsys):
 
 
 def test_unreachable_scheduler_is_a_clean_error(runs, capsys, monkeypatch):
-    monkeypatch.setattr("infomec.sweep.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("infomec.parallel.CONNECT_TIMEOUT", 1.0)
     folder, paths = runs
     status = cli.main(
         [
@@ -83,3 +86,96 @@ def test_unreachable_scheduler_is_a_clean_error(runs, capsys, monkeypatch):
     )
     err = capsys.readouterr().err
     assert status == 2 and "cannot reach the dask scheduler" in err
+
+
+# ------------------------------------------------------------------ score(scheduler=)
+
+FAMILIES = ["infomec", "mig", "sap", "modularity", "irs", "factor_vae"]
+
+
+@pytest.fixture
+def arrays(tmp_path):
+    rng = np.random.default_rng(1)
+    sources = rng.integers(0, 4, size=(600, 3))
+    latents = np.column_stack(
+        [sources[:, :2] + 0.3 * rng.standard_normal((600, 2)), rng.standard_normal(600)]
+    )
+    np.savez(tmp_path / "sources.npz", sources=sources)
+    np.savez(tmp_path / "latents.npz", latents=latents)
+    return tmp_path, latents, sources
+
+
+def _without_time(result):
+    payload = result.to_dict()
+    payload.pop("elapsed_s")
+    return payload
+
+
+def test_score_on_cluster_equals_local(cluster, arrays):
+    _, latents, sources = arrays
+    sources = sources.copy()
+    sources[:, 2] = 1  # a constant source: MIG warns on the workers
+    options = {"latents": latents, "sources": sources, "metrics": FAMILIES, "seed": 3}
+    with pytest.warns(UserWarning, match="zero entropy"):
+        local = infomec.score(**options)
+    # The warning is raised on a worker and again here.
+    with pytest.warns(UserWarning, match="zero entropy"):
+        remote = infomec.score(**options, scheduler=cluster)
+    assert list(remote.families) == FAMILIES
+    assert _without_time(remote) == _without_time(local)
+
+
+def test_cli_score_scheduler(cluster, arrays, capsys):
+    folder, _, _ = arrays
+    argv = [
+        "score",
+        str(folder / "latents.npz"),
+        str(folder / "sources.npz"),
+        "--metrics",
+        "mig,sap,infomec",
+    ]
+    assert cli.main(argv) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert cli.main([*argv, "--scheduler", cluster]) == 0
+    remote = json.loads(capsys.readouterr().out)
+    local.pop("elapsed_s")
+    remote.pop("elapsed_s")
+    assert remote == local
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("tcp://127.0.0.1:1", "cannot reach the dask scheduler at tcp://127.0.0.1:1"),
+        ("localhost", "scheduler must be 'joblib' or a dask scheduler address"),
+    ],
+)
+def test_cli_score_bad_scheduler_exits_2_with_one_line(
+    arrays, capsys, monkeypatch, address, message
+):
+    monkeypatch.setattr("infomec.parallel.CONNECT_TIMEOUT", 1.0)
+    folder, _, _ = arrays
+    status = cli.main(
+        [
+            "score",
+            str(folder / "latents.npz"),
+            str(folder / "sources.npz"),
+            "--metrics",
+            "mig,sap",
+            "--scheduler",
+            address,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_scheduler_without_workers_is_a_clean_error(arrays, monkeypatch):
+    monkeypatch.setattr("infomec.parallel.CONNECT_TIMEOUT", 1.0)
+    _, latents, sources = arrays
+    with distributed.LocalCluster(
+        n_workers=0, host="127.0.0.1", processes=True, dashboard_address=":0"
+    ) as empty:
+        with pytest.raises(ValueError, match="has no workers"):
+            infomec.score(latents=latents, sources=sources, scheduler=empty.scheduler_address)
