@@ -22,7 +22,11 @@ import scipy.linalg
 import scipy.optimize
 import scipy.sparse
 
-from infomec.estimators.multinomial import sparse_multinomial_hessian
+from infomec.estimators.multinomial import (
+    cross_entropy_residual_in_place,
+    softmax_in_place,
+    sparse_multinomial_hessian,
+)
 
 # Newton while one Hessian (rows x parameters^2) stays below this many multiply-adds;
 # L-BFGS beyond (and at most _LBFGS_BUDGET multiply-adds of full-data gradients).
@@ -34,7 +38,7 @@ _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
 _STAGE_TOL = 1e-4  # a warm start only needs to land near the optimum
 _HESSIAN_ROWS = 8192
-_HESSIAN_REFRESH = 4  # reuse a Hessian for up to this many full steps
+_REUSE_PROGRESS = 0.1  # keep a subsampled Hessian while each step cuts the gradient 10x
 
 
 @dataclass(frozen=True)
@@ -80,41 +84,41 @@ def _chunks(n_samples: int):
         yield slice(start, min(start + _CHUNK_ROWS, n_samples))
 
 
-def _log_probabilities(coef: np.ndarray, features) -> tuple[np.ndarray, np.ndarray]:
-    """Logits of the free classes and the log-partition of each row."""
-    logits = np.asarray(features @ coef)
-    shift = np.maximum(logits.max(axis=1), 0.0)
-    denominator = np.exp(logits - shift[:, None]).sum(axis=1) + np.exp(-shift)
-    return logits, shift + np.log(denominator)
+def _logits(coef: np.ndarray, features) -> np.ndarray:
+    """Free-class logits of every row, C-contiguous for the row kernels."""
+    return np.ascontiguousarray(features @ coef, dtype=np.float64)
 
 
-def _label_logits(logits: np.ndarray, labels: np.ndarray, n_free: int) -> np.ndarray:
-    free = labels < n_free
-    values = np.zeros(labels.shape[0])
-    values[free] = logits[np.flatnonzero(free), labels[free]]
-    return values
+@dataclass(frozen=True)
+class _Evaluation:
+    """The objective at one point: weighted loss, its gradient, unweighted mean loss."""
+
+    loss: float
+    gradient: np.ndarray
+    mean_loss: float
+
+    @property
+    def gradient_norm(self) -> float:
+        return float(np.abs(self.gradient).max())
 
 
-def _loss_and_gradient(coef: np.ndarray, problem: _Problem) -> tuple[float, np.ndarray]:
+def _evaluate(coef: np.ndarray, problem: _Problem) -> _Evaluation:
     """Weighted cross-entropy and its gradient, accumulated over row chunks.
 
     Chunking bounds the temporaries to ``_CHUNK_ROWS`` rows whatever the sample size.
     """
-    loss = 0.0
+    loss = loss_sum = 0.0
     gradient = np.zeros_like(coef)
     for chunk in _chunks(problem.labels.shape[0]):
-        features, labels = problem.features[chunk], problem.labels[chunk]
-        weights = problem.weights[chunk]
-        logits, log_partition = _log_probabilities(coef, features)
-        loss += float(
-            np.dot(weights, log_partition - _label_logits(logits, labels, problem.n_free))
+        features = problem.features[chunk]
+        residual = _logits(coef, features)
+        chunk_loss, chunk_sum = cross_entropy_residual_in_place(
+            residual, problem.labels[chunk], problem.weights[chunk]
         )
-        residual = np.exp(logits - log_partition[:, None])
-        free = np.flatnonzero(labels < problem.n_free)
-        residual[free, labels[free]] -= 1.0
-        residual *= weights[:, None]
+        loss += chunk_loss
+        loss_sum += chunk_sum
         gradient += np.asarray(features.T @ residual)
-    return loss, gradient
+    return _Evaluation(loss, gradient, loss_sum / problem.labels.shape[0])
 
 
 def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
@@ -123,8 +127,8 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     ``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T``, as two matrix products.
     """
     features = problem.features
-    logits, log_partition = _log_probabilities(coef, features)
-    probabilities = np.exp(logits - log_partition[:, None])
+    probabilities = _logits(coef, features)
+    softmax_in_place(probabilities)
     if scipy.sparse.issparse(features):
         features = scipy.sparse.csr_array(features)
         return sparse_multinomial_hessian(
@@ -158,66 +162,90 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
 
 
 def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
+    """Newton's method with a backtracking line search; returns (coef, n_iter, evaluation).
+
+    On many rows the Hessian comes from a fixed subsample and is reused while steps
+    keep shrinking the gradient fast: near the optimum the curvature barely moves, which
+    leaves mostly cheap gradient evaluations. Convergence is judged on the full-data
+    gradient.
+    """
     n_samples = problem.labels.shape[0]
-    # On many rows a subsampled Hessian steers almost as well at a fraction of the cost;
-    # convergence is still judged on the full-data gradient.
     curvature_problem = problem
-    refresh = 1  # exact Hessian: plain Newton, quadratic convergence
-    if n_samples > _HESSIAN_ROWS:
+    subsampled = n_samples > _HESSIAN_ROWS
+    if subsampled:
         rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
         curvature_problem = problem.rows(rows)
-        refresh = _HESSIAN_REFRESH
-    loss, gradient = _loss_and_gradient(coef, problem)
-    hessian = factor = None
-    full_steps = 0
+    current = _evaluate(coef, problem)
+    factor = None
     for iteration in range(max_iter):
-        if np.abs(gradient).max() <= tol:
-            return coef, iteration
-        # Near the optimum the curvature barely moves: a Hessian is reused while full
-        # steps keep being accepted, which leaves mostly cheap gradient evaluations.
-        if hessian is None or full_steps >= refresh:
-            hessian = _hessian(coef, curvature_problem)
-            # A whisper of damping keeps rank-deficient problems (duplicated or
-            # separable features) solvable without changing well-posed steps.
-            damping = 1e-12 * max(1.0, float(np.trace(hessian)))
-            hessian[np.diag_indices_from(hessian)] += damping
-            try:  # factorised once, reused while the Hessian is
-                factor = scipy.linalg.cho_factor(hessian)
-            except np.linalg.LinAlgError:
-                factor = None
-            full_steps = 0
-        if factor is not None:
-            step = scipy.linalg.cho_solve(factor, -gradient.ravel())
-        else:
-            step = np.linalg.lstsq(hessian, -gradient.ravel(), rcond=None)[0]
-        step = step.reshape(coef.shape)
-        slope = float(np.dot(gradient.ravel(), step.ravel()))
+        if current.gradient_norm <= tol:
+            return coef, iteration, current
+        if factor is None:
+            factor = _factorized_hessian(coef, curvature_problem)
+        step = _solve(factor, -current.gradient)
+        slope = float(np.dot(current.gradient.ravel(), step.ravel()))
         if slope >= 0:  # not a descent direction: fall back to steepest descent
-            step = -gradient
-            slope = -float(np.dot(gradient.ravel(), gradient.ravel()))
+            step = -current.gradient
+            slope = -float(np.dot(step.ravel(), step.ravel()))
         size = 1.0
         while True:
-            candidate = coef + size * step
-            new_loss, new_gradient = _loss_and_gradient(candidate, problem)
-            if new_loss <= loss + 1e-4 * size * slope or size < 1e-10:
+            candidate = _evaluate(coef + size * step, problem)
+            if candidate.loss <= current.loss + 1e-4 * size * slope or size < 1e-10:
                 break
             size *= 0.5
-        if size < 1e-10 and new_loss >= loss:
-            if full_steps == 0:
-                return coef, iteration + 1  # no progress possible at float precision
-            hessian = None  # a stale Hessian misled the step: refresh and retry
+        if size < 1e-10 and candidate.loss >= current.loss:
+            if not factor.reused:
+                return coef, iteration + 1, current  # no progress at float precision
+            factor = None  # a stale Hessian misled the step: refresh and retry
             continue
-        full_steps = full_steps + 1 if size == 1.0 else refresh
-        coef, loss, gradient = candidate, new_loss, new_gradient
-    return coef, max_iter
+        # Keep the Hessian only after a full step that cut the gradient well; an exact
+        # Hessian is never kept (each step gets a fresh one: quadratic convergence).
+        progress = candidate.gradient_norm / current.gradient_norm
+        keep = subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
+        factor = factor.reuse() if keep else None
+        coef, current = coef + size * step, candidate
+    return coef, max_iter, current
+
+
+@dataclass(frozen=True)
+class _Factor:
+    """A damped Hessian, Cholesky-factorised when possible; ``reused`` after one step."""
+
+    hessian: np.ndarray
+    cholesky: tuple | None
+    reused: bool = False
+
+    def reuse(self) -> _Factor:
+        return _Factor(self.hessian, self.cholesky, True)
+
+
+def _factorized_hessian(coef: np.ndarray, problem: _Problem) -> _Factor:
+    hessian = _hessian(coef, problem)
+    # A whisper of damping keeps rank-deficient problems (duplicated or separable
+    # features) solvable without changing well-posed steps.
+    hessian[np.diag_indices_from(hessian)] += 1e-12 * max(1.0, float(np.trace(hessian)))
+    try:
+        return _Factor(hessian, scipy.linalg.cho_factor(hessian))
+    except np.linalg.LinAlgError:
+        return _Factor(hessian, None)
+
+
+def _solve(factor: _Factor, right_hand_side: np.ndarray) -> np.ndarray:
+    flat = right_hand_side.ravel()
+    if factor.cholesky is not None:
+        step = scipy.linalg.cho_solve(factor.cholesky, flat)
+    else:
+        step = np.linalg.lstsq(factor.hessian, flat, rcond=None)[0]
+    return step.reshape(right_hand_side.shape)
 
 
 def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
+    """L-BFGS for many parameters; returns (coef, n_iter, evaluation)."""
     shape = coef.shape
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        loss, gradient = _loss_and_gradient(flat.reshape(shape), problem)
-        return loss, gradient.ravel()
+        evaluation = _evaluate(flat.reshape(shape), problem)
+        return evaluation.loss, evaluation.gradient.ravel()
 
     result = scipy.optimize.minimize(
         objective,
@@ -226,17 +254,8 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
         method="L-BFGS-B",
         options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxcor": 30},
     )
-    return result.x.reshape(shape), int(result.nit)
-
-
-def _mean_log_loss(coef: np.ndarray, problem: _Problem) -> float:
-    """Unweighted mean in-sample cross-entropy (what scikit-learn's log_loss reports)."""
-    total = 0.0
-    for chunk in _chunks(problem.labels.shape[0]):
-        logits, log_partition = _log_probabilities(coef, problem.features[chunk])
-        label_logits = _label_logits(logits, problem.labels[chunk], problem.n_free)
-        total += float(np.sum(log_partition - label_logits))
-    return total / problem.labels.shape[0]
+    coef = result.x.reshape(shape)
+    return coef, int(result.nit), _evaluate(coef, problem)
 
 
 def fit_multinomial_logistic(
@@ -314,16 +333,14 @@ def fit_multinomial_logistic(
     stage_rows = _FIRST_STAGE_ROWS
     while stage_rows * 4 <= n_samples:
         stage = problem.rows(np.sort(permutation[:stage_rows]))
-        coef, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
+        coef, _, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
         stage_rows *= _STAGE_GROWTH
 
-    coef, n_iter = solver(coef, problem, tol, max_iter)
-    _, gradient = _loss_and_gradient(coef, problem)
-    gradient_norm = float(np.abs(gradient).max())
+    coef, n_iter, final = solver(coef, problem, tol, max_iter)
     return LogisticFit(
-        log_loss=_mean_log_loss(coef, problem),
-        converged=gradient_norm <= tol,
-        gradient_norm=gradient_norm,
+        log_loss=final.mean_loss,
+        converged=final.gradient_norm <= tol,
+        gradient_norm=final.gradient_norm,
         n_iter=n_iter,
     )
 
