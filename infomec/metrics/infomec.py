@@ -313,6 +313,9 @@ def explicitness_per_source(
     """InfoE of each source and whether its probe converged (parallel over sources)."""
     features = infoe_design_matrix(sample, settings["infoe_discrete_encoding"])
     sources = sample.sources
+    # Largest problems first (cost grows with the number of classes), so the last
+    # fits to start are short ones and the workers finish together.
+    schedule = np.argsort(-sources.cardinalities, kind="stable")
     jobs = (
         delayed(_explicitness_of_source)(
             features,
@@ -321,15 +324,17 @@ def explicitness_per_source(
             settings,
             seed,
         )
-        for i in range(sample.n_sources)
+        for i in schedule
     )
     # Threads pay off only on sizeable fits; below that their start-up dominates.
     workers = resolve_n_jobs(n_jobs) if sample.n_samples * sample.n_sources >= 50_000 else 1
     # One BLAS thread per fit whatever n_jobs is: results then do not depend on n_jobs.
     with threadpool_limits(limits=1, user_api="blas"):
         outcomes = Parallel(n_jobs=workers, backend="threading")(jobs)
-    per_source = np.array([value for value, _ in outcomes])
-    converged = np.array([flag for _, flag in outcomes])
+    per_source = np.empty(sample.n_sources)
+    converged = np.empty(sample.n_sources, dtype=bool)
+    for i, (value, flag) in zip(schedule, outcomes, strict=True):
+        per_source[i], converged[i] = value, flag
     if not converged.all():
         names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
         warn(
