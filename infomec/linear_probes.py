@@ -38,7 +38,11 @@ _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
 _STAGE_TOL = 1e-4  # a warm start only needs to land near the optimum
 _HESSIAN_ROWS = 8192
-_REUSE_PROGRESS = 0.1  # keep a subsampled Hessian while each step cuts the gradient 10x
+# Keep a Hessian while each step cuts the gradient this much: 10x when a Hessian costs
+# about a gradient (dense designs), 2x when it costs dozens (scattered one-hot blocks
+# and a large Cholesky), where a few more cheap steps beat a fresh factorisation.
+_REUSE_PROGRESS = 0.1
+_REUSE_PROGRESS_COSTLY = 0.5
 
 
 @dataclass(frozen=True)
@@ -169,9 +173,11 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     leaves mostly cheap gradient evaluations. Convergence is judged on the full-data
     gradient.
     """
+    costly = scipy.sparse.issparse(problem.features)
     n_samples = problem.labels.shape[0]
     curvature_problem = problem
-    subsampled = n_samples > _HESSIAN_ROWS
+    # Subsampling pays only well beyond the subsample size (it slows convergence).
+    subsampled = n_samples > 2 * _HESSIAN_ROWS
     if subsampled:
         rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
         curvature_problem = problem.rows(rows)
@@ -198,10 +204,13 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
                 return coef, iteration + 1, current  # no progress at float precision
             factor = None  # a stale Hessian misled the step: refresh and retry
             continue
-        # Keep the Hessian only after a full step that cut the gradient well; an exact
-        # Hessian is never kept (each step gets a fresh one: quadratic convergence).
+        # Keep the Hessian only after a full step that cut the gradient well. A cheap
+        # exact Hessian is never kept (a fresh one each step: quadratic convergence).
         progress = candidate.gradient_norm / current.gradient_norm
-        keep = subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
+        if costly:
+            keep = size == 1.0 and progress <= _REUSE_PROGRESS_COSTLY
+        else:
+            keep = subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
         factor = factor.reuse() if keep else None
         coef, current = coef + size * step, candidate
     return coef, max_iter, current

@@ -459,9 +459,11 @@ def _ksg_matrix_kernel(
     n_sources = source_codes.shape[0]
     n_samples = sorted_values.shape[1]
     out = np.zeros((n_sources, n_latents))
+    # Sources vary fastest: prange hands each thread a contiguous block of pairs, and
+    # this way every block holds every source (cost grows with the class count).
     for pair in prange(n_sources * n_latents):
-        i = pair // n_latents
-        j = pair % n_latents
+        i = pair % n_sources
+        j = pair // n_sources
         if not informative[j] or source_cardinalities[i] <= 1:
             continue
         labels = np.empty(n_samples, dtype=np.int32)

@@ -143,8 +143,9 @@ def sparse_multinomial_hessian(
         Ordered like ``coef.ravel()`` for ``coef`` of shape (n_features, m).
     """
     n_free = probabilities.shape[1]
-    size = n_features * n_free
-    hessian = np.zeros((size, size))
+    # Accumulate in feature-block order (i, j, a, b): a row adds one m x m curvature
+    # block per pair of its non-zeros, and contiguous blocks keep those adds in cache.
+    blocks = np.zeros((n_features, n_features, n_free, n_free))
     curvature = np.empty((n_free, n_free))
     for n in range(indptr.shape[0] - 1):
         weight = weights[n]
@@ -153,21 +154,24 @@ def sparse_multinomial_hessian(
                 curvature[a, b] = -weight * probabilities[n, a] * probabilities[n, b]
             curvature[a, a] += weight * probabilities[n, a]
         for u in range(indptr[n], indptr[n + 1]):
-            row_base = indices[u] * n_free
             for v in range(indptr[n], indptr[n + 1]):
                 if indices[v] < indices[u]:
                     continue  # lower blocks are mirrored below
-                column_base = indices[v] * n_free
+                block = blocks[indices[u], indices[v]]
                 product = data[u] * data[v]
                 for a in range(n_free):
                     for b in range(n_free):
-                        hessian[row_base + a, column_base + b] += product * curvature[a, b]
-    # Mirror the strictly-lower feature blocks from the upper ones.
+                        block[a, b] += product * curvature[a, b]
+    # Reorder to (i, a, j, b), mirroring the strictly-lower feature blocks.
+    size = n_features * n_free
+    hessian = np.empty((size, size))
     for i in range(n_features):
-        for j in range(i):
+        for j in range(n_features):
             for a in range(n_free):
                 for b in range(n_free):
-                    hessian[i * n_free + a, j * n_free + b] = hessian[
-                        j * n_free + b, i * n_free + a
-                    ]
+                    if i <= j:
+                        value = blocks[i, j, a, b]
+                    else:
+                        value = blocks[j, i, b, a]
+                    hessian[i * n_free + a, j * n_free + b] = value
     return hessian
