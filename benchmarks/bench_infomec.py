@@ -136,6 +136,9 @@ def timed(function, repeats):
 def compare(n_samples, discrete, repeats, converged_limit):
     latents, sources = make_data(n_samples, 12, discrete=discrete)
     kind = "discrete" if discrete else "continuous"
+    # Load the compiled kernels from numba's cache first: a one-off cost per process,
+    # measured separately as the second-process time.
+    infomec.score(latents=latents[:2000], sources=sources[:2000])
     ours_nmi_t, ours_nmi = timed(
         lambda: infomec.nmi_matrix(latents=latents, sources=sources), repeats
     )

@@ -19,6 +19,8 @@ point for point.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from numba import njit, prange
 from scipy.special import digamma
@@ -29,7 +31,9 @@ from infomec._numeric import standardize
 _JITTER_SCALE = 1e-10
 
 
-def prepare_continuous_latents(latents: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def prepare_continuous_latents(
+    latents: np.ndarray, seed: int, n_threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Standardise, jitter and sort each latent column.
 
     Ties are broken the way scikit-learn breaks them, by adding
@@ -43,6 +47,9 @@ def prepare_continuous_latents(latents: np.ndarray, seed: int) -> tuple[np.ndarr
         Finite values (validated).
     seed : int
         Seed of the jitter.
+    n_threads : int, default=1
+        Columns prepared at once (numpy releases the GIL in these loops); the result
+        does not depend on it.
 
     Returns
     -------
@@ -55,37 +62,41 @@ def prepare_continuous_latents(latents: np.ndarray, seed: int) -> tuple[np.ndarr
     """
     n_samples, n_latents = latents.shape
     noise = np.random.RandomState(seed).standard_normal((n_samples, 1))
-    jittered = np.empty((n_latents, n_samples))
-    for j in range(n_latents):
-        standardized = standardize(latents[:, j])
-        if standardized is None:  # constant: no information, marked by an all-zero row
-            jittered[j] = 0.0
-            continue
-        # The same operations, in the same order and shapes, as standardising and then
-        # calling mutual_info_classif(random_state=seed): bit-identical inputs make the
-        # estimates identical, down to scikit-learn's own rounding.
-        standardized = standardized[:, None]
-        standardized /= np.nanstd(standardized, axis=0)
-        scale = np.maximum(1, np.mean(np.abs(standardized), axis=0))
-        standardized += _JITTER_SCALE * scale * noise
-        jittered[j] = standardized[:, 0]
-    return _sort_rows(jittered)
+    sorted_values = np.empty((n_latents, n_samples))
+    order = np.empty((n_latents, n_samples), dtype=np.int32)
+
+    def prepare(j: int) -> None:
+        sorted_values[j], order[j] = _jittered_sorted_column(latents[:, j], noise)
+
+    if n_threads > 1 and n_latents > 1:
+        with ThreadPoolExecutor(min(n_threads, n_latents)) as pool:
+            list(pool.map(prepare, range(n_latents)))
+    else:
+        for j in range(n_latents):
+            prepare(j)
+    return sorted_values, order
 
 
-def _sort_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each row in place and return it with the sorting permutation (int32).
+def _jittered_sorted_column(column: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One column standardised, jittered and sorted, with its sorting permutation.
 
     numpy's default (SIMD introsort) argsort is four times faster than a stable one;
     the order among exactly tied values does not matter, as every count compares
-    values, not positions. One row at a time, with 32-bit indices, keeps the working
-    set at 12 bytes per latent value plus one row's temporaries, whatever N.
+    values, not positions.
     """
-    order = np.empty(values.shape, dtype=np.int32)
-    for j in range(values.shape[0]):
-        row_order = np.argsort(values[j])
-        values[j] = values[j][row_order]
-        order[j] = row_order
-    return values, order
+    standardized = standardize(column)
+    if standardized is None:  # constant: no information, marked by an all-zero row
+        return np.zeros(column.shape[0]), np.arange(column.shape[0])
+    # The same operations, in the same order and shapes, as standardising and then
+    # calling mutual_info_classif(random_state=seed): bit-identical inputs make the
+    # estimates identical, down to scikit-learn's own rounding.
+    standardized = standardized[:, None]
+    standardized /= np.nanstd(standardized, axis=0)
+    scale = np.maximum(1, np.mean(np.abs(standardized), axis=0))
+    standardized += _JITTER_SCALE * scale * noise
+    values = standardized[:, 0]
+    column_order = np.argsort(values)
+    return values[column_order], column_order
 
 
 @njit(cache=True, inline="always")
@@ -412,15 +423,18 @@ def ksg_mutual_information(
     if n_kept < 2:
         return 0.0
 
-    kept_values = np.empty(n_kept)
+    # Usually no class is a singleton and the sorted column itself is the kept sample.
+    dropped = n_kept < n_samples
+    kept_values = np.empty(n_kept) if dropped else sorted_values
     class_values = np.empty(n_kept)
-    class_positions = np.empty(n_kept, dtype=np.int64)
+    class_positions = np.empty(n_kept, dtype=np.int32)
     fill = offsets[:n_classes].copy()
     kept = 0
     for t in range(n_samples):
         c = labels_in_order[t]
         if counts[c] > 1:
-            kept_values[kept] = sorted_values[t]
+            if dropped:
+                kept_values[kept] = sorted_values[t]
             class_values[fill[c]] = sorted_values[t]
             class_positions[fill[c]] = kept
             fill[c] += 1

@@ -54,7 +54,9 @@ def normalized_mutual_information(
                 sources.codes, sources.cardinalities, latent_codes.codes, latent_codes.cardinalities
             )
         else:
-            sorted_values, order = prepare_continuous_latents(sample.latents, seed)
+            sorted_values, order = prepare_continuous_latents(
+                sample.latents, seed, n_threads=resolve_n_jobs(n_jobs)
+            )
             mutual_information = ksg_mutual_information_matrix(
                 sorted_values, order, sources.codes, sources.cardinalities, k
             )
