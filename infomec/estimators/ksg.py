@@ -225,13 +225,20 @@ def _count_inside(values, center, squared_radius, low, high) -> int:
     The range lies on one side of ``center``, where the points within the radius form
     a contiguous run at the end nearer ``center``; long ranges are bisected for it.
     """
+    if high <= low:
+        return 0
+    # The far end of the range decides first: on the side of the k-th neighbour the
+    # range ends at that neighbour, so every point of it is inside (one check, no search).
+    left_side = values[low] < center
+    if _within(values[low] if left_side else values[high - 1], center, squared_radius):
+        return high - low
     if high - low <= _LINEAR_COUNT_LIMIT:
         count = 0
         for q in range(low, high):
             difference = values[q] - center
             count += difference * difference <= squared_radius
         return count
-    if values[low] < center:  # left side: the run is a suffix
+    if left_side:  # the run is a suffix
         base = low
         n = high - low + 1  # candidates low .. high, with ``high`` standing for "none"
         while n > 1:
