@@ -95,14 +95,44 @@ def is_discrete_dtype(array: np.ndarray) -> bool:
     return array.dtype.kind in "biu"
 
 
+def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """``np.unique``'s codes of an integer column spanning few values, by counting.
+
+    ``None`` when the span of values is large (then sorting is the cheaper way).
+    """
+    low, high = column.min(), column.max()
+    span = int(high) - int(low)
+    if span > 4 * column.shape[0] + 1024:
+        return None
+    # Exact even where the subtraction wraps around: the true offsets fit in int64.
+    offsets = column.astype(np.int64) - np.int64(low.astype(np.int64))
+    present = np.bincount(offsets, minlength=span + 1) > 0
+    ranks = np.cumsum(present) - 1
+    return ranks[offsets], int(ranks[-1]) + 1
+
+
 def encode_columns(array: np.ndarray) -> EncodedColumns:
-    """Label-encode each column on its own (sorted unique values -> 0 .. n - 1)."""
+    """Label-encode each column on its own (sorted unique values -> 0 .. n - 1).
+
+    Integer columns spanning few values are encoded by counting, the rest by sorting;
+    both give ``np.unique``'s codes.
+
+    Examples
+    --------
+    >>> encoded = encode_columns(np.array([[5, 0], [-3, 0], [5, 0]]))
+    >>> encoded.codes.tolist(), encoded.cardinalities.tolist()
+    ([[1, 0, 1], [0, 0, 0]], [2, 1])
+    """
     n_samples, n_columns = array.shape
     codes = np.empty((n_columns, n_samples), dtype=np.int32)
     cardinalities = np.empty(n_columns, dtype=np.int64)
     for j in range(n_columns):
-        unique, codes[j] = np.unique(array[:, j], return_inverse=True)
-        cardinalities[j] = unique.size
+        counted = _encode_small_integers(array[:, j]) if array.dtype.kind in "iu" else None
+        if counted is None:
+            unique, codes[j] = np.unique(array[:, j], return_inverse=True)
+            cardinalities[j] = unique.size
+        else:
+            codes[j], cardinalities[j] = counted
     return EncodedColumns(codes=codes, cardinalities=cardinalities)
 
 

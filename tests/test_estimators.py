@@ -227,3 +227,23 @@ def test_histogram_codes_follow_disentanglement_lib(rng, n_bins):
         _, expected = np.unique(reference, return_inverse=True)
         np.testing.assert_array_equal(codes[j], expected)
         assert cardinalities[j] == np.unique(reference).size
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint32, np.uint64]
+)
+def test_encode_columns_counting_path_equals_np_unique(rng, dtype):
+    # Small spans are encoded by counting, large ones by sorting; near the dtype's
+    # limits the offsets wrap around in int64 arithmetic and must still be exact.
+    info = np.iinfo(dtype)
+    columns = [
+        rng.integers(info.min, info.min + 50, 600, dtype=dtype, endpoint=True),
+        rng.integers(info.max - 50, info.max, 600, dtype=dtype, endpoint=True),
+        rng.integers(info.min, info.max, 600, dtype=dtype, endpoint=True),
+        rng.integers(0, 4, 600).astype(dtype),
+    ]
+    encoded = encode_columns(np.column_stack(columns))
+    for j, column in enumerate(columns):
+        unique, codes = np.unique(column, return_inverse=True)
+        np.testing.assert_array_equal(encoded.codes[j], codes)
+        assert encoded.cardinalities[j] == unique.size

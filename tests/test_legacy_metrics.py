@@ -26,9 +26,14 @@ import infomec
 from infomec.data import prepare_held_out
 from infomec.estimators.deviation import linear_quantile
 from infomec.estimators.linear_svm import fit_squared_hinge_1d
+from infomec.estimators.logistic import penalized_logistic_loss
 from infomec.estimators.sampling import beta_vae_features, group_rows
 from infomec.metrics import REGISTRY
-from infomec.metrics._legacy import LogisticModel, macro_roc_auc
+from infomec.metrics import _logistic as logistic_module
+from infomec.metrics import dci as dci_module
+from infomec.metrics import irs as irs_module
+from infomec.metrics._legacy import macro_roc_auc
+from infomec.metrics._logistic import LogisticModel
 from infomec.metrics.beta_vae import beta_vae
 from infomec.metrics.dci import dci, dci_completeness, dci_disentanglement
 from infomec.metrics.factor_vae import factor_vae
@@ -228,12 +233,22 @@ def test_dci_random_forest_and_other_models(rng):
         dci(latents=train_z, sources=train_s, model="xgboost")
 
 
-def test_dci_results_do_not_depend_on_n_jobs(rng):
+@pytest.mark.parametrize("model", ["gbt", "hist_gbt", "random_forest"])
+def test_dci_results_do_not_depend_on_n_jobs(rng, model):
+    # gbt fits its sources in worker processes, the others in threads; sources are
+    # dispatched most-values-first and put back in order.
     train_z, train_s, test_z, test_s = _explicit_split(rng, 300, 100)
-    explicit = {"test_latents": test_z, "test_sources": test_s, "model": "hist_gbt"}
+    explicit = {"test_latents": test_z, "test_sources": test_s, "model": model}
     one = dci(latents=train_z, sources=train_s, n_jobs=1, **explicit)
     two = dci(latents=train_z, sources=train_s, n_jobs=2, **explicit)
-    np.testing.assert_array_equal(one["importance"], two["importance"])
+    assert one.keys() == two.keys()
+    for key in one:
+        np.testing.assert_array_equal(one[key], two[key])
+
+
+def test_dci_gbt_sources_run_in_processes():
+    assert dci_module._backend("gbt") == "loky"
+    assert dci_module._backend("hist_gbt") == "threading"
 
 
 def test_dci_constant_training_source_is_guarded(rng):
@@ -347,6 +362,73 @@ def test_logistic_model_is_the_sklearn_default_at_its_optimum(rng, n_classes):
     np.testing.assert_array_equal(ours.classes, reference.classes_)
 
 
+def _logistic_gradient_norm(model: LogisticModel, features, labels) -> float:
+    """Max-norm of the objective's gradient at the model (on its scaled features)."""
+    codes = np.searchsorted(model.classes, labels).astype(np.int64)
+    penalties = 1.0 / (features.shape[0] * model.scale**2)
+    gradient = np.empty_like(model.params)
+    penalized_logistic_loss(
+        model.params, model._scaled(features), codes, model.classes.size, penalties, gradient
+    )
+    return float(np.abs(gradient).max())
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_logistic_newton_with_warm_start_stage_reaches_the_optimum(rng, n_classes):
+    # 9,000 rows: Newton first on a 2,048-row stage, then on every row.
+    features = rng.standard_normal((9000, 4)) * [1.0, 3.0, 0.01, 1.0]
+    labels = np.digitize(features[:, 0] + features[:, 1] / 3 + rng.standard_normal(9000), [0])
+    if n_classes > 2:
+        labels = np.digitize(features[:, 0] + rng.standard_normal(9000), [-1.5, -0.5, 0.5, 1.5])
+    ours = LogisticModel(features, labels)
+    assert ours.converged
+    assert _logistic_gradient_norm(ours, features, labels) <= 1e-6
+    reference = LogisticRegression(tol=1e-12, max_iter=100000).fit(features, labels)
+    np.testing.assert_allclose(
+        ours.predict_proba(features), reference.predict_proba(features), atol=3e-5
+    )
+
+
+def test_logistic_newton_and_lbfgs_find_the_same_model(rng, monkeypatch):
+    features = rng.standard_normal((1500, 3))
+    labels = np.digitize(features[:, 0] - features[:, 2] + rng.standard_normal(1500), [-1, 0, 1])
+    newton = LogisticModel(features, labels)
+    monkeypatch.setattr(logistic_module, "_NEWTON_COST_RATIO", 0)  # every fit: L-BFGS
+    lbfgs = LogisticModel(features, labels)
+    assert newton.converged and lbfgs.converged
+    # both stop at gradient max-norm 1e-6 (Newton typically far below it)
+    np.testing.assert_allclose(
+        newton.predict_proba(features), lbfgs.predict_proba(features), atol=2e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "case", ["separable", "duplicated", "constant", "rare_class", "many_classes"]
+)
+def test_logistic_model_converges_on_degenerate_problems(rng, case):
+    n = 3000 if case == "many_classes" else 9000
+    features = rng.standard_normal((n, 3))
+    labels = np.digitize(features[:, 0], [-0.5, 0.5])
+    if case == "separable":
+        features[:, 0] *= 100.0
+    elif case == "duplicated":
+        features[:, 1] = features[:, 0]
+    elif case == "constant":
+        features[:, 2] = 4.0
+    elif case == "rare_class":  # two rows the 2,048-row Newton stage does not draw
+        labels[labels == 2] = 1
+        stage = np.random.default_rng(0).permutation(n)[: logistic_module._STAGE_ROWS]
+        labels[np.setdiff1d(np.arange(n), stage)[:2]] = 2
+    else:
+        labels = np.floor((features[:, 0] + 4) * 5).clip(0, 39).astype(int)  # 40 classes
+    ours = LogisticModel(features, labels)
+    assert ours.converged
+    assert _logistic_gradient_norm(ours, features, labels) <= 1e-6
+    probabilities = ours.predict_proba(features)
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
 # --------------------------------------------------------- BetaVAE, FactorVAE
 
 
@@ -428,6 +510,24 @@ def test_irs_equals_definition(rng, quantile):
     np.testing.assert_allclose(result["per_latent"][active], per_latent, atol=1e-12)
     assert result["per_latent"][-1] == 0.0
     assert result["num_active_dims"] == latents.shape[1] - 1
+
+
+def test_irs_constant_latent_is_inactive_even_when_its_variance_rounds_above_zero(rng):
+    latents = np.column_stack([rng.standard_normal(1000), np.full(1000, 0.1)])
+    assert latents[:, 1].var() > 0  # rounding: a constant column with "variance"
+    result = irs(latents=latents, sources=rng.integers(0, 4, (1000, 2)))
+    assert result["num_active_dims"] == 1
+    assert result["per_latent"][1] == 0.0
+
+
+@pytest.mark.parametrize("quantile", [0.5, 0.99])
+def test_irs_serial_and_parallel_kernels_agree(rng, monkeypatch, quantile):
+    latents, sources = mixed_sample(rng, 3000, sizes=(3, 25), n_noise=2)
+    serial = irs(latents=latents, sources=sources, quantile=quantile, n_jobs=1)
+    monkeypatch.setattr(irs_module, "_SERIAL_WORK", 0)  # small work: parallel kernel too
+    parallel = irs(latents=latents, sources=sources, quantile=quantile, n_jobs=2)
+    assert serial["score"] == parallel["score"]
+    np.testing.assert_array_equal(serial["per_latent"], parallel["per_latent"])
 
 
 def test_linear_quantile_equals_numpy(rng):

@@ -50,21 +50,26 @@ def _group_quantile(deviations: np.ndarray, q: float, buffer: np.ndarray) -> flo
     keep = m - below
     if keep > buffer.shape[0]:
         return linear_quantile(np.sort(deviations), q)
-    filled = 0  # buffer[:filled] holds the largest values seen so far, ascending
-    for value in deviations:
-        if filled < keep:
-            position = filled
-            filled += 1
-        elif value > buffer[0]:
-            for t in range(keep - 1):  # evict the smallest kept value
-                buffer[t] = buffer[t + 1]
-            position = keep - 1
-        else:
-            continue
-        while position > 0 and buffer[position - 1] > value:  # insertion step
+    for t in range(keep):  # the first `keep` values, insertion-sorted
+        value = deviations[t]
+        position = t
+        while position > 0 and buffer[position - 1] > value:
             buffer[position] = buffer[position - 1]
             position -= 1
         buffer[position] = value
+    smallest = buffer[0]  # a local: the hot loop below is one compare per value
+    for t in range(keep, m):
+        value = deviations[t]
+        if value <= smallest:
+            continue
+        position = keep - 1  # evict the smallest kept value, insert this one
+        for u in range(keep - 1):
+            buffer[u] = buffer[u + 1]
+        while position > 0 and buffer[position - 1] > value:
+            buffer[position] = buffer[position - 1]
+            position -= 1
+        buffer[position] = value
+        smallest = buffer[0]
     # buffer[0 .. keep) holds sorted positions below .. m - 1 of the whole group.
     return linear_quantile_at(buffer, keep, below, m, q)
 
@@ -84,6 +89,95 @@ def linear_quantile_at(top: np.ndarray, keep: int, below: int, m: int, q: float)
     if gamma >= 0.5:
         return b - difference * (1.0 - gamma)
     return a + difference * gamma
+
+
+@njit(cache=True, nogil=True)
+def column_deviation_stats(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which columns vary, and each column's largest absolute deviation from its mean.
+
+    Parameters
+    ----------
+    latents : ndarray of float64, shape (n_samples, n_latents), C-contiguous
+
+    Returns
+    -------
+    varies : ndarray of bool, shape (n_latents,)
+        Whether the column takes more than one value.
+    max_deviations : ndarray of float64, shape (n_latents,)
+        ``max |z_j - mean(z_j)|``, the mean summed row by row (as numpy's
+        ``mean(axis=0)``).
+    """
+    n_samples, n_latents = latents.shape
+    lowest = latents[0].copy()
+    highest = latents[0].copy()
+    sums = np.zeros(n_latents)
+    for i in range(n_samples):
+        for j in range(n_latents):
+            value = latents[i, j]
+            sums[j] += value
+            lowest[j] = min(lowest[j], value)
+            highest[j] = max(highest[j], value)
+    means = sums / n_samples
+    max_deviations = np.zeros(n_latents)
+    for i in range(n_samples):
+        for j in range(n_latents):
+            max_deviations[j] = max(max_deviations[j], abs(latents[i, j] - means[j]))
+    return highest > lowest, max_deviations
+
+
+@njit(cache=True, nogil=True)
+def _pair_deviation_quantile(
+    column: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    n_values: int,
+    q: float,
+    scratch: np.ndarray,
+    buffer: np.ndarray,
+) -> float:
+    """Mean over one source's groups of the quantile of one latent's deviations."""
+    total = 0.0
+    n_groups = 0
+    for value in range(n_values):
+        start = bounds[value]
+        size = bounds[value + 1] - start
+        if size == 0:
+            continue
+        mean = 0.0
+        for t in range(size):
+            scratch[t] = column[order[start + t]]
+            mean += scratch[t]
+        mean /= size
+        for t in range(size):
+            scratch[t] = abs(scratch[t] - mean)
+        total += _group_quantile(scratch[:size], q, buffer)
+        n_groups += 1
+    return total / n_groups if n_groups > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def mean_group_deviation_quantiles_serial(
+    latents: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    cardinalities: np.ndarray,
+    q: float,
+) -> np.ndarray:
+    """:func:`mean_group_deviation_quantiles` on the calling thread (same results).
+
+    For small inputs, where starting a parallel region costs more than the work.
+    """
+    n_latents, n_samples = latents.shape
+    n_sources = order.shape[0]
+    out = np.zeros((n_latents, n_sources))
+    scratch = np.empty(n_samples)
+    buffer = np.empty(_BUFFER)
+    for j in range(n_latents):
+        for i in range(n_sources):
+            out[j, i] = _pair_deviation_quantile(
+                latents[j], order[i], bounds[i], cardinalities[i], q, scratch, buffer
+            )
+    return out
 
 
 @njit(parallel=True, cache=True)
@@ -119,24 +213,13 @@ def mean_group_deviation_quantiles(
     for pair in prange(n_latents * n_sources):
         j = pair // n_sources
         i = pair % n_sources
-        column = latents[j]
-        scratch = np.empty(n_samples)
-        buffer = np.empty(_BUFFER)
-        total = 0.0
-        n_groups = 0
-        for value in range(cardinalities[i]):
-            start = bounds[i, value]
-            size = bounds[i, value + 1] - start
-            if size == 0:
-                continue
-            mean = 0.0
-            for t in range(size):
-                scratch[t] = column[order[i, start + t]]
-                mean += scratch[t]
-            mean /= size
-            for t in range(size):
-                scratch[t] = abs(scratch[t] - mean)
-            total += _group_quantile(scratch[:size], q, buffer)
-            n_groups += 1
-        out[j, i] = total / n_groups if n_groups > 0 else 0.0
+        out[j, i] = _pair_deviation_quantile(
+            latents[j],
+            order[i],
+            bounds[i],
+            cardinalities[i],
+            q,
+            np.empty(n_samples),
+            np.empty(_BUFFER),
+        )
     return out

@@ -1,4 +1,9 @@
-"""L2-penalised logistic regression: the loss, its gradient and the probabilities.
+"""L2-penalised logistic regression kernels: loss, gradient, probabilities, Hessian factors.
+
+:func:`penalized_logistic_loss` serves L-BFGS; Newton's method
+(:mod:`infomec.metrics._logistic`) uses BLAS for the products with the features and
+:func:`free_class_probabilities`, :func:`feature_pair_products` and
+:func:`class_pair_weights` for the rest.
 
 The model is scikit-learn's default ``LogisticRegression()`` (``C = 1``, intercept not
 penalised): multinomial softmax over every class when there are three or more, the
@@ -133,3 +138,95 @@ def logistic_probabilities(params: np.ndarray, features: np.ndarray, n_classes: 
         for c in range(n_classes):
             out[i, c] /= partition
     return out
+
+
+@njit(cache=True, nogil=True)
+def free_class_probabilities(logits: np.ndarray, labels: np.ndarray, n_classes: int) -> float:
+    """Turn the free classes' logits into their probabilities, in place; return the loss.
+
+    Parameters
+    ----------
+    logits : ndarray of float64, shape (n_samples, n_free)
+        ``x_i . W + b`` of the free classes (the reference class, if any, has logit 0).
+        Overwritten with the probabilities of the free classes.
+    labels : ndarray of int64, shape (n_samples,)
+        Codes ``0 .. n_classes - 1``.
+    n_classes : int
+
+    Returns
+    -------
+    float
+        The unpenalised, unscaled cross-entropy ``sum_i log sum_c exp(l_ic) - l_i,y_i``.
+    """
+    n_samples, n_free = logits.shape
+    first_free = n_classes - n_free
+    total = 0.0
+    for i in range(n_samples):
+        largest = 0.0 if first_free > 0 else logits[i, 0]
+        for k in range(n_free):
+            largest = max(largest, logits[i, k])
+        label = labels[i] - first_free
+        label_logit = logits[i, label] if label >= 0 else 0.0
+        partition = first_free * np.exp(-largest)
+        for k in range(n_free):
+            value = np.exp(logits[i, k] - largest)
+            logits[i, k] = value
+            partition += value
+        total += largest + np.log(partition) - label_logit
+        inverse = 1.0 / partition
+        for k in range(n_free):
+            logits[i, k] *= inverse
+    return total
+
+
+@njit(cache=True, nogil=True)
+def feature_pair_products(columns: np.ndarray, start: int, out: np.ndarray) -> None:
+    """``x_f x_g`` for every feature pair ``f <= g`` (``np.triu_indices`` order), by row.
+
+    Parameters
+    ----------
+    columns : ndarray of float64, shape (n_features, n_samples)
+        The features, one contiguous row per feature.
+    start : int
+        First sample of the chunk.
+    out : ndarray, shape (n_features * (n_features + 1) / 2, n_rows)
+        Receives samples ``start : start + n_rows``.
+    """
+    n_features = columns.shape[0]
+    n_rows = out.shape[1]
+    pair = 0
+    for f in range(n_features):
+        for g in range(f, n_features):
+            for row in range(n_rows):
+                out[pair, row] = columns[f, start + row] * columns[g, start + row]
+            pair += 1
+
+
+@njit(cache=True, nogil=True)
+def class_pair_weights(probabilities: np.ndarray, start: int, out: np.ndarray) -> None:
+    """``q_a (delta_ab - q_b)`` for every pair of free classes ``a <= b`` (triu order).
+
+    With :func:`feature_pair_products`, the logistic Hessian's distinct entries are one
+    matrix product: ``H[(f, a), (g, b)] = sum_i products[fg, i] * weights[ab, i]``.
+
+    Parameters
+    ----------
+    probabilities : ndarray of float64, shape (n_free, n_samples)
+        Free-class probabilities, one contiguous row per class.
+    start : int
+        First sample of the chunk.
+    out : ndarray, shape (n_free * (n_free + 1) / 2, n_rows)
+        Receives samples ``start : start + n_rows``.
+    """
+    n_free = probabilities.shape[0]
+    n_rows = out.shape[1]
+    pair = 0
+    for a in range(n_free):
+        for row in range(n_rows):
+            value = probabilities[a, start + row]
+            out[pair, row] = value * (1.0 - value)
+        pair += 1
+        for b in range(a + 1, n_free):
+            for row in range(n_rows):
+                out[pair, row] = -probabilities[a, start + row] * probabilities[b, start + row]
+            pair += 1

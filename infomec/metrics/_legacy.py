@@ -4,9 +4,10 @@
   :func:`held_out_of`), so every family refuses bad input with the same one-line errors;
 - the 20-bin discretisation of latents and the binned mutual-information matrix used by
   MIG, MIG-sup, modularity and the unsupervised scores;
-- the default scikit-learn logistic regression (``C = 1``) solved to a tight tolerance,
-  used by explicitness and the BetaVAE score;
 - small aggregation helpers (top-two gaps, standardisation, ROC-AUC).
+
+The default scikit-learn logistic regression used by explicitness and the BetaVAE score
+is in :mod:`infomec.metrics._logistic`.
 
 Discrete latents are used through their own label codes rather than binned: binning
 integer codes into 20 equal-width bins (as disentanglement_lib would) merges values when a
@@ -16,23 +17,14 @@ latent has more than 20 of them, or uneven spacing, and changes nothing otherwis
 from __future__ import annotations
 
 import numpy as np
-import scipy.optimize
 
-from infomec._validation import check_positive_int, warn
+from infomec._validation import check_positive_int
 from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
 from infomec.estimators import entropy_per_column, histogram_codes, plugin_mutual_information_matrix
-from infomec.estimators.logistic import logistic_probabilities, penalized_logistic_loss
 from infomec.parallel import numba_threads
 
 #: disentanglement_lib's number of equal-width bins for continuous latents.
 DLIB_BINS = 20
-
-#: Max-norm of the objective gradient at which the logistic fits stop. scikit-learn's
-#: default stops at 1e-4 (or 100 iterations), up to ~1e-2 away from the optimum in
-#: probability; this tolerance keeps probabilities within a few 1e-5 of it, whatever
-#: the scikit-learn version.
-LOGISTIC_TOL = 1e-6
-LOGISTIC_MAX_ITER = 2000
 
 
 # ------------------------------------------------------------------ validation
@@ -158,92 +150,6 @@ def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.nda
     )
 
 
-class LogisticModel:
-    """scikit-learn's default ``LogisticRegression()`` (L2, ``C = 1``), solved tightly.
-
-    Multinomial for three or more classes, binary logistic for two, exactly as
-    scikit-learn >= 0.22 with ``lbfgs``; the optimum of that objective is unique in
-    probability, and L-BFGS is run until the gradient max-norm is below
-    :data:`LOGISTIC_TOL` (not scikit-learn's looser 1e-4 / 100 iterations).
-
-    The problem is solved on standardised features with each coefficient's penalty
-    rescaled to match (and the intercept, which is not penalised, absorbing the centring):
-    the same objective in better-conditioned coordinates, so the same model.
-
-    Parameters
-    ----------
-    features : ndarray of shape (n_samples, n_features)
-    labels : ndarray of int, shape (n_samples,)
-        Any integer codes; the model's classes are the distinct values, ascending.
-    C : float, default=1.0
-
-    Attributes
-    ----------
-    classes : ndarray of int64
-    converged : bool
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([[-2.0], [-1.0], [1.0], [2.0]])
-    >>> model = LogisticModel(x, np.array([0, 0, 1, 1]))
-    >>> model.predict(x).tolist(), model.converged
-    ([0, 0, 1, 1], True)
-    """
-
-    def __init__(self, features, labels, *, C: float = 1.0):
-        features = np.asarray(features, dtype=np.float64)
-        self.classes, codes = np.unique(np.asarray(labels), return_inverse=True)
-        codes = codes.astype(np.int64)
-        self.mean = features.mean(axis=0)
-        scale = features.std(axis=0)
-        self.scale = np.where(scale > 0, scale, 1.0)  # a constant feature only gets centred
-        n_classes = self.classes.shape[0]
-        self.converged = True
-        if n_classes < 2:  # nothing to fit: every prediction is the one class
-            self.params = np.zeros(0)
-            return
-        scaled = self._scaled(features)
-        n_free = n_classes if n_classes > 2 else 1
-        # alpha (W / scale)^2 on the original coefficients W = W_scaled / scale.
-        penalties = 1.0 / (C * features.shape[0] * self.scale**2)
-        gradient = np.empty(n_free * (features.shape[1] + 1))
-
-        def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
-            value = penalized_logistic_loss(params, scaled, codes, n_classes, penalties, gradient)
-            return value, gradient.copy()
-
-        result = scipy.optimize.minimize(
-            objective,
-            np.zeros_like(gradient),
-            jac=True,
-            method="L-BFGS-B",
-            options={
-                "maxiter": LOGISTIC_MAX_ITER,
-                "gtol": LOGISTIC_TOL,
-                "ftol": 0.0,
-                "maxcor": 20,
-            },
-        )
-        objective(result.x)
-        self.params = result.x
-        self.converged = bool(np.abs(gradient).max() <= LOGISTIC_TOL)
-
-    def _scaled(self, features) -> np.ndarray:
-        centred = np.asarray(features, dtype=np.float64) - self.mean
-        return np.ascontiguousarray(centred / self.scale)
-
-    def predict_proba(self, features) -> np.ndarray:
-        """Probabilities of ``classes``, shape (n_samples, n_classes)."""
-        if self.classes.shape[0] < 2:
-            return np.ones((np.shape(features)[0], 1))
-        return logistic_probabilities(self.params, self._scaled(features), self.classes.shape[0])
-
-    def predict(self, features) -> np.ndarray:
-        """Most probable class (the first on ties, as scikit-learn's arg-max)."""
-        return self.classes[np.argmax(self.predict_proba(features), axis=1)]
-
-
 def macro_roc_auc(labels: np.ndarray, scores: np.ndarray, classes: np.ndarray) -> float:
     """One-vs-rest ROC-AUC averaged over classes, as disentanglement_lib computes it.
 
@@ -251,34 +157,34 @@ def macro_roc_auc(labels: np.ndarray, scores: np.ndarray, classes: np.ndarray) -
     the labels that occur and calls ``roc_auc_score`` (macro average); a class present in
     ``labels`` but unknown to the model scores 0 for every row (AUC 0.5). Classes whose
     column would have no positive or no negative row have no AUC and are left out; with
-    none left the result is 0.5 (no information). Ties get half credit (average ranks),
-    as in scikit-learn.
+    none left the result is 0.5 (no information). Ties get half credit, as in
+    scikit-learn: each AUC is the exact count of (positive, negative) pairs ordered
+    correctly, plus half the tied ones, over the number of pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0, 0, 1, 1])
+    >>> scores = np.array([[0.9, 0.1], [0.6, 0.4], [0.7, 0.3], [0.2, 0.8]])
+    >>> macro_roc_auc(labels, scores, np.arange(2))
+    0.75
     """
-    present = np.unique(labels)
     aucs = []
     n = labels.shape[0]
-    for value in present:
+    for value in np.unique(labels):
         positive = labels == value
         n_positive = int(positive.sum())
         if n_positive in (0, n):
             continue
         column = np.flatnonzero(classes == value)
         score = scores[:, column[0]] if column.size else np.zeros(n)
-        from scipy.stats import rankdata  # slow to import; only explicitness needs it
-
-        ranks = rankdata(score)
-        n_negative = n - n_positive
-        rank_sum = float(ranks[positive].sum())
-        aucs.append((rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
+        negatives = np.sort(score[~positive])
+        ranked = score[positive]
+        # per positive row: negatives strictly below it, plus those not above it
+        pairs = int(np.searchsorted(negatives, ranked, side="left").sum()) + int(
+            np.searchsorted(negatives, ranked, side="right").sum()
+        )
+        aucs.append(pairs / (2.0 * n_positive * (n - n_positive)))
     if not aucs:
         return 0.5
     return float(np.mean(aucs))
-
-
-def warn_unconverged(what: str, names: list[str]) -> None:
-    """Announce logistic fits that hit the iteration cap."""
-    if names:
-        warn(
-            f"{what}: the logistic regression did not reach tol={LOGISTIC_TOL} within "
-            f"{LOGISTIC_MAX_ITER} iterations for: {', '.join(names)}"
-        )

@@ -232,11 +232,29 @@ def _fit_source(
     )
 
 
+def _backend(model: str) -> str:
+    """joblib backend of the per-source fits.
+
+    GradientBoostingClassifier holds the GIL for much of a fit (a Python loop over stages
+    and classes around small Cython trees), so its sources only scale across processes;
+    the other models release it (tree builders, coordinate descent, OpenMP) and run in
+    threads. A daemonic process (a dask worker) cannot start processes: threads there.
+    """
+    import multiprocessing
+
+    if model == "gbt" and not multiprocessing.current_process().daemon:
+        return "loky"
+    return "threading"
+
+
 def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | None) -> dict:
     model = check_choice(model, "dci_model", DCI_MODELS)
     train, test = held_out.train, held_out.test
     train_x, test_x = latent_matrix(train), latent_matrix(test)
-    jobs = (
+    # Most values (classes) first: the longest fits start first and the workers finish
+    # together. Each source's fit is seeded on its own, so the order changes no result.
+    order = np.argsort(-train.sources.cardinalities, kind="stable")
+    jobs = [
         delayed(_fit_source)(
             model,
             train_x,
@@ -245,13 +263,20 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
             test.sources.codes[k].astype(np.int64),
             seed,
         )
-        for k in range(train.n_sources)
-    )
-    # One source per thread (the tree builders release the GIL), each fit on a single
-    # OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers stall badly when the
-    # cores are oversubscribed.
+        for k in order
+    ]
+    n_workers = min(resolve_n_jobs(n_jobs), len(jobs))
+    # Each fit on a single OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers
+    # stall badly when the cores are oversubscribed.
     with threadpool_limits(limits=1):
-        outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
+        if n_workers == 1:
+            done = [function(*args, **kwargs) for function, args, kwargs in jobs]
+        else:
+            parallel = Parallel(n_jobs=n_workers, backend=_backend(model), batch_size=1)
+            done = parallel(jobs)
+    outcomes = [None] * len(done)
+    for k, outcome in zip(order, done, strict=True):
+        outcomes[k] = outcome
     importance = np.column_stack([outcome[0] for outcome in outcomes])
     train_accuracy = np.array([outcome[1] for outcome in outcomes])
     test_accuracy = np.array([outcome[2] for outcome in outcomes])

@@ -1,8 +1,8 @@
 """Interventional Robustness Score (Suter et al. 2019), as disentanglement_lib computes it.
 
 Each source is first discretised into 20 equal-width histogram bins (a
-disentanglement_lib quirk: sources with more than 20 values get merged); latents with
-zero variance are dropped. For latent ``j`` and source ``i``, ``cum_dev[j, i]`` is the
+disentanglement_lib quirk: sources with more than 20 values get merged); constant
+latents are dropped. For latent ``j`` and source ``i``, ``cum_dev[j, i]`` is the
 mean over the source's bins of the 0.99-quantile of ``|z_j - mean(z_j | bin)|``; then::
 
     IRS[j, i] = 1 - cum_dev[j, i] / max_dev_j,   max_dev_j = max |z_j - mean z_j|,
@@ -19,7 +19,9 @@ Differences from disentanglement_lib:
   same for evenly spaced values (every factor grid) and merge fewer values otherwise;
 - ``per_latent`` covers every latent (0 for a constant one), and both it and the score are
   clipped to [0, 1] (a within-bin deviation above the global one would go negative);
-- with no non-constant latent the score is 0, as in disentanglement_lib.
+- with no non-constant latent the score is 0, as in disentanglement_lib;
+- a latent is constant when it takes one value: disentanglement_lib tests ``var > 0``,
+  which rounding makes true for some constant columns (0.1 repeated has variance ~1e-28).
 """
 
 from __future__ import annotations
@@ -29,14 +31,21 @@ import numpy as np
 from infomec._validation import check_positive_int
 from infomec.data import HeldOut, Sample
 from infomec.estimators import histogram_codes
-from infomec.estimators.deviation import mean_group_deviation_quantiles
+from infomec.estimators.deviation import (
+    column_deviation_stats,
+    mean_group_deviation_quantiles,
+    mean_group_deviation_quantiles_serial,
+)
 from infomec.estimators.sampling import group_rows
 from infomec.metrics._legacy import DLIB_BINS, latent_matrix, sample_of
-from infomec.parallel import numba_threads
+from infomec.parallel import numba_threads, resolve_n_jobs
 
 __all__ = ["compute", "irs"]
 
 QUANTILE = 0.99
+# Up to this many (row, latent, source) visits the deviations are computed on the calling
+# thread: a few milliseconds, less than starting a parallel region on a busy machine.
+_SERIAL_WORK = 1 << 22
 
 
 def _binned_sources(sample: Sample, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -57,18 +66,21 @@ def _binned_sources(sample: Sample, n_bins: int) -> tuple[np.ndarray, np.ndarray
 
 def _irs_of_sample(sample: Sample, quantile: float, n_bins: int, n_jobs: int | None) -> dict:
     latents = latent_matrix(sample)
-    active = latents.var(axis=0) > 0
+    active, max_deviations = column_deviation_stats(latents)
     per_latent = np.zeros(sample.n_latents)
     if not active.any():
         return {"score": 0.0, "per_latent": per_latent, "num_active_dims": 0}
-    kept = latents[:, active]
+    max_deviations = max_deviations[active]
     binned, cardinalities = _binned_sources(sample, n_bins)
     order, bounds, _, _ = group_rows(binned, cardinalities)
-    with numba_threads(n_jobs):
-        cum_deviations = mean_group_deviation_quantiles(
-            np.ascontiguousarray(kept.T), order, bounds, cardinalities, quantile
-        )
-    max_deviations = np.max(np.abs(kept - kept.mean(axis=0)), axis=0)
+    kept = latents.T if active.all() else latents[:, active].T
+    arguments = (np.ascontiguousarray(kept), order, bounds, cardinalities, quantile)
+    work = kept.size * order.shape[0]
+    if work <= _SERIAL_WORK or resolve_n_jobs(n_jobs) == 1:
+        cum_deviations = mean_group_deviation_quantiles_serial(*arguments)
+    else:
+        with numba_threads(n_jobs):
+            cum_deviations = mean_group_deviation_quantiles(*arguments)
     irs_matrix = 1.0 - cum_deviations / max_deviations[:, None]  # > 0: latents are active
     scores = np.clip(irs_matrix.max(axis=1), 0.0, 1.0)
     per_latent[active] = scores

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import numpy as np
 from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from infomec._validation import warn
 from infomec.data import HeldOut, Sample
 from infomec.metrics._legacy import (
     DLIB_BINS,
-    LogisticModel,
     binned_mutual_information,
     check_n_bins,
     held_out_of,
@@ -42,8 +42,8 @@ from infomec.metrics._legacy import (
     macro_roc_auc,
     require_held_out,
     standardize,
-    warn_unconverged,
 )
+from infomec.metrics._logistic import LogisticModel, warn_unconverged
 from infomec.parallel import resolve_n_jobs
 
 __all__ = ["compute", "modularity", "modularity_from_mutual_information"]
@@ -121,8 +121,10 @@ def _explicitness(held_out: HeldOut, n_jobs: int | None = None) -> tuple[float, 
         )
         for k in fittable
     )
-    # The loss kernel releases the GIL, so threads fit sources side by side.
-    outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
+    # The kernels and BLAS release the GIL, so threads fit sources side by side, each
+    # on one BLAS thread (the products are small; more threads would oversubscribe).
+    with threadpool_limits(limits=1, user_api="blas"):
+        outcomes = Parallel(n_jobs=resolve_n_jobs(n_jobs), backend="threading")(jobs)
     pairs = zip(fittable, outcomes, strict=True)
     warn_unconverged("explicitness", [train.source_names[k] for k, out in pairs if not out[2]])
     return (
