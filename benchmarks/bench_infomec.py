@@ -9,7 +9,7 @@ data; we report median wall times of ``--repeats`` runs, ratios, and the largest
 differences in NMI / InfoM / InfoE / InfoC. InfoE is also compared with a
 well-converged scikit-learn fit (tol 1e-8) where that is affordable.
 
-Run:  python benchmarks/bench_infomec.py            (writes benchmarks/results/bench_infomec.md)
+Run:  python benchmarks/bench_infomec.py --kinds continuous   (-> bench_infomec_continuous.md)
       python benchmarks/bench_infomec.py --sizes 10000 --repeats 1 --no-large   (quick)
 """
 
@@ -206,8 +206,13 @@ def main() -> None:
         default=["continuous", "discrete"],
         help="latent kinds to compare (the discrete reference is slow: ~7 min at 50k)",
     )
-    parser.add_argument("--output", default=str(RESULTS / "bench_infomec.md"))
+    parser.add_argument(
+        "--output", help="default: results/bench_infomec_<kind>.md (or bench_infomec.md)"
+    )
     args = parser.parse_args()
+    if args.output is None:
+        suffix = f"_{args.kinds[0]}" if len(set(args.kinds)) == 1 else ""
+        args.output = str(RESULTS / f"bench_infomec{suffix}.md")
 
     warm_latents, warm_sources = make_data(500, 12)
     infomec.score(latents=warm_latents, sources=warm_sources)  # compile / load numba kernels
