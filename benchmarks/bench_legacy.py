@@ -398,14 +398,15 @@ def main() -> None:
 
 def write_report(path: Path, rows, all_seconds, gbt, agreement, args) -> None:
     load = os.getloadavg()
+    niceness = f"nice -n {os.nice(0)} " if os.nice(0) > 0 else ""
     lines = [
         "# Legacy metric families: infomec vs straightforward scikit-learn/numpy",
         "",
-        f"Command: `nice -n 10 {command_line()}`  ",
+        f"Command: `{niceness}{command_line()}`  ",
         f"Machine: {machine()}  ",
         f"Date: {datetime.date.today()}; load average at the end {load[0]:.1f} / "
-        f"{load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min; the 2 cores are shared with other "
-        "developers, so absolute times are inflated; ratios are measured side by side)",
+        f"{load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min; the cores may be shared with other "
+        "jobs, which inflates absolute times; ratios are measured side by side)",
         "",
         f"Data: {N_TRAIN} training + {N_TEST} test rows, d = {N_LATENTS}, K = 5 sources with "
         f"cardinalities {CARDINALITIES}. Medians of {args.repeats} runs interleaved with the "
