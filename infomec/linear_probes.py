@@ -43,7 +43,6 @@ _HESSIAN_ROWS = 8192
 # and a large Cholesky), where a few more cheap steps beat a fresh factorisation.
 _REUSE_PROGRESS = 0.1
 _REUSE_PROGRESS_COSTLY = 0.5
-_STALL_WINDOW = 10  # iterations over which a gradient cut under 1% counts as a stall
 
 
 @dataclass(frozen=True)
@@ -184,15 +183,8 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
         curvature_problem = problem.rows(rows)
     current = _evaluate(coef, problem)
     factor = None
-    history = []  # gradient norms, to notice a stall
     for iteration in range(max_iter):
         if current.gradient_norm <= tol:
-            return coef, iteration, current
-        history.append(current.gradient_norm)
-        if len(history) > _STALL_WINDOW and current.gradient_norm > 0.99 * history[-_STALL_WINDOW]:
-            # Separable classes: the optimum is at infinity, the curvature vanishes and
-            # the damped steps stop moving. The gradient cannot reach tol; stop here
-            # rather than after max_iter iterations (``converged`` stays False).
             return coef, iteration, current
         if factor is None:
             factor = _factorized_hessian(coef, curvature_problem)
