@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
-import scipy.optimize
 import scipy.sparse
 
 from infomec.estimators.multinomial import (
@@ -255,6 +254,8 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         evaluation = _evaluate(flat.reshape(shape), problem)
         return evaluation.loss, evaluation.gradient.ravel()
+
+    import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
 
     result = scipy.optimize.minimize(
         objective,

@@ -17,7 +17,11 @@ from infomec.estimators import (
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
-from infomec.estimators.ksg import _shrink_by_one_ulp, ksg_mutual_information
+from infomec.estimators.ksg import (
+    _shrink_by_one_ulp,
+    digamma_of_integers,
+    ksg_mutual_information,
+)
 
 
 def _standardize(column: np.ndarray) -> np.ndarray:
@@ -201,6 +205,13 @@ def test_ksg_kernel_matches_a_brute_force_count(rng, k, kind):
     )
     assert ours > 0.01  # informative, so the estimate is not clipped at 0
     assert ours == pytest.approx(_brute_force_ross(values, labels, k), abs=1e-12)
+
+
+def test_digamma_table_equals_scipy():
+    table = digamma_of_integers(200_001)
+    reference = digamma(np.arange(200_001, dtype=np.float64))
+    assert table[0] == reference[0] == -np.inf
+    np.testing.assert_allclose(table[1:], reference[1:], rtol=4e-16, atol=1e-15)
 
 
 def test_shrinking_by_one_ulp_equals_nextafter():

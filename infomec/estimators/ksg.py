@@ -23,12 +23,48 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit, prange
-from scipy.special import digamma
 
 from infomec._numeric import standardize
 
 # scikit-learn's jitter: 1e-10 * max(1, mean|x|) * N(0, 1) on unit-variance data.
 _JITTER_SCALE = 1e-10
+
+
+_EULER_GAMMA = 0.57721566490153286061
+# psi(x) ~ ln x - 1/(2x) - sum_k B_2k / (2k x^2k): the coefficients B_2k / (2k), k = 1..5.
+_ASYMPTOTIC = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132)
+_ASYMPTOTIC_FROM = 20  # below, the recurrence psi(n + 1) = psi(n) + 1/n from psi(1)
+
+
+def digamma_of_integers(size: int) -> np.ndarray:
+    """``digamma(i)`` for ``i = 0 .. size - 1`` (``-inf`` at 0, as scipy's).
+
+    The KSG sums need the digamma function at integers only: the recurrence from
+    ``psi(1) = -gamma`` up to 20, the asymptotic series beyond, both accurate to a few
+    ulps. This spares importing scipy.special (a quarter of a second per process).
+
+    Examples
+    --------
+    >>> table = digamma_of_integers(4)
+    >>> [round(float(value), 12) for value in table[1:]]
+    [-0.577215664902, 0.422784335098, 0.922784335098]
+    """
+    table = np.empty(size)
+    if size == 0:
+        return table
+    table[0] = -np.inf
+    value = -_EULER_GAMMA
+    for n in range(1, min(size, _ASYMPTOTIC_FROM)):
+        table[n] = value
+        value += 1.0 / n
+    if size > _ASYMPTOTIC_FROM:
+        x = np.arange(_ASYMPTOTIC_FROM, size, dtype=np.float64)
+        inverse_square = 1.0 / (x * x)
+        series = np.zeros_like(x)
+        for coefficient in reversed(_ASYMPTOTIC):
+            series = (series + coefficient) * inverse_square
+        table[_ASYMPTOTIC_FROM:] = np.log(x) - 0.5 / x - series
+    return table
 
 
 def prepare_continuous_latents(
@@ -520,7 +556,7 @@ def ksg_mutual_information_matrix(
         sources.
     """
     n_samples = sorted_values.shape[1]
-    digamma_table = digamma(np.arange(n_samples + 1, dtype=np.float64))
+    digamma_table = digamma_of_integers(n_samples + 1)
     informative = sorted_values[:, 0] != sorted_values[:, -1]
     return _ksg_matrix_kernel(
         sorted_values,

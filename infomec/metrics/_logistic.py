@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
-import scipy.optimize
 
 from infomec._validation import warn
 from infomec.estimators.logistic import (
@@ -234,6 +233,8 @@ def _lbfgs(
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
         value = penalized_logistic_loss(flat, features, labels, n_classes, penalties, gradient)
         return value, gradient.copy()
+
+    import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
 
     result = scipy.optimize.minimize(
         objective,
