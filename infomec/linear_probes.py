@@ -338,10 +338,13 @@ def fit_multinomial_logistic(
         max_iter = min(max_iter, max(50, int(_LBFGS_BUDGET / (nnz * n_classes))))
     coef = np.zeros((features.shape[1], n_classes - 1))
 
-    # Warm start: solve on nested random subsamples, each a few times larger.
+    # Warm start: solve on nested random subsamples, each a few times larger. Not for
+    # one-hot designs: with about as many parameters as a stage has rows, a stage fit
+    # is separated (a poor start) and each of its steps pays a full Cholesky; measured
+    # at 50,000 x 12 one-hot latents, skipping the stages saves a quarter of the time.
     permutation = np.random.default_rng(seed).permutation(n_samples)
     stage_rows = _FIRST_STAGE_ROWS
-    while stage_rows * 4 <= n_samples:
+    while stage_rows * 4 <= n_samples and not scipy.sparse.issparse(features):
         stage = problem.rows(np.sort(permutation[:stage_rows]))
         coef, _, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
         stage_rows *= _STAGE_GROWTH
