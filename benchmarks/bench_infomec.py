@@ -214,8 +214,6 @@ def main() -> None:
         suffix = f"_{args.kinds[0]}" if len(set(args.kinds)) == 1 else ""
         args.output = str(RESULTS / f"bench_infomec{suffix}.md")
 
-    warm_latents, warm_sources = make_data(500, 12)
-    infomec.score(latents=warm_latents, sources=warm_sources)  # compile / load numba kernels
     rows = [
         compare(n, discrete, args.repeats, args.converged_limit)
         for n in args.sizes

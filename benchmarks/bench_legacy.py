@@ -398,7 +398,8 @@ def main() -> None:
 
 def write_report(path: Path, rows, all_seconds, gbt, agreement, args) -> None:
     load = os.getloadavg()
-    niceness = f"nice -n {os.nice(0)} " if os.nice(0) > 0 else ""
+    nice = os.nice(0)  # an increment of 0 reads the current niceness
+    niceness = f"nice -n {nice} " if nice > 0 else ""
     lines = [
         "# Legacy metric families: infomec vs straightforward scikit-learn/numpy",
         "",

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numba
+import numpy as np
 
 T = TypeVar("T")
 
@@ -133,3 +134,32 @@ def _map_on_dask(
             # Collected before the client closes; joblib keeps the items' order.
             results = Parallel(n_jobs=-1)(delayed(function)(item, *shared) for item in items)
     return iter(results)
+
+
+def run_largest_first(
+    task: Callable[[int], T], sizes: Sequence[int], *, n_jobs: int, backend: str
+) -> list[T]:
+    """``[task(k) for k in range(len(sizes))]``, started in decreasing ``sizes``.
+
+    For independent per-source fits whose cost grows with ``sizes`` (e.g. the number of
+    classes): the longest start first, so the workers finish together. Results come
+    back in index order, and do not depend on ``n_jobs`` (each task is self-contained).
+
+    Examples
+    --------
+    >>> run_largest_first(lambda k: k * 10, [1, 3, 2], n_jobs=1, backend="threading")
+    [0, 10, 20]
+    """
+    from joblib import Parallel, delayed
+
+    schedule = [int(k) for k in np.argsort(-np.asarray(sizes), kind="stable")]
+    if n_jobs == 1 or len(schedule) <= 1:
+        done = [task(k) for k in schedule]
+    else:
+        done = Parallel(n_jobs=n_jobs, backend=backend, batch_size=1)(
+            delayed(task)(k) for k in schedule
+        )
+    results: list = [None] * len(schedule)
+    for k, result in zip(schedule, done, strict=True):
+        results[k] = result
+    return results

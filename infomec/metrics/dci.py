@@ -46,13 +46,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from infomec._validation import check_choice, warn
 from infomec.data import HeldOut, Sample
 from infomec.metrics._legacy import held_out_of, latent_matrix, require_held_out, standardize
-from infomec.parallel import resolve_n_jobs
+from infomec.parallel import resolve_n_jobs, run_largest_first
 
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -251,32 +250,26 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
     model = check_choice(model, "dci_model", DCI_MODELS)
     train, test = held_out.train, held_out.test
     train_x, test_x = latent_matrix(train), latent_matrix(test)
-    # Most values (classes) first: the longest fits start first and the workers finish
-    # together. Each source's fit is seeded on its own, so the order changes no result.
-    order = np.argsort(-train.sources.cardinalities, kind="stable")
-    jobs = [
-        delayed(_fit_source)(
+    train_codes, test_codes = train.sources.codes, test.sources.codes
+
+    def fit(k: int) -> tuple:  # refers to arrays only: the closure is what loky ships
+        return _fit_source(
             model,
             train_x,
-            train.sources.codes[k].astype(np.int64),
+            train_codes[k].astype(np.int64),
             test_x,
-            test.sources.codes[k].astype(np.int64),
+            test_codes[k].astype(np.int64),
             seed,
         )
-        for k in order
-    ]
-    n_workers = min(resolve_n_jobs(n_jobs), len(jobs))
+
+    n_workers = min(resolve_n_jobs(n_jobs), train.n_sources)
     # Each fit on a single OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers
-    # stall badly when the cores are oversubscribed.
+    # stall badly when the cores are oversubscribed. Each source's fit is seeded on its
+    # own, so starting the most-valued (longest) ones first changes no result.
     with threadpool_limits(limits=1):
-        if n_workers == 1:
-            done = [function(*args, **kwargs) for function, args, kwargs in jobs]
-        else:
-            parallel = Parallel(n_jobs=n_workers, backend=_backend(model), batch_size=1)
-            done = parallel(jobs)
-    outcomes = [None] * len(done)
-    for k, outcome in zip(order, done, strict=True):
-        outcomes[k] = outcome
+        outcomes = run_largest_first(
+            fit, train.sources.cardinalities, n_jobs=n_workers, backend=_backend(model)
+        )
     importance = np.column_stack([outcome[0] for outcome in outcomes])
     train_accuracy = np.array([outcome[1] for outcome in outcomes])
     test_accuracy = np.array([outcome[2] for outcome in outcomes])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from infomec._numeric import standardize
@@ -23,7 +22,7 @@ from infomec.estimators import (
     prepare_continuous_latents,
 )
 from infomec.linear_probes import fit_multinomial_logistic, least_squares_r2
-from infomec.parallel import numba_threads, resolve_n_jobs
+from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
 from infomec.presets import PruningRule, resolve_settings
 
 __all__ = ["InfoMECWarning", "infoc", "infoe", "infom", "nmi_matrix"]
@@ -315,28 +314,26 @@ def explicitness_per_source(
     """InfoE of each source and whether its probe converged (parallel over sources)."""
     features = infoe_design_matrix(sample, settings["infoe_discrete_encoding"])
     sources = sample.sources
-    # Largest problems first (cost grows with the number of classes), so the last
-    # fits to start are short ones and the workers finish together.
-    schedule = np.argsort(-sources.cardinalities, kind="stable")
-    jobs = (
-        delayed(_explicitness_of_source)(
+
+    def fit(i: int) -> tuple[float, bool]:
+        return _explicitness_of_source(
             features,
             sources.codes[i].astype(np.int64),
             int(sources.cardinalities[i]),
             settings,
             seed,
         )
-        for i in schedule
-    )
+
     # Threads pay off only on sizeable fits; below that their start-up dominates.
     workers = resolve_n_jobs(n_jobs) if sample.n_samples * sample.n_sources >= 50_000 else 1
     # One BLAS thread per fit whatever n_jobs is: results then do not depend on n_jobs.
+    # Cost grows with the number of classes: those fits start first.
     with threadpool_limits(limits=1, user_api="blas"):
-        outcomes = Parallel(n_jobs=workers, backend="threading")(jobs)
-    per_source = np.empty(sample.n_sources)
-    converged = np.empty(sample.n_sources, dtype=bool)
-    for i, (value, flag) in zip(schedule, outcomes, strict=True):
-        per_source[i], converged[i] = value, flag
+        outcomes = run_largest_first(
+            fit, sources.cardinalities, n_jobs=workers, backend="threading"
+        )
+    per_source = np.array([value for value, _ in outcomes])
+    converged = np.array([flag for _, flag in outcomes])
     if not converged.all():
         names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
         warn(
