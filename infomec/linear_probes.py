@@ -340,8 +340,7 @@ def fit_multinomial_logistic(
 
     # Warm start: solve on nested random subsamples, each a few times larger. Not for
     # one-hot designs: with about as many parameters as a stage has rows, a stage fit
-    # is separated (a poor start) and each of its steps pays a full Cholesky; measured
-    # at 50,000 x 12 one-hot latents, skipping the stages saves a quarter of the time.
+    # is separated (a poor start) and each of its steps pays a full Cholesky.
     permutation = np.random.default_rng(seed).permutation(n_samples)
     stage_rows = _FIRST_STAGE_ROWS
     while stage_rows * 4 <= n_samples and not scipy.sparse.issparse(features):

@@ -41,7 +41,7 @@ def digamma_of_integers(size: int) -> np.ndarray:
 
     The KSG sums need the digamma function at integers only: the recurrence from
     ``psi(1) = -gamma`` up to 20, the asymptotic series beyond, both accurate to a few
-    ulps. This spares importing scipy.special (a quarter of a second per process).
+    ulps. This spares importing scipy.special at start-up.
 
     Examples
     --------
@@ -116,7 +116,7 @@ def prepare_continuous_latents(
 def _jittered_sorted_column(column: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One column standardised, jittered and sorted, with its sorting permutation.
 
-    numpy's default (SIMD introsort) argsort is four times faster than a stable one;
+    numpy's default (SIMD introsort) argsort is several times faster than a stable one;
     the order among exactly tied values does not matter, as every count compares
     values, not positions.
     """
