@@ -114,7 +114,7 @@ def cross_entropy_residual_in_place(
     return weighted_loss, loss_sum
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def sparse_multinomial_hessian(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -140,38 +140,63 @@ def sparse_multinomial_hessian(
     Returns
     -------
     ndarray of shape (n_features * m, n_features * m)
-        Ordered like ``coef.ravel()`` for ``coef`` of shape (n_features, m).
+        Ordered like ``coef.ravel()`` for ``coef`` of shape (n_features, m); exactly
+        symmetric.
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> design = scipy.sparse.csr_array(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    >>> probabilities = np.array([[0.5], [0.25]])
+    >>> sparse_multinomial_hessian(
+    ...     design.indptr, design.indices, design.data, probabilities, np.ones(2), 2
+    ... ).tolist()
+    [[0.4375, 0.1875], [0.1875, 0.1875]]
     """
     n_free = probabilities.shape[1]
-    # Accumulate in feature-block order (i, j, a, b): a row adds one m x m curvature
-    # block per pair of its non-zeros, and contiguous blocks keep those adds in cache.
-    blocks = np.zeros((n_features, n_features, n_free, n_free))
-    curvature = np.empty((n_free, n_free))
+    # Every m x m class block is symmetric (each row adds w (diag(p) - p p^T) times a
+    # product of features), so it is accumulated as its packed upper triangle, and only
+    # for feature pairs i <= j: about a quarter of the full matrix, which keeps the
+    # scattered adds in cache. Each add runs over one contiguous block (a 1-d view),
+    # the form the compiler vectorises.
+    packed = n_free * (n_free + 1) // 2
+    blocks = np.zeros((n_features, n_features, packed))
+    curvature = np.empty(packed)
     for n in range(indptr.shape[0] - 1):
+        row_probabilities = probabilities[n]
         weight = weights[n]
+        t = 0
         for a in range(n_free):
-            for b in range(n_free):
-                curvature[a, b] = -weight * probabilities[n, a] * probabilities[n, b]
-            curvature[a, a] += weight * probabilities[n, a]
+            weighted = weight * row_probabilities[a]
+            diagonal = t
+            for b in range(a, n_free):
+                curvature[t] = -weighted * row_probabilities[b]
+                t += 1
+            curvature[diagonal] += weighted
         for u in range(indptr[n], indptr[n + 1]):
+            i = indices[u]
             for v in range(indptr[n], indptr[n + 1]):
-                if indices[v] < indices[u]:
-                    continue  # lower blocks are mirrored below
-                block = blocks[indices[u], indices[v]]
+                j = indices[v]
+                if j < i:
+                    continue  # the lower feature blocks are mirrored below
                 product = data[u] * data[v]
-                for a in range(n_free):
-                    for b in range(n_free):
-                        block[a, b] += product * curvature[a, b]
-    # Reorder to (i, a, j, b), mirroring the strictly-lower feature blocks.
-    size = n_features * n_free
-    hessian = np.empty((size, size))
+                block = blocks[i, j]
+                for t in range(packed):
+                    block[t] += product * curvature[t]
+    # Unpack to (i, a, j, b), mirroring both the class and the feature blocks.
+    hessian = np.empty((n_features * n_free, n_features * n_free))
     for i in range(n_features):
-        for j in range(n_features):
+        first = i * n_free
+        for j in range(i, n_features):
+            block = blocks[i, j]
+            second = j * n_free
+            t = 0
             for a in range(n_free):
-                for b in range(n_free):
-                    if i <= j:
-                        value = blocks[i, j, a, b]
-                    else:
-                        value = blocks[j, i, b, a]
-                    hessian[i * n_free + a, j * n_free + b] = value
+                for b in range(a, n_free):
+                    value = block[t]
+                    t += 1
+                    hessian[first + a, second + b] = value
+                    hessian[first + b, second + a] = value
+                    hessian[second + b, first + a] = value
+                    hessian[second + a, first + b] = value
     return hessian
