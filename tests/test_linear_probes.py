@@ -12,43 +12,79 @@ from infomec import linear_probes
 from infomec.estimators.multinomial import cross_entropy_residual_in_place, softmax_in_place
 
 
-def _problem(rng, n_samples: int, n_classes: int, sparse: bool) -> linear_probes._Problem:
+def _one_hot(codes: np.ndarray):
+    """Intercept plus dummy-coded columns (first value dropped) of discrete latents."""
+    columns = [np.ones(codes.shape[0])]
+    for code in codes.T:
+        columns += [(code == value).astype(float) for value in range(1, code.max() + 1)]
+    return scipy.sparse.csr_array(np.column_stack(columns))
+
+
+def _separated_codes(rng, n_samples: int):
+    """Codes of two latents and labels where latent 0's value 3 never shows class 0."""
+    codes = rng.integers(0, 4, size=(n_samples, 2))
+    labels = (codes[:, 0] + codes[:, 1] + rng.integers(0, 3, n_samples)) % 4
+    labels[(codes[:, 0] == 3) & (labels == 0)] = 1
+    return codes, labels
+
+
+def _problem(
+    rng, n_samples: int, n_classes: int, sparse: bool, ruled_out: bool = False
+) -> linear_probes._Problem:
     labels = rng.integers(0, n_classes, n_samples)
+    codes = rng.integers(0, 4, size=(n_samples, 2))
     if sparse:  # intercept plus dummy-coded codes of two discrete latents
-        codes = rng.integers(0, 4, size=(n_samples, 2))
-        columns = [np.ones(n_samples)]
-        columns += [(codes[:, j] == value).astype(float) for j in range(2) for value in (1, 2, 3)]
-        features = scipy.sparse.csr_array(np.column_stack(columns))
+        features = _one_hot(codes)
     else:
         features = np.column_stack([np.ones(n_samples), rng.standard_normal((n_samples, 3))])
+    mask = None
+    if ruled_out:  # random (row, class) pairs, never a row's own class
+        mask = rng.uniform(size=(n_samples, n_classes)) < 0.3
+        mask[np.arange(n_samples), labels] = False
+    reference, offsets, fitted = linear_probes._ruled_out_logits(
+        features, labels, n_classes, mask
+    )
     weights = rng.uniform(0.5, 2.0, n_samples)
-    return linear_probes._Problem(features, labels, weights / weights.sum(), n_classes - 1)
+    return linear_probes._Problem(
+        features, labels, weights / weights.sum(), n_classes - 1, reference, offsets, fitted
+    )
 
 
-def test_row_kernels_match_numpy(rng):
+@pytest.mark.parametrize("with_ruled_out", [False, True])
+def test_row_kernels_match_numpy(rng, with_ruled_out):
     logits = rng.standard_normal((50, 4)) * 30  # large logits: the shift must be stable
     labels = rng.integers(0, 5, 50)
     weights = rng.uniform(size=50)
-    full = np.column_stack([logits, np.zeros(50)])  # the reference class has logit 0
+    reference = np.zeros(50)  # the reference class has logit 0 ...
+    if with_ruled_out:  # ... or -inf, like a ruled-out free class; never a row's own
+        ruled_out = rng.uniform(size=(50, 5)) < 0.4
+        ruled_out[np.arange(50), labels] = False
+        logits[ruled_out[:, :4]] = -np.inf
+        reference[ruled_out[:, 4]] = -np.inf
+    full = np.column_stack([logits, reference])
     log_partition = np.log(np.exp(full - full.max(1, keepdims=True)).sum(1)) + full.max(1)
     probabilities = np.exp(full - log_partition[:, None])
 
     softmaxed = logits.copy()
-    np.testing.assert_allclose(softmax_in_place(softmaxed), log_partition, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(
+        softmax_in_place(softmaxed, reference), log_partition, rtol=1e-13, atol=1e-14
+    )
     np.testing.assert_allclose(softmaxed, probabilities[:, :4], rtol=1e-12, atol=1e-300)
 
     residual = logits.copy()
-    weighted, plain = cross_entropy_residual_in_place(residual, labels, weights)
+    weighted, plain = cross_entropy_residual_in_place(residual, labels, weights, reference)
     row_losses = log_partition - full[np.arange(50), labels]
     assert weighted == pytest.approx(np.dot(weights, row_losses), rel=1e-13)
     assert plain == pytest.approx(row_losses.sum(), rel=1e-13)
     expected = weights[:, None] * (probabilities - np.eye(5)[labels])[:, :4]
-    np.testing.assert_allclose(residual, expected, rtol=1e-12, atol=1e-15)
+    # w (p - 1) for p near 1 cancels: a few ulps of 1, absolutely, in either computation.
+    np.testing.assert_allclose(residual, expected, rtol=1e-12, atol=4e-15)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_gradient_and_hessian_match_finite_differences(rng, sparse):
-    problem = _problem(rng, 300, 4, sparse)
+@pytest.mark.parametrize("ruled_out", [False, True])
+def test_gradient_and_hessian_match_finite_differences(rng, sparse, ruled_out):
+    problem = _problem(rng, 300, 4, sparse, ruled_out)
     coef = rng.standard_normal((problem.features.shape[1], 3)) * 0.5
     evaluation = linear_probes._evaluate(coef, problem)
     hessian = linear_probes._hessian(coef, problem)
@@ -88,3 +124,44 @@ def test_fit_matches_converged_sklearn(rng, n_samples):
     assert fit.converged and fit.gradient_norm <= 1e-6
     assert fit.log_loss == pytest.approx(log_loss(labels, reference.predict_proba(x)), abs=1e-8)
 
+
+
+def test_classes_absent_from_cells_matches_a_direct_count(rng):
+    codes, labels = _separated_codes(rng, 500)
+    ruled_out = linear_probes.classes_absent_from_cells(list(codes.T), labels, 4)
+    for n in range(0, 500, 7):
+        for c in range(4):
+            seen = [np.any((codes[:, j] == codes[n, j]) & (labels == c)) for j in range(2)]
+            assert ruled_out[n, c] == (not all(seen))
+    assert ruled_out[codes[:, 0] == 3, 0].all()
+
+
+def test_ruling_out_empty_cells_reaches_the_infimum_fast(rng):
+    """Unmasked, the optimum is at infinity and Newton crawls towards the same loss."""
+    codes, labels = _separated_codes(rng, 3000)
+    features = _one_hot(codes)
+    ruled_out = linear_probes.classes_absent_from_cells(list(codes.T), labels, 4)
+    masked = linear_probes.fit_multinomial_logistic(
+        features, labels, 4, balanced=False, tol=1e-8, ruled_out=ruled_out
+    )
+    crawling = linear_probes.fit_multinomial_logistic(
+        features, labels, 4, balanced=False, tol=1e-8
+    )
+    assert masked.converged and crawling.converged
+    assert masked.n_iter < crawling.n_iter
+    # The unmasked fit approaches the infimum from above.
+    assert masked.log_loss <= crawling.log_loss + 1e-12
+    assert masked.log_loss == pytest.approx(crawling.log_loss, abs=1e-7)
+
+
+def test_ruled_out_is_validated(rng):
+    codes, labels = _separated_codes(rng, 100)
+    features = _one_hot(codes)
+    with pytest.raises(ValueError, match="shape"):
+        linear_probes.fit_multinomial_logistic(
+            features, labels, 4, ruled_out=np.zeros((100, 3), bool)
+        )
+    own = np.zeros((100, 4), bool)
+    own[0, labels[0]] = True
+    with pytest.raises(ValueError, match="own class"):
+        linear_probes.fit_multinomial_logistic(features, labels, 4, ruled_out=own)

@@ -1,8 +1,10 @@
 """Row kernels of the multinomial cross-entropy: softmax, loss, residual, sparse Hessian.
 
-The reference class has logit 0, so a row's free logits ``l`` give the
-log-partition ``log(exp(0) + sum_a exp(l_a))``. One pass per row replaces numpy's
-reductions over a short last axis, which cost several times the matrix products.
+The reference class has a fixed logit ``r`` per row (0, or ``-inf`` where that class is
+ruled out), so a row's free logits ``l`` give the log-partition
+``log(exp(r) + sum_a exp(l_a))``. A free class is ruled out by a logit of ``-inf``: its
+probability, residual and curvature are then exactly 0. One pass per row replaces
+numpy's reductions over a short last axis, which cost several times the matrix products.
 """
 
 from __future__ import annotations
@@ -12,18 +14,21 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _exponentiate_row(logits: np.ndarray, row: int) -> tuple[float, float]:
+def _exponentiate_row(
+    logits: np.ndarray, row: int, reference_logit: float
+) -> tuple[float, float]:
     """Replace a row's logits by ``exp(logit - shift)``; return ``shift`` and the sum.
 
-    ``shift = max(0, logits)`` keeps every exponent <= 0; the sum includes the
-    reference class's ``exp(-shift)``, so the log-partition is ``shift + log(sum)`` and
-    the probabilities are the row divided by the sum: one exponential per entry.
+    ``shift = max(reference_logit, logits)`` keeps every exponent <= 0; the sum includes
+    the reference class's ``exp(reference_logit - shift)``, so the log-partition is
+    ``shift + log(sum)`` and the probabilities are the row divided by the sum: one
+    exponential per entry. Some class of the row must have a finite logit.
     """
     n_free = logits.shape[1]
-    shift = 0.0  # the reference class's logit
+    shift = reference_logit
     for a in range(n_free):
         shift = max(shift, logits[row, a])
-    total = np.exp(-shift)
+    total = np.exp(reference_logit - shift)
     for a in range(n_free):
         value = np.exp(logits[row, a] - shift)
         logits[row, a] = value
@@ -32,30 +37,32 @@ def _exponentiate_row(logits: np.ndarray, row: int) -> tuple[float, float]:
 
 
 @njit(cache=True, nogil=True)
-def softmax_in_place(logits: np.ndarray) -> np.ndarray:
+def softmax_in_place(logits: np.ndarray, reference_logits: np.ndarray) -> np.ndarray:
     """Turn free-class logits into probabilities in place; return log-partitions.
 
     Parameters
     ----------
     logits : ndarray of shape (n_samples, m)
-        Logits of the ``m`` free classes (the reference class has logit 0).
+        Logits of the ``m`` free classes (``-inf``: ruled out).
+    reference_logits : ndarray of shape (n_samples,)
+        Logit of the reference class in each row: 0, or ``-inf`` to rule it out.
 
     Returns
     -------
     ndarray of shape (n_samples,)
-        ``log(1 + sum_a exp(logits[n, a]))`` of each row.
+        ``log(exp(reference_logits[n]) + sum_a exp(logits[n, a]))`` of each row.
 
     Examples
     --------
-    >>> logits = np.array([[0.0, np.log(2.0)]])
-    >>> log_partition = softmax_in_place(logits)
-    >>> np.round(logits, 6).tolist(), round(float(log_partition[0]), 6)
-    ([[0.25, 0.5]], 1.386294)
+    >>> logits = np.array([[0.0, np.log(2.0)], [0.0, -np.inf]])
+    >>> log_partition = softmax_in_place(logits, np.array([0.0, -np.inf]))
+    >>> np.round(logits, 6).tolist(), np.round(log_partition, 6).tolist()
+    ([[0.25, 0.5], [1.0, 0.0]], [1.386294, 0.0])
     """
     n_samples, n_free = logits.shape
     log_partition = np.empty(n_samples)
     for row in range(n_samples):
-        shift, total = _exponentiate_row(logits, row)
+        shift, total = _exponentiate_row(logits, row, reference_logits[row])
         log_partition[row] = shift + np.log(total)
         for a in range(n_free):
             logits[row, a] /= total
@@ -64,7 +71,7 @@ def softmax_in_place(logits: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def cross_entropy_residual_in_place(
-    logits: np.ndarray, labels: np.ndarray, weights: np.ndarray
+    logits: np.ndarray, labels: np.ndarray, weights: np.ndarray, reference_logits: np.ndarray
 ) -> tuple[float, float]:
     """Weighted and plain cross-entropy; overwrite logits with the weighted residual.
 
@@ -76,7 +83,10 @@ def cross_entropy_residual_in_place(
     logits : ndarray of shape (n_samples, m)
         Free-class logits; labels ``>= m`` are the reference class.
     labels : ndarray of int64, shape (n_samples,)
+        The class of each row, whose logit must be finite.
     weights : ndarray of shape (n_samples,)
+    reference_logits : ndarray of shape (n_samples,)
+        Logit of the reference class in each row (0, or ``-inf``).
 
     Returns
     -------
@@ -90,7 +100,7 @@ def cross_entropy_residual_in_place(
     --------
     >>> logits = np.zeros((2, 1))
     >>> weighted, plain = cross_entropy_residual_in_place(
-    ...     logits, np.array([0, 1]), np.full(2, 0.5)
+    ...     logits, np.array([0, 1]), np.full(2, 0.5), np.zeros(2)
     ... )
     >>> round(weighted, 6), round(plain, 6), logits.ravel().tolist()
     (0.693147, 1.386294, [-0.25, 0.25])
@@ -100,8 +110,9 @@ def cross_entropy_residual_in_place(
     loss_sum = 0.0
     for row in range(n_samples):
         label = labels[row]
-        label_logit = logits[row, label] if label < n_free else 0.0
-        shift, total = _exponentiate_row(logits, row)
+        reference_logit = reference_logits[row]
+        label_logit = logits[row, label] if label < n_free else reference_logit
+        shift, total = _exponentiate_row(logits, row, reference_logit)
         weight = weights[row]
         row_loss = shift + np.log(total) - label_logit
         weighted_loss += weight * row_loss

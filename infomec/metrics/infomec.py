@@ -21,7 +21,11 @@ from infomec.estimators import (
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
-from infomec.linear_probes import fit_multinomial_logistic, least_squares_r2
+from infomec.linear_probes import (
+    classes_absent_from_cells,
+    fit_multinomial_logistic,
+    least_squares_r2,
+)
 from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
 from infomec.presets import PruningRule, resolve_settings
 
@@ -282,7 +286,12 @@ def infoe_design_matrix(sample: Sample, discrete_encoding: str):
 
 
 def _explicitness_of_source(
-    features, labels: np.ndarray, n_classes: int, settings: dict, seed: int
+    features,
+    labels: np.ndarray,
+    n_classes: int,
+    settings: dict,
+    seed: int,
+    one_hot_codes: list | None,
 ) -> tuple[float, bool]:
     if n_classes < 2:
         return 0.0, True
@@ -296,6 +305,11 @@ def _explicitness_of_source(
         null_loss = float(-np.sum(frequencies * np.log(frequencies)))
     if features.shape[1] == 1:  # intercept only: nothing to explain with
         return 0.0, True
+    # One-hot cells that never show a class put the optimum at infinity; fitting those
+    # probabilities as exactly 0 reaches the same infimum (see classes_absent_from_cells).
+    ruled_out = None
+    if one_hot_codes is not None:
+        ruled_out = classes_absent_from_cells(one_hot_codes, labels, n_classes)
     fit = fit_multinomial_logistic(
         features,
         labels,
@@ -304,6 +318,7 @@ def _explicitness_of_source(
         tol=settings["infoe_tol"],
         max_iter=settings["infoe_max_iter"],
         seed=seed,
+        ruled_out=ruled_out,
     )
     return float(np.clip((null_loss - fit.log_loss) / null_loss, 0.0, 1.0)), fit.converged
 
@@ -314,6 +329,8 @@ def explicitness_per_source(
     """InfoE of each source and whether its probe converged (parallel over sources)."""
     features = infoe_design_matrix(sample, settings["infoe_discrete_encoding"])
     sources = sample.sources
+    one_hot = sample.discrete and settings["infoe_discrete_encoding"] != "scalar"
+    one_hot_codes = list(sample.latent_codes.codes) if one_hot else None
 
     def fit(i: int) -> tuple[float, bool]:
         return _explicitness_of_source(
@@ -322,6 +339,7 @@ def explicitness_per_source(
             int(sources.cardinalities[i]),
             settings,
             seed,
+            one_hot_codes,
         )
 
     # Threads pay off only on sizeable fits; below that their start-up dominates.
