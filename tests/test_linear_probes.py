@@ -41,9 +41,7 @@ def _problem(
     if ruled_out:  # random (row, class) pairs, never a row's own class
         mask = rng.uniform(size=(n_samples, n_classes)) < 0.3
         mask[np.arange(n_samples), labels] = False
-    reference, offsets, fitted = linear_probes._ruled_out_logits(
-        features, labels, n_classes, mask
-    )
+    reference, offsets, fitted = linear_probes._ruled_out_logits(features, labels, n_classes, mask)
     weights = rng.uniform(0.5, 2.0, n_samples)
     return linear_probes._Problem(
         features, labels, weights / weights.sum(), n_classes - 1, reference, offsets, fitted
@@ -125,7 +123,6 @@ def test_fit_matches_converged_sklearn(rng, n_samples):
     assert fit.log_loss == pytest.approx(log_loss(labels, reference.predict_proba(x)), abs=1e-8)
 
 
-
 def test_classes_absent_from_cells_matches_a_direct_count(rng):
     codes, labels = _separated_codes(rng, 500)
     ruled_out = linear_probes.classes_absent_from_cells(list(codes.T), labels, 4)
@@ -144,9 +141,7 @@ def test_ruling_out_empty_cells_reaches_the_infimum_fast(rng):
     masked = linear_probes.fit_multinomial_logistic(
         features, labels, 4, balanced=False, tol=1e-8, ruled_out=ruled_out
     )
-    crawling = linear_probes.fit_multinomial_logistic(
-        features, labels, 4, balanced=False, tol=1e-8
-    )
+    crawling = linear_probes.fit_multinomial_logistic(features, labels, 4, balanced=False, tol=1e-8)
     assert masked.converged and crawling.converged
     assert masked.n_iter < crawling.n_iter
     # The unmasked fit approaches the infimum from above.

@@ -14,9 +14,7 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _exponentiate_row(
-    logits: np.ndarray, row: int, reference_logit: float
-) -> tuple[float, float]:
+def _exponentiate_row(logits: np.ndarray, row: int, reference_logit: float) -> tuple[float, float]:
     """Replace a row's logits by ``exp(logit - shift)``; return ``shift`` and the sum.
 
     ``shift = max(reference_logit, logits)`` keeps every exponent <= 0; the sum includes
