@@ -160,3 +160,42 @@ def test_ruled_out_is_validated(rng):
     own[0, labels[0]] = True
     with pytest.raises(ValueError, match="own class"):
         linear_probes.fit_multinomial_logistic(features, labels, 4, ruled_out=own)
+
+
+@pytest.mark.parametrize("ruled_out", [False, True])
+def test_hessian_products_and_probabilities_match_the_hessian(rng, ruled_out):
+    problem = _problem(rng, 400, 4, sparse=True, ruled_out=ruled_out)
+    coef = rng.standard_normal((problem.features.shape[1], 3)) * 0.5
+    evaluation = linear_probes._evaluate(coef, problem, keep_probabilities=True)
+    expected = linear_probes._logits(coef, problem.features, problem.free_offsets)
+    softmax_in_place(expected, problem.reference_logits)
+    np.testing.assert_allclose(evaluation.probabilities, expected, atol=1e-15)
+    hessian = linear_probes._hessian(coef, problem)
+    direction = rng.standard_normal(coef.shape)
+    product = linear_probes._hessian_product(problem, evaluation.probabilities, direction)
+    np.testing.assert_allclose(product.ravel(), hessian @ direction.ravel(), atol=1e-14)
+
+
+def test_conjugate_gradient_step_corrects_a_stale_factor(rng):
+    problem = _problem(rng, 400, 4, sparse=True)
+    coef = rng.standard_normal((problem.features.shape[1], 3)) * 0.5
+    evaluation = linear_probes._evaluate(coef, problem, keep_probabilities=True)
+    hessian = linear_probes._hessian(coef, problem)
+    newton_step = -np.linalg.solve(hessian, evaluation.gradient.ravel())
+
+    def product(direction):
+        return linear_probes._hessian_product(problem, evaluation.probabilities, direction)
+
+    exact = linear_probes._factorized_hessian(coef, problem)
+    step, n_products = linear_probes._conjugate_gradient_step(
+        exact, evaluation.gradient, product, 1e-8, 8
+    )
+    assert n_products == 1  # an exact preconditioner solves it at once
+    np.testing.assert_allclose(step.ravel(), newton_step, rtol=1e-6, atol=1e-10)
+
+    stale = linear_probes._factorized_hessian(coef * 0.0, problem)  # curvature elsewhere
+    step, n_products = linear_probes._conjugate_gradient_step(
+        stale, evaluation.gradient, product, 1e-10, 50
+    )
+    assert 1 < n_products < 50
+    np.testing.assert_allclose(step.ravel(), newton_step, rtol=1e-6, atol=1e-10)

@@ -123,6 +123,38 @@ def cross_entropy_residual_in_place(
     return weighted_loss, loss_sum
 
 
+@njit(cache=True, nogil=True)
+def curvature_product_in_place(
+    products: np.ndarray, probabilities: np.ndarray, weights: np.ndarray
+) -> None:
+    """Replace each row's ``u`` by ``w (diag(p) - p p^T) u``: one row of a Hessian product.
+
+    With ``u = X v`` row by row, ``X^T`` of the result is the Hessian times ``v``.
+
+    Parameters
+    ----------
+    products : ndarray of shape (n_samples, m)
+        ``u``, overwritten.
+    probabilities : ndarray of shape (n_samples, m)
+        Probabilities of the ``m`` free classes.
+    weights : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> products = np.array([[1.0, 0.0]])
+    >>> curvature_product_in_place(products, np.array([[0.5, 0.25]]), np.ones(1))
+    >>> products.tolist()
+    [[0.25, -0.125]]
+    """
+    n_samples, n_free = products.shape
+    for n in range(n_samples):
+        projection = 0.0
+        for a in range(n_free):
+            projection += probabilities[n, a] * products[n, a]
+        for a in range(n_free):
+            products[n, a] = weights[n] * probabilities[n, a] * (products[n, a] - projection)
+
+
 @njit(cache=True, nogil=True, fastmath=True)
 def sparse_multinomial_hessian(
     indptr: np.ndarray,
