@@ -142,13 +142,14 @@ def _evaluate(coef: np.ndarray, problem: _Problem, keep_probabilities: bool = Fa
     """Weighted cross-entropy and its gradient, accumulated over row chunks.
 
     Chunking bounds the temporaries to ``_CHUNK_ROWS`` rows whatever the sample size
-    (unless the probabilities are kept).
+    (besides the probabilities, when kept).
     """
+    n_samples = problem.labels.shape[0]
     loss = loss_sum = 0.0
     gradient = np.zeros_like(coef)
     offsets = problem.free_offsets
-    kept = []
-    for chunk in _chunks(problem.labels.shape[0]):
+    probabilities = np.empty((n_samples if keep_probabilities else 0, problem.n_free))
+    for chunk in _chunks(n_samples):
         features = problem.features[chunk]
         residual = _logits(coef, features, None if offsets is None else offsets[chunk])
         chunk_loss, chunk_sum = cross_entropy_residual_in_place(
@@ -156,23 +157,13 @@ def _evaluate(coef: np.ndarray, problem: _Problem, keep_probabilities: bool = Fa
             problem.labels[chunk],
             problem.weights[chunk],
             problem.reference_logits[chunk],
+            probabilities[chunk],
         )
         loss += chunk_loss
         loss_sum += chunk_sum
         gradient += np.asarray(features.T @ residual)
-        if keep_probabilities:
-            kept.append(_probabilities_from_residual(residual, problem, chunk))
-    probabilities = np.concatenate(kept) if keep_probabilities else None
-    return _Evaluation(loss, gradient, loss_sum / problem.labels.shape[0], probabilities)
-
-
-def _probabilities_from_residual(residual: np.ndarray, problem: _Problem, chunk) -> np.ndarray:
-    """Undo ``w (p - onehot(y))``: the probabilities without a second softmax pass."""
-    labels = problem.labels[chunk]
-    probabilities = residual / problem.weights[chunk, None]
-    free = np.flatnonzero(labels < problem.n_free)
-    probabilities[free, labels[free]] += 1.0
-    return probabilities
+    kept = probabilities if keep_probabilities else None
+    return _Evaluation(loss, gradient, loss_sum / n_samples, kept)
 
 
 def _hessian_product(
@@ -341,7 +332,7 @@ class _Factor:
         if self.fitted is not None:
             flat = flat[self.fitted]
         if self.cholesky is not None:
-            solution = scipy.linalg.cho_solve(self.cholesky, flat)
+            solution = scipy.linalg.cho_solve(self.cholesky, flat, check_finite=False)
         else:
             solution = np.linalg.lstsq(self.hessian, flat, rcond=None)[0]
         if self.fitted is None:
@@ -359,7 +350,9 @@ def _factorized_hessian(coef: np.ndarray, problem: _Problem) -> _Factor:
     # features) solvable without changing well-posed steps.
     hessian[np.diag_indices_from(hessian)] += 1e-12 * max(1.0, float(np.trace(hessian)))
     try:
-        return _Factor(hessian, scipy.linalg.cho_factor(hessian), problem.fitted)
+        return _Factor(
+            hessian, scipy.linalg.cho_factor(hessian, check_finite=False), problem.fitted
+        )
     except np.linalg.LinAlgError:
         return _Factor(hessian, None, problem.fitted)
 

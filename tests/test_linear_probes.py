@@ -70,13 +70,15 @@ def test_row_kernels_match_numpy(rng, with_ruled_out):
     np.testing.assert_allclose(softmaxed, probabilities[:, :4], rtol=1e-12, atol=1e-300)
 
     residual = logits.copy()
-    weighted, plain = cross_entropy_residual_in_place(residual, labels, weights, reference)
+    kept = np.empty((50, 4))
+    weighted, plain = cross_entropy_residual_in_place(residual, labels, weights, reference, kept)
     row_losses = log_partition - full[np.arange(50), labels]
     assert weighted == pytest.approx(np.dot(weights, row_losses), rel=1e-13)
     assert plain == pytest.approx(row_losses.sum(), rel=1e-13)
     expected = weights[:, None] * (probabilities - np.eye(5)[labels])[:, :4]
     # w (p - 1) for p near 1 cancels: a few ulps of 1, absolutely, in either computation.
     np.testing.assert_allclose(residual, expected, rtol=1e-12, atol=4e-15)
+    np.testing.assert_allclose(kept, probabilities[:, :4], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -69,7 +69,11 @@ def softmax_in_place(logits: np.ndarray, reference_logits: np.ndarray) -> np.nda
 
 @njit(cache=True, nogil=True)
 def cross_entropy_residual_in_place(
-    logits: np.ndarray, labels: np.ndarray, weights: np.ndarray, reference_logits: np.ndarray
+    logits: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    reference_logits: np.ndarray,
+    probabilities: np.ndarray,
 ) -> tuple[float, float]:
     """Weighted and plain cross-entropy; overwrite logits with the weighted residual.
 
@@ -85,6 +89,9 @@ def cross_entropy_residual_in_place(
     weights : ndarray of shape (n_samples,)
     reference_logits : ndarray of shape (n_samples,)
         Logit of the reference class in each row (0, or ``-inf``).
+    probabilities : ndarray of shape (n_samples, m) or (0, m)
+        Receives the free-class probabilities, if it has rows (Hessian products need
+        them).
 
     Returns
     -------
@@ -98,12 +105,13 @@ def cross_entropy_residual_in_place(
     --------
     >>> logits = np.zeros((2, 1))
     >>> weighted, plain = cross_entropy_residual_in_place(
-    ...     logits, np.array([0, 1]), np.full(2, 0.5), np.zeros(2)
+    ...     logits, np.array([0, 1]), np.full(2, 0.5), np.zeros(2), np.empty((0, 1))
     ... )
     >>> round(weighted, 6), round(plain, 6), logits.ravel().tolist()
     (0.693147, 1.386294, [-0.25, 0.25])
     """
     n_samples, n_free = logits.shape
+    keep = probabilities.shape[0] > 0
     weighted_loss = 0.0
     loss_sum = 0.0
     for row in range(n_samples):
@@ -115,6 +123,9 @@ def cross_entropy_residual_in_place(
         row_loss = shift + np.log(total) - label_logit
         weighted_loss += weight * row_loss
         loss_sum += row_loss
+        if keep:
+            for a in range(n_free):
+                probabilities[row, a] = logits[row, a] / total
         scale = weight / total
         for a in range(n_free):
             logits[row, a] *= scale
