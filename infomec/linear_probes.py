@@ -32,6 +32,7 @@ from infomec.estimators.multinomial import (
     softmax_in_place,
     sparse_multinomial_hessian,
 )
+from infomec.one_hot_design import OneHotDesign
 
 # Newton while one Hessian (rows x parameters^2) stays below this many multiply-adds;
 # L-BFGS beyond (and at most _LBFGS_BUDGET multiply-adds of full-data gradients).
@@ -106,6 +107,11 @@ class _Problem:
             offsets,
             self.fitted,
         )
+
+
+def _is_sparse(features) -> bool:
+    """A sparse or one-hot design (scattered Hessians, no dense warm-start stages)."""
+    return scipy.sparse.issparse(features) or isinstance(features, OneHotDesign)
 
 
 def _chunks(n_samples: int):
@@ -216,7 +222,8 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     features = problem.features
     probabilities = _logits(coef, features, problem.free_offsets)
     softmax_in_place(probabilities, problem.reference_logits)
-    if scipy.sparse.issparse(features):
+    if _is_sparse(features):
+        features = features.csr if isinstance(features, OneHotDesign) else features
         features = scipy.sparse.csr_array(features)
         return sparse_multinomial_hessian(
             features.indptr,
@@ -258,7 +265,7 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     last factorised Hessian (see ``_conjugate_gradient_step``). Convergence is judged
     on the full-data gradient.
     """
-    costly = scipy.sparse.issparse(problem.features)
+    costly = _is_sparse(problem.features)
     n_samples = problem.labels.shape[0]
     curvature_problem = problem
     # Subsampling pays only well beyond the subsample size (it slows convergence).
@@ -394,7 +401,10 @@ def _ruled_out_logits(features, labels: np.ndarray, n_classes: int, ruled_out):
     free = ruled_out[:, :-1]
     free_offsets = np.where(free, -np.inf, 0.0) if free.any() else None
     # A coefficient moves the objective only through rows that allow its class.
-    magnitude = abs(features) if scipy.sparse.issparse(features) else np.abs(features)
+    # (A one-hot design is its own magnitude.)
+    magnitude = features if _is_sparse(features) else np.abs(features)
+    if scipy.sparse.issparse(magnitude):
+        magnitude = abs(magnitude)
     support = np.asarray(magnitude.T @ (~free).astype(np.float64)) > 0
     fitted = None if support.all() else np.flatnonzero(support.ravel())
     return reference_logits, free_offsets, fitted
@@ -472,7 +482,7 @@ def fit_multinomial_logistic(
     )
     n_rows_curvature = min(n_samples, _HESSIAN_ROWS)
     n_parameters = features.shape[1] * n_free if fitted is None else fitted.size
-    if scipy.sparse.issparse(features):
+    if _is_sparse(features):
         nnz_per_row = features.nnz / max(n_samples, 1)
         # Scattered updates cost a few BLAS multiply-adds each.
         hessian_cost = 4 * n_rows_curvature * (nnz_per_row * n_free) ** 2
@@ -484,7 +494,7 @@ def fit_multinomial_logistic(
     if not use_newton:
         # Many classes make each L-BFGS step expensive: cap the full-data work so a
         # 1,000-class source costs seconds, not minutes (``converged`` then tells).
-        nnz = features.nnz if scipy.sparse.issparse(features) else features.size
+        nnz = features.nnz if _is_sparse(features) else features.size
         max_iter = min(max_iter, max(50, int(_LBFGS_BUDGET / (nnz * n_classes))))
     coef = np.zeros((features.shape[1], n_classes - 1))
 
@@ -493,7 +503,7 @@ def fit_multinomial_logistic(
     # is separated (a poor start) and each of its steps pays a full Cholesky.
     permutation = np.random.default_rng(seed).permutation(n_samples)
     stage_rows = _FIRST_STAGE_ROWS
-    while stage_rows * 4 <= n_samples and not scipy.sparse.issparse(features):
+    while stage_rows * 4 <= n_samples and not _is_sparse(features):
         stage = problem.rows(np.sort(permutation[:stage_rows]))
         coef, _, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
         stage_rows *= _STAGE_GROWTH
@@ -569,7 +579,7 @@ def least_squares_r2(features, target: np.ndarray) -> float:
     total = float(centered @ centered)
     if total == 0.0:
         return 0.0
-    dense = features.toarray() if scipy.sparse.issparse(features) else features
+    dense = features.toarray() if _is_sparse(features) else features
     coef = np.linalg.lstsq(dense, target, rcond=None)[0]
     residual = target - dense @ coef
     return float(np.clip(1.0 - (residual @ residual) / total, 0.0, 1.0))

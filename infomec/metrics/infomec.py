@@ -9,7 +9,6 @@ docstring of the function that applies it, and announced with an
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 from threadpoolctl import threadpool_limits
 
 from infomec._numeric import standardize
@@ -26,6 +25,7 @@ from infomec.linear_probes import (
     fit_multinomial_logistic,
     least_squares_r2,
 )
+from infomec.one_hot_design import OneHotDesign
 from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
 from infomec.presets import PruningRule, resolve_settings
 
@@ -265,24 +265,9 @@ def infoe_design_matrix(sample: Sample, discrete_encoding: str):
     the unpenalised problem strictly convex without changing the fitted model.
     Constant latents contribute no column.
     """
-    n_samples = sample.n_samples
     if not sample.discrete or discrete_encoding == "scalar":
         return _standardized_with_intercept(sample.latents)
-    codes = sample.latent_codes
-    blocks = [scipy.sparse.csr_array(np.ones((n_samples, 1)))]
-    rows = np.arange(n_samples)
-    for j, cardinality in enumerate(codes.cardinalities):
-        if cardinality < 2:
-            continue
-        dummy = codes.codes[j].astype(np.int64) - 1
-        keep = dummy >= 0
-        blocks.append(
-            scipy.sparse.csr_array(
-                (np.ones(int(keep.sum())), (rows[keep], dummy[keep])),
-                shape=(n_samples, int(cardinality) - 1),
-            )
-        )
-    return scipy.sparse.hstack(blocks, format="csr")
+    return OneHotDesign.from_codes(list(sample.latent_codes.codes))
 
 
 def _explicitness_of_source(
