@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infomec.estimators.contingency import counted_codes
+
 
 class InfoMECWarning(UserWarning):
     """A degenerate but valid input, or a guard that changed how a score is averaged."""
@@ -104,11 +106,7 @@ def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, int] | None:
     span = int(high) - int(low)
     if span > 4 * column.shape[0] + 1024:
         return None
-    # Exact even where the subtraction wraps around: the true offsets fit in int64.
-    offsets = column.astype(np.int64) - np.int64(low.astype(np.int64))
-    present = np.bincount(offsets, minlength=span + 1) > 0
-    ranks = np.cumsum(present) - 1
-    return ranks[offsets], int(ranks[-1]) + 1
+    return counted_codes(column, low, span)
 
 
 def encode_columns(array: np.ndarray) -> EncodedColumns:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
 import numba
@@ -13,9 +14,14 @@ import numpy as np
 T = TypeVar("T")
 
 
+@cache
+def _cpu_count() -> int:
+    return os.cpu_count() or 1  # a system call: asked once per process
+
+
 def resolve_n_jobs(n_jobs: int | None) -> int:
     """``None`` or ``-1`` -> every core; ``-2`` -> all but one; positive values as given."""
-    available = os.cpu_count() or 1
+    available = _cpu_count()
     if n_jobs is None:
         return available
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:

@@ -141,3 +141,45 @@ def entropy_per_column(codes: np.ndarray, cardinalities: np.ndarray) -> np.ndarr
     for i in prange(codes.shape[0]):
         out[i] = _entropy(codes[i], cardinalities[i])
     return out
+
+
+@njit(cache=True, nogil=True)
+def counted_codes(column: np.ndarray, low, span: int) -> tuple[np.ndarray, int]:
+    """``np.unique``'s inverse codes of an integer column, by counting.
+
+    Parameters
+    ----------
+    column : ndarray of int or uint, shape (n_samples,)
+        Values in ``[low, low + span]``.
+    low : scalar of the column's dtype
+        The smallest value.
+    span : int
+        ``max - min``; the counting table has ``span + 1`` slots.
+
+    Returns
+    -------
+    codes : ndarray of int32, shape (n_samples,)
+        The rank of each value among the distinct values.
+    n_values : int
+
+    Examples
+    --------
+    >>> codes, n_values = counted_codes(np.array([7, -2, 7, 3]), -2, 9)
+    >>> codes.tolist(), n_values
+    ([2, 0, 2, 1], 3)
+    """
+    # int64 offsets are exact even where the subtraction wraps around (uint64 columns):
+    # the true offsets fit in int64.
+    start = np.int64(low)
+    ranks = np.zeros(span + 1, dtype=np.int32)
+    for value in column:
+        ranks[np.int64(value) - start] = 1
+    n_values = 0
+    for slot in range(span + 1):
+        present = ranks[slot]
+        ranks[slot] = n_values
+        n_values += present
+    codes = np.empty(column.shape[0], dtype=np.int32)
+    for i in range(column.shape[0]):
+        codes[i] = ranks[np.int64(column[i]) - start]
+    return codes, n_values

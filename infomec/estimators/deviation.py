@@ -62,12 +62,12 @@ def _group_quantile(deviations: np.ndarray, q: float, buffer: np.ndarray) -> flo
         value = deviations[t]
         if value <= smallest:
             continue
-        position = keep - 1  # evict the smallest kept value, insert this one
-        for u in range(keep - 1):
-            buffer[u] = buffer[u + 1]
-        while position > 0 and buffer[position - 1] > value:
-            buffer[position] = buffer[position - 1]
-            position -= 1
+        # Evict the smallest kept value: shift the kept values below this one down by
+        # one slot and put it above them (about keep / 2 moves for a random order).
+        position = 0
+        while position + 1 < keep and buffer[position + 1] < value:
+            buffer[position] = buffer[position + 1]
+            position += 1
         buffer[position] = value
         smallest = buffer[0]
     # buffer[0 .. keep) holds sorted positions below .. m - 1 of the whole group.
@@ -92,8 +92,10 @@ def linear_quantile_at(top: np.ndarray, keep: int, below: int, m: int, q: float)
 
 
 @njit(cache=True, nogil=True)
-def column_deviation_stats(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which columns vary, and each column's largest absolute deviation from its mean.
+def column_deviation_stats(
+    latents: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latents by column, which columns vary, and each one's largest deviation from its mean.
 
     Parameters
     ----------
@@ -101,28 +103,44 @@ def column_deviation_stats(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     Returns
     -------
+    columns : ndarray of float64, shape (n_latents, n_samples)
+        The transpose, C-contiguous (the deviation kernels read one latent at a time).
     varies : ndarray of bool, shape (n_latents,)
         Whether the column takes more than one value.
     max_deviations : ndarray of float64, shape (n_latents,)
         ``max |z_j - mean(z_j)|``, the mean summed row by row (as numpy's
         ``mean(axis=0)``).
+
+    Examples
+    --------
+    >>> columns, varies, max_deviations = column_deviation_stats(
+    ...     np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0]])
+    ... )
+    >>> columns.tolist(), varies.tolist(), max_deviations.tolist()
+    ([[0.0, 2.0, 4.0], [1.0, 1.0, 1.0]], [True, False], [2.0, 0.0])
     """
     n_samples, n_latents = latents.shape
+    columns = np.empty((n_latents, n_samples))
     lowest = latents[0].copy()
     highest = latents[0].copy()
     sums = np.zeros(n_latents)
     for i in range(n_samples):
         for j in range(n_latents):
             value = latents[i, j]
+            columns[j, i] = value
             sums[j] += value
             lowest[j] = min(lowest[j], value)
             highest[j] = max(highest[j], value)
     means = sums / n_samples
     max_deviations = np.zeros(n_latents)
-    for i in range(n_samples):
-        for j in range(n_latents):
-            max_deviations[j] = max(max_deviations[j], abs(latents[i, j] - means[j]))
-    return highest > lowest, max_deviations
+    for j in range(n_latents):
+        column = columns[j]
+        mean = means[j]
+        largest = 0.0
+        for i in range(n_samples):
+            largest = max(largest, abs(column[i] - mean))
+        max_deviations[j] = largest
+    return columns, highest > lowest, max_deviations
 
 
 @njit(cache=True, nogil=True)

@@ -20,13 +20,11 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True)
-def _group_rows(codes: np.ndarray, cardinalities: np.ndarray, max_values: int):
+@njit(cache=True, nogil=True)
+def _order_by_value(codes: np.ndarray, cardinalities: np.ndarray, max_values: int):
     n_sources, n_samples = codes.shape
     order = np.empty((n_sources, n_samples), dtype=np.int64)
     bounds = np.full((n_sources, max_values + 1), n_samples, dtype=np.int64)
-    usable = np.zeros((n_sources, n_samples), dtype=np.int64)
-    n_usable = np.zeros(n_sources, dtype=np.int64)
     for k in range(n_sources):
         n_values = cardinalities[k]
         counts = np.zeros(n_values, dtype=np.int64)
@@ -40,12 +38,36 @@ def _group_rows(codes: np.ndarray, cardinalities: np.ndarray, max_values: int):
             value = codes[k, t]
             order[k, fill[value]] = t
             fill[value] += 1
-        for value in range(n_values):
-            if counts[value] >= 2:
+    return order, bounds
+
+
+@njit(cache=True, nogil=True)
+def _usable_positions(bounds: np.ndarray, cardinalities: np.ndarray, n_samples: int):
+    n_sources = bounds.shape[0]
+    usable = np.zeros((n_sources, n_samples), dtype=np.int64)
+    n_usable = np.zeros(n_sources, dtype=np.int64)
+    for k in range(n_sources):
+        for value in range(cardinalities[k]):
+            if bounds[k, value + 1] - bounds[k, value] >= 2:
                 for position in range(bounds[k, value], bounds[k, value + 1]):
                     usable[k, n_usable[k]] = position
                     n_usable[k] += 1
-    return order, bounds, usable, n_usable
+    return usable, n_usable
+
+
+def order_by_value(codes: np.ndarray, cardinalities: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``order`` and ``bounds`` of :func:`group_rows` alone (no ``usable`` positions).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> order, bounds = order_by_value(np.array([[1, 0, 1, 2]], dtype=np.int32), np.array([3]))
+    >>> order.tolist(), bounds.tolist()
+    ([[1, 0, 2, 3]], [[0, 1, 3, 4]])
+    """
+    codes = np.ascontiguousarray(codes)
+    cardinalities = np.asarray(cardinalities, dtype=np.int64)
+    return _order_by_value(codes, cardinalities, int(cardinalities.max()))
 
 
 def group_rows(codes: np.ndarray, cardinalities: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -72,9 +94,11 @@ def group_rows(codes: np.ndarray, cardinalities: np.ndarray) -> tuple[np.ndarray
     >>> order.tolist(), bounds.tolist(), usable[0, : n_usable[0]].tolist()
     ([[1, 0, 2, 3]], [[0, 1, 3, 4]], [1, 2])
     """
-    codes = np.ascontiguousarray(codes)
-    cardinalities = np.asarray(cardinalities, dtype=np.int64)
-    return _group_rows(codes, cardinalities, int(cardinalities.max()))
+    order, bounds = order_by_value(codes, cardinalities)
+    usable, n_usable = _usable_positions(
+        bounds, np.asarray(cardinalities, dtype=np.int64), order.shape[1]
+    )
+    return order, bounds, usable, n_usable
 
 
 @njit(cache=True, nogil=True)
