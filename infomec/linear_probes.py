@@ -325,7 +325,7 @@ class _Factor:
     ``reused`` once it has served one step.
     """
 
-    hessian: np.ndarray
+    hessian: np.ndarray | None  # kept only when the Cholesky failed (lstsq then)
     cholesky: tuple | None
     fitted: np.ndarray | None
     reused: bool = False
@@ -350,18 +350,24 @@ class _Factor:
 
 
 def _factorized_hessian(coef: np.ndarray, problem: _Problem) -> _Factor:
+    hessian = _damped_hessian(coef, problem)
+    try:
+        # The transpose of the (symmetric) C-ordered Hessian is Fortran-ordered: LAPACK
+        # factorises it in place instead of copying it first.
+        cholesky = scipy.linalg.cho_factor(hessian.T, overwrite_a=True, check_finite=False)
+    except np.linalg.LinAlgError:  # the failed attempt overwrote it: build it again
+        return _Factor(_damped_hessian(coef, problem), None, problem.fitted)
+    return _Factor(None, cholesky, problem.fitted)
+
+
+def _damped_hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     hessian = _hessian(coef, problem)
     if problem.fitted is not None:
         hessian = hessian[np.ix_(problem.fitted, problem.fitted)]
     # A whisper of damping keeps rank-deficient problems (duplicated or separable
     # features) solvable without changing well-posed steps.
     hessian[np.diag_indices_from(hessian)] += 1e-12 * max(1.0, float(np.trace(hessian)))
-    try:
-        return _Factor(
-            hessian, scipy.linalg.cho_factor(hessian, check_finite=False), problem.fitted
-        )
-    except np.linalg.LinAlgError:
-        return _Factor(hessian, None, problem.fitted)
+    return hessian
 
 
 def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
@@ -406,7 +412,9 @@ def _ruled_out_logits(features, labels: np.ndarray, n_classes: int, ruled_out):
     if scipy.sparse.issparse(magnitude):
         magnitude = abs(magnitude)
     support = np.asarray(magnitude.T @ (~free).astype(np.float64)) > 0
-    fitted = None if support.all() else np.flatnonzero(support.ravel())
+    # Solving for the others only: worth its copies once it removes a tenth of them (the
+    # rest get a zero step anyway: zero gradient, zero curvature, damped).
+    fitted = None if support.mean() > 0.9 else np.flatnonzero(support.ravel())
     return reference_logits, free_offsets, fitted
 
 
