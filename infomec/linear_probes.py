@@ -352,9 +352,13 @@ class _Factor:
 def _factorized_hessian(coef: np.ndarray, problem: _Problem) -> _Factor:
     hessian = _damped_hessian(coef, problem)
     try:
-        # The transpose of the (symmetric) C-ordered Hessian is Fortran-ordered: LAPACK
-        # factorises it in place instead of copying it first.
-        cholesky = scipy.linalg.cho_factor(hessian.T, overwrite_a=True, check_finite=False)
+        # The transpose of the C-ordered Hessian is Fortran-ordered: LAPACK factorises it
+        # in place instead of copying it first. Its lower triangle is the Hessian's upper
+        # one, the triangle a plain cho_factor reads (the dense Hessian, built in single
+        # precision, is symmetric only to rounding).
+        cholesky = scipy.linalg.cho_factor(
+            hessian.T, lower=True, overwrite_a=True, check_finite=False
+        )
     except np.linalg.LinAlgError:  # the failed attempt overwrote it: build it again
         return _Factor(_damped_hessian(coef, problem), None, problem.fitted)
     return _Factor(None, cholesky, problem.fitted)
