@@ -202,6 +202,31 @@ def test_infoe_matches_converged_sklearn_one_hot(rng):
     np.testing.assert_allclose(per_source, expected, atol=1e-3)
 
 
+def test_one_hot_infoe_reaches_the_infimum_of_a_separated_fit(rng):
+    """Latent 0's values each rule out half the classes of source 0: the optimum lies at
+    infinity, which a newton-cg run to 1e-10 approaches and the probe reaches."""
+    sources = factorial_sample(rng, 1500, sizes=(4, 4))
+    codes = np.column_stack(
+        [
+            2 * sources[:, 0] + rng.integers(0, 2, 1500),
+            (sources[:, 1] + rng.integers(0, 3, 1500)) % 5,
+            rng.integers(0, 20, 1500),
+        ]
+    )
+    _, per_source = infomec.infoe(latents=codes, sources=sources)
+    one_hot = OneHotEncoder(sparse_output=False).fit_transform(codes)
+    expected = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for column in sources.T:
+            model = LogisticRegression(
+                C=np.inf, class_weight="balanced", solver="newton-cg", tol=1e-10, max_iter=20000
+            ).fit(one_hot, column)
+            ce_fit = log_loss(column, model.predict_proba(one_hot))
+            expected.append((np.log(4) - ce_fit) / np.log(4))
+    np.testing.assert_allclose(per_source, expected, atol=1e-6)
+
+
 def test_infoe_reports_convergence(rng):
     sources = factorial_sample(rng, 1000)
     result = infomec.score(latents=disentangled_code(rng, sources, 0.3), sources=sources)
