@@ -13,9 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
-from numba import njit
 
-from infomec.estimators.one_hot import gather_rows, scatter_rows
+from infomec.estimators.one_hot import (
+    gather_rows,
+    scatter_rows,
+    spread_to_columns,
+    sum_columns,
+)
 
 # Latents join a group while its joint grid has at most this many cells: a table of
 # 1,024 rows of a dozen doubles stays in a core's L2 cache.
@@ -110,7 +114,7 @@ class OneHotDesign:
 
     def __matmul__(self, coef: np.ndarray) -> np.ndarray:
         coef = np.ascontiguousarray(coef, dtype=np.float64)
-        table = _sum_columns(self.cell_columns, coef)
+        table = sum_columns(self.cell_columns, coef)
         out = np.empty((self.cells.shape[1], coef.shape[1]))
         gather_rows(self.cells, table, out)
         return out
@@ -129,7 +133,7 @@ class _Transposed:
         values = np.ascontiguousarray(values, dtype=np.float64)
         design = self.design
         histogram = scatter_rows(design.cells, values, design.cell_columns.shape[0])
-        return _spread_to_columns(design.cell_columns, histogram, design.shape[1])
+        return spread_to_columns(design.cell_columns, histogram, design.shape[1])
 
 
 def _dummy_csr(codes, informative, first_column, n_samples: int, n_columns: int):
@@ -161,35 +165,3 @@ def _group_latents(informative: list[int], cardinalities: list[int]) -> list[lis
             groups.append([j])
             size = cardinalities[j]
     return groups
-
-
-@njit(cache=True, nogil=True)
-def _sum_columns(cell_columns: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """Each cell's row of the table: the coefficient rows of its columns, summed."""
-    table = np.zeros((cell_columns.shape[0], coef.shape[1]))
-    for cell in range(cell_columns.shape[0]):
-        row = table[cell]
-        for column in cell_columns[cell]:
-            if column < 0:
-                continue
-            source = coef[column]
-            for a in range(row.shape[0]):
-                row[a] += source[a]
-    return table
-
-
-@njit(cache=True, nogil=True)
-def _spread_to_columns(
-    cell_columns: np.ndarray, histogram: np.ndarray, n_columns: int
-) -> np.ndarray:
-    """The transpose of ``_sum_columns``: each column's total over its cells."""
-    out = np.zeros((n_columns, histogram.shape[1]))
-    for cell in range(cell_columns.shape[0]):
-        source = histogram[cell]
-        for column in cell_columns[cell]:
-            if column < 0:
-                continue
-            row = out[column]
-            for a in range(row.shape[0]):
-                row[a] += source[a]
-    return out

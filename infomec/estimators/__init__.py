@@ -6,6 +6,8 @@ Every kernel here assumes its inputs were checked and encoded by
 - :mod:`.contingency`: plug-in entropy and mutual information from label codes.
 - :mod:`.ksg`: the Ross (2014) mixed continuous-discrete k-nearest-neighbour estimator.
 - :mod:`.binning`: equal-width histogram discretisation with disentanglement_lib's edges.
+- :mod:`.multinomial`, :mod:`.one_hot`: the InfoE probe's row kernels, Hessians and
+  one-hot design products.
 """
 
 from infomec.estimators.binning import histogram_codes

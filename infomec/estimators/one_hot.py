@@ -77,3 +77,57 @@ def scatter_rows(cells: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndar
             for a in range(width):
                 target[a] += row[a]
     return histogram
+
+
+@njit(cache=True, nogil=True)
+def sum_columns(cell_columns: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Each cell's row of the table: the coefficient rows of its columns, summed.
+
+    Parameters
+    ----------
+    cell_columns : ndarray of int64, shape (n_cells, width)
+        The design columns set in each cell; ``-1`` for none.
+    coef : ndarray of shape (n_columns, m)
+
+    Returns
+    -------
+    ndarray of shape (n_cells, m)
+
+    Examples
+    --------
+    >>> sum_columns(np.array([[0, 2], [1, -1]]), np.array([[1.0], [2.0], [4.0]])).tolist()
+    [[5.0], [2.0]]
+    """
+    table = np.zeros((cell_columns.shape[0], coef.shape[1]))
+    for cell in range(cell_columns.shape[0]):
+        row = table[cell]
+        for column in cell_columns[cell]:
+            if column < 0:
+                continue
+            source = coef[column]
+            for a in range(row.shape[0]):
+                row[a] += source[a]
+    return table
+
+
+@njit(cache=True, nogil=True)
+def spread_to_columns(
+    cell_columns: np.ndarray, histogram: np.ndarray, n_columns: int
+) -> np.ndarray:
+    """The transpose of ``sum_columns``: each column's total over the cells that set it.
+
+    Examples
+    --------
+    >>> spread_to_columns(np.array([[0, 2], [1, -1]]), np.array([[1.0], [2.0]]), 3).tolist()
+    [[1.0], [2.0], [1.0]]
+    """
+    out = np.zeros((n_columns, histogram.shape[1]))
+    for cell in range(cell_columns.shape[0]):
+        source = histogram[cell]
+        for column in cell_columns[cell]:
+            if column < 0:
+                continue
+            row = out[column]
+            for a in range(row.shape[0]):
+                row[a] += source[a]
+    return out
