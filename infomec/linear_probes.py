@@ -228,7 +228,7 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
         return sparse_multinomial_hessian(
             features.indptr,
             features.indices,
-            features.data.astype(np.float64),
+            features.data.astype(np.float64, copy=False),
             probabilities,
             problem.weights,
             features.shape[1],
@@ -411,10 +411,10 @@ def _ruled_out_logits(features, labels: np.ndarray, n_classes: int, ruled_out):
     free = ruled_out[:, :-1]
     free_offsets = np.where(free, -np.inf, 0.0) if free.any() else None
     # A coefficient moves the objective only through rows that allow its class.
-    # (A one-hot design is its own magnitude.)
-    magnitude = features if _is_sparse(features) else np.abs(features)
-    if scipy.sparse.issparse(magnitude):
-        magnitude = abs(magnitude)
+    if isinstance(features, OneHotDesign):
+        magnitude = features  # indicators: already non-negative
+    else:
+        magnitude = abs(features) if scipy.sparse.issparse(features) else np.abs(features)
     support = np.asarray(magnitude.T @ (~free).astype(np.float64)) > 0
     # Solving for the others only: worth its copies once it removes a tenth of them (the
     # rest get a zero step anyway: zero gradient, zero curvature, damped).

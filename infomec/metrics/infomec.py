@@ -314,7 +314,7 @@ def explicitness_per_source(
     """InfoE of each source and whether its probe converged (parallel over sources)."""
     features = infoe_design_matrix(sample, settings["infoe_discrete_encoding"])
     sources = sample.sources
-    one_hot = sample.discrete and settings["infoe_discrete_encoding"] != "scalar"
+    one_hot = isinstance(features, OneHotDesign)
     one_hot_codes = list(sample.latent_codes.codes) if one_hot else None
 
     def fit(i: int) -> tuple[float, bool]:

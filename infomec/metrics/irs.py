@@ -44,8 +44,7 @@ __all__ = ["compute", "irs"]
 
 QUANTILE = 0.99
 # Up to this many (row, latent, source) visits the deviations are computed on the calling
-# thread: well under a millisecond, about what starting a parallel region costs. (At
-# 10,000 rows x 10 latents x 5 sources two threads take the kernel from 1.7 to 1.1 ms.)
+# thread: well under a millisecond, about what starting a parallel region costs.
 _SERIAL_WORK = 1 << 18
 
 
