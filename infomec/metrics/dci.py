@@ -30,8 +30,10 @@ Models (``model=``):
     prediction is the nearest source code. This treats source codes as ordinal.
 
 Differences from disentanglement_lib: every model is seeded (``random_state=seed``;
-disentanglement_lib leaves GBT unseeded), sources are fitted in parallel (results do not
-depend on ``n_jobs``), and the guards below replace NaN or exceptions:
+disentanglement_lib leaves GBT unseeded), sources are fitted in parallel, and so are the
+class trees of each GBT stage (results do not depend on ``n_jobs``: the threaded GBT is
+scikit-learn's, bit for bit; see :mod:`infomec.metrics._threaded_gbt`), and the guards
+below replace NaN or exceptions:
 
 - a source with one value in the training rows cannot be fitted: its importance column is
   0, it is predicted as that value, and it is left out of the informativeness means
@@ -51,6 +53,7 @@ from threadpoolctl import threadpool_limits
 from infomec._validation import check_choice, warn
 from infomec.data import HeldOut, Sample
 from infomec.metrics._legacy import held_out_of, latent_matrix, require_held_out, standardize
+from infomec.metrics._threaded_gbt import fit_gradient_boosting
 from infomec.parallel import resolve_n_jobs, run_largest_first
 
 if TYPE_CHECKING:
@@ -175,15 +178,15 @@ def _fit_source(
     test_x: np.ndarray,
     test_y: np.ndarray,
     seed: int,
+    tree_threads: int = 1,
 ) -> tuple[np.ndarray, float, float]:
-    """Importance of each latent for one source, and train / test accuracy."""
+    """Importance of each latent for one source, and train / test accuracy.
+
+    ``tree_threads`` (GBT only): threads fitting each boosting stage's class trees.
+    """
     # scikit-learn's estimators are imported here, not at module level: they cost
     # seconds of start-up that a plain `infomec score` never needs.
-    from sklearn.ensemble import (
-        GradientBoostingClassifier,
-        HistGradientBoostingClassifier,
-        RandomForestClassifier,
-    )
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
     from sklearn.linear_model import Lasso
 
     n_features = train_x.shape[1]
@@ -206,9 +209,7 @@ def _fit_source(
             float(np.mean(predict(x_train) == train_y)),
             float(np.mean(predict(x_test) == test_y)),
         )
-    if model == "gbt":
-        classifier = GradientBoostingClassifier(random_state=seed)
-    elif model == "hist_gbt":
+    if model == "hist_gbt":
         classifier = HistGradientBoostingClassifier(random_state=seed)
     else:
         classifier = RandomForestClassifier(
@@ -217,7 +218,10 @@ def _fit_source(
     # OpenMP thread counts are per thread: limit this worker's own (HistGradientBoosting
     # would otherwise start a full team in every worker and oversubscribe the cores).
     with threadpool_limits(limits=1, user_api="openmp"):
-        classifier.fit(train_x, train_y)
+        if model == "gbt":
+            classifier = fit_gradient_boosting(train_x, train_y, seed=seed, n_threads=tree_threads)
+        else:
+            classifier.fit(train_x, train_y)
         train_predictions = classifier.predict(train_x)
         test_predictions = classifier.predict(test_x)
     if model == "hist_gbt":
@@ -234,9 +238,11 @@ def _fit_source(
 def _backend(model: str) -> str:
     """joblib backend of the per-source fits.
 
-    GradientBoostingClassifier holds the GIL for much of a fit (a Python loop over stages
-    and classes around small Cython trees), so its sources only scale across processes;
-    the other models release it (tree builders, coordinate descent, OpenMP) and run in
+    GradientBoostingClassifier holds the GIL for about a tenth of a fit (a Python loop
+    over stages and classes around the tree builder), enough for its sources to contend
+    in threads: they run in processes, each fitting its stages' class trees on every
+    core, so that a process whose sources are done leaves its cores to the others. The
+    other models release the GIL (tree builders, coordinate descent, OpenMP) and run in
     threads. A daemonic process (a dask worker) cannot start processes: threads there.
     """
     import multiprocessing
@@ -252,6 +258,9 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
     train_x, test_x = latent_matrix(train), latent_matrix(test)
     train_codes, test_codes = train.sources.codes, test.sources.codes
 
+    n_cores = resolve_n_jobs(n_jobs)
+    n_workers = min(n_cores, train.n_sources)
+
     def fit(k: int) -> tuple:  # refers to arrays only: the closure is what loky ships
         return _fit_source(
             model,
@@ -260,9 +269,9 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
             test_x,
             test_codes[k].astype(np.int64),
             seed,
+            tree_threads=n_cores,
         )
 
-    n_workers = min(resolve_n_jobs(n_jobs), train.n_sources)
     # Each fit on a single OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers
     # stall badly when the cores are oversubscribed. Each source's fit is seeded on its
     # own, so starting the most-valued (longest) ones first changes no result.
@@ -320,7 +329,8 @@ def dci(
     seed : int, default=0
         Seed of the split and of the models.
     n_jobs : int, optional
-        Sources fitted in parallel (results do not depend on it).
+        Cores used: sources are fitted in parallel, and with GBT each stage's class
+        trees too (results do not depend on it).
 
     Returns
     -------

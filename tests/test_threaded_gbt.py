@@ -1,0 +1,70 @@
+"""DCI's threaded gradient boosting against scikit-learn's own GradientBoostingClassifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingClassifier
+
+import infomec
+from infomec.metrics import _threaded_gbt as threaded_module
+from infomec.metrics._threaded_gbt import fit_gradient_boosting
+
+
+def _data(rng, n_rows: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, n_classes, n_rows)
+    x = rng.standard_normal((n_rows, 3))
+    x[:, 0] += 0.7 * labels
+    # A duplicated column: the two tie at every split, and the seed decides between them.
+    return np.column_stack([x, x[:, 0]]), labels
+
+
+def _assert_same_model(first, second, x: np.ndarray) -> None:
+    np.testing.assert_array_equal(first.feature_importances_, second.feature_importances_)
+    np.testing.assert_array_equal(first.predict_proba(x), second.predict_proba(x))
+    assert first.estimators_.shape == second.estimators_.shape
+
+
+@pytest.fixture
+def fresh_caches():
+    """The interface check and the warning are cached per process: start and end clean."""
+    threaded_module._threaded_class.cache_clear()
+    threaded_module._warn_unexpected_draws.cache_clear()
+    yield
+    threaded_module._threaded_class.cache_clear()
+    threaded_module._warn_unexpected_draws.cache_clear()
+
+
+@pytest.mark.parametrize(("n_classes", "n_threads"), [(2, 2), (4, 2), (6, 3)])
+def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
+    x, labels = _data(rng, 240, n_classes)
+    threaded = fit_gradient_boosting(x, labels, seed=5, n_threads=n_threads)
+    assert type(threaded).__name__ == "ThreadedGradientBoostingClassifier"
+    _assert_same_model(threaded, GradientBoostingClassifier(random_state=5).fit(x, labels), x)
+    # The duplicated column really is a tie the seed breaks: another seed splits the
+    # importance between the twins differently.
+    other = fit_gradient_boosting(x, labels, seed=6, n_threads=n_threads)
+    assert not np.array_equal(threaded.feature_importances_, other.feature_importances_)
+    assert threaded.tree_pool is None  # the fitted model keeps no executor
+
+
+def test_one_thread_is_scikit_learns_own_estimator(rng):
+    x, labels = _data(rng, 120, 3)
+    model = fit_gradient_boosting(x, labels, seed=0, n_threads=1)
+    assert type(model) is GradientBoostingClassifier
+
+
+def test_unexpected_random_draws_fall_back_to_the_serial_fit(rng, monkeypatch, fresh_caches):
+    x, labels = _data(rng, 120, 3)
+    monkeypatch.setattr(threaded_module, "_same_state", lambda first, second: False)
+    with pytest.warns(infomec.InfoMECWarning, match="seeds its trees differently"):
+        model = fit_gradient_boosting(x, labels, seed=1, n_threads=2)
+    assert type(model) is GradientBoostingClassifier
+    _assert_same_model(model, GradientBoostingClassifier(random_state=1).fit(x, labels), x)
+
+
+def test_another_stage_interface_gets_the_plain_estimator(rng, monkeypatch, fresh_caches):
+    monkeypatch.setattr(threaded_module, "_STAGE_PARAMETERS", ("self", "i"))
+    assert threaded_module._threaded_class() is None
+    x, labels = _data(rng, 120, 3)
+    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=2)) is GradientBoostingClassifier
