@@ -24,6 +24,7 @@ from sklearn.svm import LinearSVC
 import cli
 import infomec
 from infomec.data import prepare_held_out
+from infomec.estimators import deviation as deviation_module
 from infomec.estimators.deviation import linear_quantile
 from infomec.estimators.linear_svm import fit_squared_hinge_1d
 from infomec.estimators.logistic import penalized_logistic_loss
@@ -535,6 +536,27 @@ def test_linear_quantile_equals_numpy(rng):
         values = np.sort(rng.standard_normal(n))
         for q in (0.0, 0.3, 0.5, 0.99, 1.0):
             assert linear_quantile(values, q) == np.quantile(values, q)
+
+
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.9, 0.99, 0.999, 1.0])
+def test_deviation_quantile_equals_numpy(rng, q):
+    # Sizes cover every path: fewer blocks than kept values (streamed), block maxima as
+    # a floor (q near 1, large groups) and more kept values than the buffer (sorted);
+    # rounded values make ties at the floor and zeros make every deviation equal.
+    for size in (1, 2, 15, 16, 17, 100, 1000, 5000):
+        for values in (
+            rng.standard_normal(size),
+            np.round(rng.standard_normal(size), 1),
+            np.zeros(size),
+            np.sort(rng.standard_normal(size)),  # the largest deviations in the last blocks
+        ):
+            mean = values.mean()
+            expected = np.quantile(np.abs(values - mean), q)
+            maxima = np.empty(size // deviation_module._BLOCK + 1)
+            got = deviation_module._deviation_quantile(
+                values.copy(), mean, q, maxima, np.empty(deviation_module._BUFFER)
+            )
+            assert got == expected, (size, q)
 
 
 # -------------------------------------------------------------- unsupervised

@@ -35,41 +35,93 @@ def linear_quantile(sorted_values: np.ndarray, q: float) -> float:
 # Up to this many order statistics are kept in a sorted buffer during one pass; above it
 # (low quantiles of large groups) the group is sorted instead.
 _BUFFER = 64
+# Deviations per block whose maximum is taken (see _deviation_quantile).
+_BLOCK = 16
 
 
 @njit(cache=True, nogil=True)
-def _group_quantile(deviations: np.ndarray, q: float, buffer: np.ndarray) -> float:
-    """``linear_quantile(sorted(deviations), q)`` without sorting the whole group.
+def _insert(buffer: np.ndarray, keep: int, value: float) -> float:
+    """Put ``value`` into the ascending ``buffer[:keep]``, evicting its smallest entry.
 
-    The quantile only reads the order statistics at ``floor((m - 1) q)`` and the next
-    one, i.e. among the ``keep = m - floor((m - 1) q)`` largest values: for q = 0.99 a
-    handful, kept sorted in ``buffer`` while streaming through the group.
+    The kept values below ``value`` shift down one slot. Returns the new smallest.
     """
-    m = deviations.shape[0]
+    position = 0
+    while position + 1 < keep and buffer[position + 1] < value:
+        buffer[position] = buffer[position + 1]
+        position += 1
+    buffer[position] = value
+    return buffer[0]
+
+
+@njit(cache=True, nogil=True)
+def _keep_largest(values: np.ndarray, keep: int, buffer: np.ndarray) -> None:
+    """``buffer[:keep]`` <- the ``keep`` largest of ``values``, ascending."""
+    buffer[:keep] = -np.inf
+    smallest = -np.inf  # a local: the hot loop is one compare per value
+    for t in range(values.shape[0]):
+        if values[t] > smallest:
+            smallest = _insert(buffer, keep, values[t])
+
+
+@njit(cache=True, nogil=True)
+def _keep_largest_in_blocks(
+    values: np.ndarray, maxima: np.ndarray, keep: int, buffer: np.ndarray, floor: float
+) -> None:
+    """:func:`_keep_largest`, knowing that at least ``keep`` values reach ``floor``.
+
+    ``maxima[b]`` is the largest of ``values[b * _BLOCK : (b + 1) * _BLOCK]`` (the tail
+    after the last whole block is always read). Blocks whose maximum is below ``floor``
+    hold no kept value and are skipped.
+    """
+    buffer[:keep] = -np.inf
+    smallest = -np.inf
+    n_blocks = maxima.shape[0]
+    for block in range(n_blocks + 1):
+        if block < n_blocks and maxima[block] < floor:
+            continue
+        for t in range(block * _BLOCK, min((block + 1) * _BLOCK, values.shape[0])):
+            if values[t] >= floor and values[t] > smallest:
+                smallest = _insert(buffer, keep, values[t])
+
+
+@njit(cache=True, nogil=True)
+def _deviation_quantile(
+    values: np.ndarray, mean: float, q: float, maxima: np.ndarray, buffer: np.ndarray
+) -> float:
+    """``np.quantile(|values - mean|, q)``; ``values`` is overwritten by the deviations.
+
+    The quantile only reads the order statistics at ``below = floor((m - 1) q)`` and the
+    next one, i.e. among the ``keep = m - below`` largest deviations: for q = 0.99 a
+    handful, kept sorted in ``buffer``. Streaming a group straight into the buffer costs
+    an insertion (and a mispredicted branch) each time a value beats the smallest kept
+    one, which is often while the buffer is still low. So the deviations are first cut
+    into blocks of ``_BLOCK`` and each block's maximum taken (one vectorised pass that
+    also writes the deviations); the ``keep``-th largest of those maxima is reached by at
+    least ``keep`` deviations (the maxima themselves), so no kept value lies below it,
+    and the second pass reads only the blocks that reach it.
+    """
+    m = values.shape[0]
     below = int(np.floor((m - 1) * q))
     keep = m - below
-    if keep > buffer.shape[0]:
-        return linear_quantile(np.sort(deviations), q)
-    for t in range(keep):  # the first `keep` values, insertion-sorted
-        value = deviations[t]
-        position = t
-        while position > 0 and buffer[position - 1] > value:
-            buffer[position] = buffer[position - 1]
-            position -= 1
-        buffer[position] = value
-    smallest = buffer[0]  # a local: the hot loop below is one compare per value
-    for t in range(keep, m):
-        value = deviations[t]
-        if value <= smallest:
-            continue
-        # Evict the smallest kept value: shift the kept values below this one down by
-        # one slot and put it above them (about keep / 2 moves for a random order).
-        position = 0
-        while position + 1 < keep and buffer[position + 1] < value:
-            buffer[position] = buffer[position + 1]
-            position += 1
-        buffer[position] = value
-        smallest = buffer[0]
+    n_blocks = m // _BLOCK
+    if keep > buffer.shape[0] or keep > n_blocks:
+        for t in range(m):
+            values[t] = abs(values[t] - mean)
+        if keep > buffer.shape[0]:
+            return linear_quantile(np.sort(values), q)
+        _keep_largest(values, keep, buffer)
+        return linear_quantile_at(buffer, keep, below, m, q)
+    for block in range(n_blocks):
+        largest = 0.0
+        for t in range(block * _BLOCK, (block + 1) * _BLOCK):
+            deviation = abs(values[t] - mean)
+            values[t] = deviation
+            largest = deviation if deviation > largest else largest
+        maxima[block] = largest
+    for t in range(n_blocks * _BLOCK, m):
+        values[t] = abs(values[t] - mean)
+    _keep_largest(maxima[:n_blocks], keep, buffer)
+    _keep_largest_in_blocks(values, maxima[:n_blocks], keep, buffer, buffer[0])
     # buffer[0 .. keep) holds sorted positions below .. m - 1 of the whole group.
     return linear_quantile_at(buffer, keep, below, m, q)
 
@@ -132,14 +184,9 @@ def column_deviation_stats(
             lowest[j] = min(lowest[j], value)
             highest[j] = max(highest[j], value)
     means = sums / n_samples
-    max_deviations = np.zeros(n_latents)
-    for j in range(n_latents):
-        column = columns[j]
-        mean = means[j]
-        largest = 0.0
-        for i in range(n_samples):
-            largest = max(largest, abs(column[i] - mean))
-        max_deviations[j] = largest
+    # max_i |z_ij - mean_j| is reached at an extreme (rounding x - mean is monotone in x,
+    # and negation is exact), so no second pass over the column is needed.
+    max_deviations = np.maximum(highest - means, means - lowest)
     return columns, highest > lowest, max_deviations
 
 
@@ -151,6 +198,7 @@ def _pair_deviation_quantile(
     n_values: int,
     q: float,
     scratch: np.ndarray,
+    maxima: np.ndarray,
     buffer: np.ndarray,
 ) -> float:
     """Mean over one source's groups of the quantile of one latent's deviations."""
@@ -162,13 +210,11 @@ def _pair_deviation_quantile(
         if size == 0:
             continue
         mean = 0.0
-        for t in range(size):
+        for t in range(size):  # summed row by row, as numpy's mean(axis=0) does
             scratch[t] = column[order[start + t]]
             mean += scratch[t]
         mean /= size
-        for t in range(size):
-            scratch[t] = abs(scratch[t] - mean)
-        total += _group_quantile(scratch[:size], q, buffer)
+        total += _deviation_quantile(scratch[:size], mean, q, maxima, buffer)
         n_groups += 1
     return total / n_groups if n_groups > 0 else 0.0
 
@@ -189,11 +235,12 @@ def mean_group_deviation_quantiles_serial(
     n_sources = order.shape[0]
     out = np.zeros((n_latents, n_sources))
     scratch = np.empty(n_samples)
+    maxima = np.empty(n_samples // _BLOCK + 1)
     buffer = np.empty(_BUFFER)
     for j in range(n_latents):
         for i in range(n_sources):
             out[j, i] = _pair_deviation_quantile(
-                latents[j], order[i], bounds[i], cardinalities[i], q, scratch, buffer
+                latents[j], order[i], bounds[i], cardinalities[i], q, scratch, maxima, buffer
             )
     return out
 
@@ -238,6 +285,7 @@ def mean_group_deviation_quantiles(
             cardinalities[i],
             q,
             np.empty(n_samples),
+            np.empty(n_samples // _BLOCK + 1),
             np.empty(_BUFFER),
         )
     return out
