@@ -11,7 +11,7 @@ shows where the time of two of them goes, on the same data:
   classes), and a product with the design through the grouped-code tables against
   scipy's CSR product;
 - the IRS deviation kernel on bench_legacy's data (10,000 x 10, 5 sources), on the
-  calling thread and on every core.
+  calling thread and on every core, and the other stages of a one-thread IRS call.
 
 Counts are deterministic; times are minima over ``--repeats`` runs.
 
@@ -35,7 +35,9 @@ from _common import RESULTS, command_line, machine  # noqa: E402
 from bench_infomec import make_data  # noqa: E402
 from bench_legacy import make_data as make_legacy_data  # noqa: E402
 
+import infomec  # noqa: E402
 from infomec import linear_probes  # noqa: E402
+from infomec.data import prepare_sample  # noqa: E402
 from infomec.estimators.deviation import (  # noqa: E402
     column_deviation_stats,
     mean_group_deviation_quantiles,
@@ -169,6 +171,29 @@ def kernel_rows(repeats: int) -> list[tuple[str, float]]:
         ),
         ("IRS deviation kernel, every core", fastest(parallel, repeats * 20)),
     ]
+    # Where the rest of a one-thread `infomec.score(metrics=["irs"])` call goes.
+    latents = np.ascontiguousarray(z, dtype=np.float64)
+    timings += [
+        (
+            "IRS: validation and encoding of the arrays (prepare_sample)",
+            fastest(lambda: prepare_sample(z, s), repeats * 20),
+        ),
+        (
+            "IRS: transposition and column statistics",
+            fastest(lambda: column_deviation_stats(latents), repeats * 20),
+        ),
+        (
+            "IRS: rows grouped by source value",
+            fastest(lambda: order_by_value(codes, cardinalities), repeats * 20),
+        ),
+        (
+            "IRS: whole call, infomec.score(metrics=['irs'], n_jobs=1)",
+            fastest(
+                lambda: infomec.score(latents=z, sources=s, metrics=["irs"], n_jobs=1),
+                repeats * 20,
+            ),
+        ),
+    ]
     return timings
 
 
@@ -186,7 +211,7 @@ def main() -> None:
         f"Command: `{command_line()}`  ",
         f"Machine: {machine()}  ",
         f"Date: {datetime.datetime.now():%Y-%m-%d %H:%M}; times: minimum of {args.repeats} "
-        "runs on one thread (the IRS kernel: of 20x as many).",
+        "runs on one thread (the IRS rows: of 20x as many).",
         "",
         "InfoE probe on bench_infomec's discrete data (N = 50,000, d = 12, one-hot: 109 "
         "columns), one source at a time, gradient tolerance 1e-6:",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infomec.estimators.contingency import counted_codes
+from infomec.estimators.contingency import column_ranges, counted_codes
 
 
 class InfoMECWarning(UserWarning):
@@ -38,6 +38,11 @@ class EncodedColumns:
 
     codes: np.ndarray
     cardinalities: np.ndarray
+
+
+def _has_finite_sum(array: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow just means "scan"
+        return bool(np.isfinite(np.sum(array, dtype=np.float64)))
 
 
 def as_2d_array(values, name: str) -> np.ndarray:
@@ -66,7 +71,9 @@ def as_2d_array(values, name: str) -> np.ndarray:
         raise ValueError(f"{name} has no columns (shape {array.shape})")
     if array.shape[0] < 2:
         raise ValueError(f"{name} needs at least 2 rows (samples), got {array.shape[0]}")
-    if kind == "f":
+    # A finite sum proves every value finite (NaN and inf propagate through it), at a
+    # fraction of isfinite's cost; only a non-finite sum (or an overflow) needs the scan.
+    if kind == "f" and not _has_finite_sum(array):
         finite = np.isfinite(array)
         if not finite.all():
             row, column = np.argwhere(~finite)[0]
@@ -97,23 +104,11 @@ def is_discrete_dtype(array: np.ndarray) -> bool:
     return array.dtype.kind in "biu"
 
 
-def _encode_small_integers(column: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """``np.unique``'s codes of an integer column spanning few values, by counting.
-
-    ``None`` when the span of values is large (then sorting is the cheaper way).
-    """
-    low, high = column.min(), column.max()
-    span = int(high) - int(low)
-    if span > 4 * column.shape[0] + 1024:
-        return None
-    return counted_codes(column, low, span)
-
-
 def encode_columns(array: np.ndarray) -> EncodedColumns:
     """Label-encode each column on its own (sorted unique values -> 0 .. n - 1).
 
-    Integer columns spanning few values are encoded by counting, the rest by sorting;
-    both give ``np.unique``'s codes.
+    Integer columns spanning few values are encoded by counting (all in one pass of a
+    numba kernel), the rest by sorting; both give ``np.unique``'s codes.
 
     Examples
     --------
@@ -122,15 +117,21 @@ def encode_columns(array: np.ndarray) -> EncodedColumns:
     ([[1, 0, 1], [0, 0, 0]], [2, 1])
     """
     n_samples, n_columns = array.shape
-    codes = np.empty((n_columns, n_samples), dtype=np.int32)
-    cardinalities = np.empty(n_columns, dtype=np.int64)
-    for j in range(n_columns):
-        counted = _encode_small_integers(array[:, j]) if array.dtype.kind in "iu" else None
-        if counted is None:
-            unique, codes[j] = np.unique(array[:, j], return_inverse=True)
-            cardinalities[j] = unique.size
-        else:
-            codes[j], cardinalities[j] = counted
+    sorted_columns = range(n_columns)
+    if array.dtype.kind in "iu":
+        lows, highs = column_ranges(array)
+        spans = [int(high) - int(low) for low, high in zip(lows, highs, strict=True)]
+        # A column spanning many values is cheaper to sort than to count (-1: sort it).
+        limit = 4 * n_samples + 1024
+        spans = np.array([span if span <= limit else -1 for span in spans], dtype=np.int64)
+        codes, cardinalities = counted_codes(array, lows, spans)
+        sorted_columns = np.flatnonzero(spans < 0)
+    else:
+        codes = np.empty((n_columns, n_samples), dtype=np.int32)
+        cardinalities = np.empty(n_columns, dtype=np.int64)
+    for j in sorted_columns:
+        unique, codes[j] = np.unique(array[:, j], return_inverse=True)
+        cardinalities[j] = unique.size
     return EncodedColumns(codes=codes, cardinalities=cardinalities)
 
 

@@ -359,6 +359,27 @@ def test_non_finite_input_is_refused(coded_sample, bad):
         infomec.score(latents=broken, sources=sources)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_found_in_every_float_dtype(bad, dtype):
+    from infomec._validation import as_2d_array
+
+    values = np.ones((50, 3), dtype=dtype)
+    values[7, 1] = bad
+    with pytest.raises(ValueError, match="column 1 contains .* at row 7"):
+        as_2d_array(values, "latents")
+
+
+def test_finite_values_whose_sum_overflows_are_accepted_silently():
+    from infomec._validation import as_2d_array
+
+    huge = np.full((50, 2), 1e308)  # the sum overflows; every value is finite
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert as_2d_array(huge, "latents") is not None
+        assert as_2d_array(np.full((50, 2), 6e4, dtype=np.float16), "latents") is not None
+
+
 # ------------------------------------------------- degenerate but valid inputs
 
 
