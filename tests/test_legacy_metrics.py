@@ -252,6 +252,18 @@ def test_dci_gbt_sources_run_in_processes():
     assert dci_module._backend("hist_gbt") == "threading"
 
 
+def test_dci_gbt_with_threaded_trees_is_sklearn(rng):
+    # From 2,000 training rows each worker process fits a stage's class trees in
+    # threads: still scikit-learn's model, bit for bit.
+    train_z, train_s, test_z, test_s = _explicit_split(rng, 2000, 100)
+    result = dci(
+        latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s, n_jobs=2
+    )
+    for k in range(train_s.shape[1]):
+        model = GradientBoostingClassifier(random_state=0).fit(train_z, train_s[:, k])
+        np.testing.assert_array_equal(result["importance"][:, k], model.feature_importances_)
+
+
 def test_dci_constant_training_source_is_guarded(rng):
     train_z, train_s, test_z, test_s = _explicit_split(rng, 300, 100)
     train_s = train_s.copy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier
@@ -25,6 +27,12 @@ def _assert_same_model(first, second, x: np.ndarray) -> None:
     assert first.estimators_.shape == second.estimators_.shape
 
 
+@pytest.fixture(autouse=True)
+def threads_on_small_data(monkeypatch):
+    """Thread the trees of the small samples here too (normally from 2,000 rows)."""
+    monkeypatch.setattr(threaded_module, "_MIN_THREADED_ROWS", 0)
+
+
 @pytest.fixture
 def fresh_caches():
     """The interface check and the warning are cached per process: start and end clean."""
@@ -39,7 +47,7 @@ def fresh_caches():
 def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
     x, labels = _data(rng, 240, n_classes)
     threaded = fit_gradient_boosting(x, labels, seed=5, n_threads=n_threads)
-    assert type(threaded).__name__ == "ThreadedGradientBoostingClassifier"
+    assert threaded.threaded  # stage 1 agreed with scikit-learn: the rest ran in threads
     _assert_same_model(threaded, GradientBoostingClassifier(random_state=5).fit(x, labels), x)
     # The duplicated column really is a tie the seed breaks: another seed splits the
     # importance between the twins differently.
@@ -48,15 +56,35 @@ def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
     assert threaded.tree_pool is None  # the fitted model keeps no executor
 
 
-def test_one_thread_is_scikit_learns_own_estimator(rng):
+def test_one_thread_or_few_rows_is_scikit_learns_own_estimator(rng, monkeypatch):
     x, labels = _data(rng, 120, 3)
-    model = fit_gradient_boosting(x, labels, seed=0, n_threads=1)
-    assert type(model) is GradientBoostingClassifier
+    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=1)) is GradientBoostingClassifier
+    monkeypatch.setattr(threaded_module, "_MIN_THREADED_ROWS", 121)
+    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=2)) is GradientBoostingClassifier
 
 
-def test_unexpected_random_draws_fall_back_to_the_serial_fit(rng, monkeypatch, fresh_caches):
+def test_a_stage_that_disagrees_with_scikit_learn_keeps_its_loop(rng, monkeypatch):
+    # Stage 1 is fitted both ways; any difference and the fit stays on scikit-learn's
+    # own loop (exact, not threaded), without a warning.
     x, labels = _data(rng, 120, 3)
-    monkeypatch.setattr(threaded_module, "_same_state", lambda first, second: False)
+    monkeypatch.setattr(threaded_module, "_same_tree", lambda first, second: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = fit_gradient_boosting(x, labels, seed=1, n_threads=2)
+    assert model.threaded is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=1).fit(x, labels), x)
+
+
+def test_unexpected_random_draws_after_the_check_refit_serially(rng, monkeypatch, fresh_caches):
+    x, labels = _data(rng, 120, 3)
+    same_state = threaded_module._same_state
+    calls = []
+
+    def drifting(first, second):  # right through stage 1's check (3 trees + 1), then wrong
+        calls.append(None)
+        return same_state(first, second) if len(calls) <= 4 else False
+
+    monkeypatch.setattr(threaded_module, "_same_state", drifting)
     with pytest.warns(infomec.InfoMECWarning, match="seeds its trees differently"):
         model = fit_gradient_boosting(x, labels, seed=1, n_threads=2)
     assert type(model) is GradientBoostingClassifier
