@@ -95,7 +95,7 @@ def _deviation_quantile(
     handful, kept sorted in ``buffer``. Streaming a group straight into the buffer costs
     an insertion (and a mispredicted branch) each time a value beats the smallest kept
     one, which is often while the buffer is still low. So the deviations are first cut
-    into blocks of ``_BLOCK`` and each block's maximum taken (one vectorised pass that
+    into blocks of ``_BLOCK`` and each block's maximum taken (a branch-free pass that
     also writes the deviations); the ``keep``-th largest of those maxima is reached by at
     least ``keep`` deviations (the maxima themselves), so no kept value lies below it,
     and the second pass reads only the blocks that reach it.

@@ -54,10 +54,10 @@ def _binned_sources(sample: Sample, n_bins: int) -> tuple[np.ndarray, np.ndarray
     A source with at most ``n_bins`` values needs no binning: its codes span bins of
     width ``(values - 1) / n_bins < 1``, one integer each, so the bins are its values.
     """
-    codes = sample.sources.codes.copy()
-    cardinalities = sample.sources.cardinalities.copy()
+    codes, cardinalities = sample.sources.codes, sample.sources.cardinalities
     many = np.flatnonzero(cardinalities > n_bins)
     if many.size:
+        codes, cardinalities = codes.copy(), cardinalities.copy()
         binned, binned_cardinalities = histogram_codes(codes[many].T.astype(np.float64), n_bins)
         codes[many] = binned
         cardinalities[many] = binned_cardinalities
@@ -83,8 +83,10 @@ def _irs_of_sample(sample: Sample, quantile: float, n_bins: int, n_jobs: int | N
     irs_matrix = 1.0 - cum_deviations / max_deviations[:, None]  # > 0: latents are active
     scores = np.clip(irs_matrix.max(axis=1), 0.0, 1.0)
     per_latent[active] = scores
+    # np.average(scores, weights=max_deviations), as numpy computes it
+    average = (scores * max_deviations).sum() / max_deviations.sum()
     return {
-        "score": float(np.clip(np.average(scores, weights=max_deviations), 0.0, 1.0)),
+        "score": min(max(float(average), 0.0), 1.0),
         "per_latent": per_latent,
         "num_active_dims": int(active.sum()),
     }
