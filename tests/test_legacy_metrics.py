@@ -31,7 +31,6 @@ from infomec.estimators.logistic import penalized_logistic_loss
 from infomec.estimators.sampling import beta_vae_features, group_rows
 from infomec.metrics import REGISTRY
 from infomec.metrics import _logistic as logistic_module
-from infomec.metrics import dci as dci_module
 from infomec.metrics import irs as irs_module
 from infomec.metrics._legacy import macro_roc_auc
 from infomec.metrics._logistic import LogisticModel
@@ -236,8 +235,8 @@ def test_dci_random_forest_and_other_models(rng):
 
 @pytest.mark.parametrize("model", ["gbt", "hist_gbt", "random_forest"])
 def test_dci_results_do_not_depend_on_n_jobs(rng, model):
-    # gbt fits its sources in worker processes, the others in threads; sources are
-    # dispatched most-values-first and put back in order.
+    # Sources run in threads, dispatched most-values-first and put back in order (gbt:
+    # their class trees in a shared pool from 2,000 rows).
     train_z, train_s, test_z, test_s = _explicit_split(rng, 300, 100)
     explicit = {"test_latents": test_z, "test_sources": test_s, "model": model}
     one = dci(latents=train_z, sources=train_s, n_jobs=1, **explicit)
@@ -247,14 +246,9 @@ def test_dci_results_do_not_depend_on_n_jobs(rng, model):
         np.testing.assert_array_equal(one[key], two[key])
 
 
-def test_dci_gbt_sources_run_in_processes():
-    assert dci_module._backend("gbt") == "loky"
-    assert dci_module._backend("hist_gbt") == "threading"
-
-
 def test_dci_gbt_with_threaded_trees_is_sklearn(rng):
-    # From 2,000 training rows each worker process fits a stage's class trees in
-    # threads: still scikit-learn's model, bit for bit.
+    # From 2,000 training rows the sources' fits share one pool of threads for their
+    # stages' class trees: still scikit-learn's model, bit for bit.
     train_z, train_s, test_z, test_s = _explicit_split(rng, 2000, 100)
     result = dci(
         latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s, n_jobs=2

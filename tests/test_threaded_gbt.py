@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -34,6 +35,12 @@ def threads_on_small_data(monkeypatch):
 
 
 @pytest.fixture
+def pool():
+    with ThreadPoolExecutor(2) as executor:
+        yield executor
+
+
+@pytest.fixture
 def fresh_caches():
     """The interface check and the warning are cached per process: start and end clean."""
     threaded_module._threaded_class.cache_clear()
@@ -46,36 +53,40 @@ def fresh_caches():
 @pytest.mark.parametrize(("n_classes", "n_threads"), [(2, 2), (4, 2), (6, 3)])
 def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
     x, labels = _data(rng, 240, n_classes)
-    threaded = fit_gradient_boosting(x, labels, seed=5, n_threads=n_threads)
+    with ThreadPoolExecutor(n_threads) as pool:
+        threaded = fit_gradient_boosting(x, labels, seed=5, tree_pool=pool)
+        other = fit_gradient_boosting(x, labels, seed=6, tree_pool=pool)
     assert threaded.threaded  # stage 1 agreed with scikit-learn: the rest ran in threads
     _assert_same_model(threaded, GradientBoostingClassifier(random_state=5).fit(x, labels), x)
     # The duplicated column really is a tie the seed breaks: another seed splits the
     # importance between the twins differently.
-    other = fit_gradient_boosting(x, labels, seed=6, n_threads=n_threads)
     assert not np.array_equal(threaded.feature_importances_, other.feature_importances_)
     assert threaded.tree_pool is None  # the fitted model keeps no executor
 
 
-def test_one_thread_or_few_rows_is_scikit_learns_own_estimator(rng, monkeypatch):
+def test_no_pool_or_few_rows_is_scikit_learns_own_estimator(rng, monkeypatch, pool):
     x, labels = _data(rng, 120, 3)
-    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=1)) is GradientBoostingClassifier
+    assert type(fit_gradient_boosting(x, labels, seed=0)) is GradientBoostingClassifier
     monkeypatch.setattr(threaded_module, "_MIN_THREADED_ROWS", 121)
-    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=2)) is GradientBoostingClassifier
+    model = fit_gradient_boosting(x, labels, seed=0, tree_pool=pool)
+    assert type(model) is GradientBoostingClassifier
 
 
-def test_a_stage_that_disagrees_with_scikit_learn_keeps_its_loop(rng, monkeypatch):
+def test_a_stage_that_disagrees_with_scikit_learn_keeps_its_loop(rng, monkeypatch, pool):
     # Stage 1 is fitted both ways; any difference and the fit stays on scikit-learn's
     # own loop (exact, not threaded), without a warning.
     x, labels = _data(rng, 120, 3)
     monkeypatch.setattr(threaded_module, "_same_tree", lambda first, second: False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = fit_gradient_boosting(x, labels, seed=1, n_threads=2)
+        model = fit_gradient_boosting(x, labels, seed=1, tree_pool=pool)
     assert model.threaded is False
     _assert_same_model(model, GradientBoostingClassifier(random_state=1).fit(x, labels), x)
 
 
-def test_unexpected_random_draws_after_the_check_refit_serially(rng, monkeypatch, fresh_caches):
+def test_unexpected_random_draws_after_the_check_refit_serially(
+    rng, monkeypatch, fresh_caches, pool
+):
     x, labels = _data(rng, 120, 3)
     same_state = threaded_module._same_state
     calls = []
@@ -86,13 +97,14 @@ def test_unexpected_random_draws_after_the_check_refit_serially(rng, monkeypatch
 
     monkeypatch.setattr(threaded_module, "_same_state", drifting)
     with pytest.warns(infomec.InfoMECWarning, match="seeds its trees differently"):
-        model = fit_gradient_boosting(x, labels, seed=1, n_threads=2)
+        model = fit_gradient_boosting(x, labels, seed=1, tree_pool=pool)
     assert type(model) is GradientBoostingClassifier
     _assert_same_model(model, GradientBoostingClassifier(random_state=1).fit(x, labels), x)
 
 
-def test_another_stage_interface_gets_the_plain_estimator(rng, monkeypatch, fresh_caches):
+def test_another_stage_interface_gets_the_plain_estimator(rng, monkeypatch, fresh_caches, pool):
     monkeypatch.setattr(threaded_module, "_STAGE_PARAMETERS", ("self", "i"))
     assert threaded_module._threaded_class() is None
     x, labels = _data(rng, 120, 3)
-    assert type(fit_gradient_boosting(x, labels, seed=0, n_threads=2)) is GradientBoostingClassifier
+    model = fit_gradient_boosting(x, labels, seed=0, tree_pool=pool)
+    assert type(model) is GradientBoostingClassifier

@@ -3,9 +3,10 @@
 DCI's default model (disentanglement_lib's) is ``GradientBoostingClassifier()``: per stage
 one regression tree per class, all fitted to the negative gradient of the same stage, so
 the trees of one stage are independent of each other. scikit-learn fits them one after
-another; here they are handed to a thread pool. The tree builder releases the GIL (about
-90% of a fit on 10,000 rows), so the threads scale, and a source with many classes no
-longer keeps one core busy while the others idle.
+another; here they are handed to a thread pool, which the fits of all of DCI's sources
+share. The tree builder releases the GIL (about 90% of a fit on 10,000 rows), so the
+threads scale, and a source with many classes no longer keeps one core busy while the
+others idle.
 
 The result is the one scikit-learn computes, bit for bit, for the same ``random_state``,
 and the fit checks this as it goes rather than trusting one scikit-learn version:
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from functools import cache
 from typing import Any
 
@@ -190,8 +191,10 @@ def _warn_unexpected_draws() -> None:
     )
 
 
-def fit_gradient_boosting(x: np.ndarray, y: np.ndarray, *, seed: int, n_threads: int = 1) -> Any:
-    """``GradientBoostingClassifier(random_state=seed).fit(x, y)`` on ``n_threads`` threads.
+def fit_gradient_boosting(
+    x: np.ndarray, y: np.ndarray, *, seed: int, tree_pool: Executor | None = None
+) -> Any:
+    """``GradientBoostingClassifier(random_state=seed).fit(x, y)``, trees in ``tree_pool``.
 
     Parameters
     ----------
@@ -200,9 +203,10 @@ def fit_gradient_boosting(x: np.ndarray, y: np.ndarray, *, seed: int, n_threads:
         Class labels.
     seed : int
         ``random_state`` of the classifier.
-    n_threads : int, default=1
-        Threads fitting each stage's per-class trees; 1 (or fewer than 2,000 rows, where
-        threads do not pay) runs scikit-learn's own loop.
+    tree_pool : concurrent.futures.Executor, optional
+        Threads fitting each stage's per-class trees, which concurrent fits may share.
+        Without one (or below 2,000 rows, where threads do not pay), scikit-learn's own
+        loop.
 
     Returns
     -------
@@ -211,10 +215,12 @@ def fit_gradient_boosting(x: np.ndarray, y: np.ndarray, *, seed: int, n_threads:
 
     Examples
     --------
+    >>> from concurrent.futures import ThreadPoolExecutor
     >>> from sklearn.ensemble import GradientBoostingClassifier
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.standard_normal((2000, 3)), rng.integers(0, 3, 2000)
-    >>> threaded = fit_gradient_boosting(x, y, seed=0, n_threads=2)
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     threaded = fit_gradient_boosting(x, y, seed=0, tree_pool=pool)
     >>> plain = GradientBoostingClassifier(random_state=0).fit(x, y)
     >>> bool((threaded.feature_importances_ == plain.feature_importances_).all())
     True
@@ -222,18 +228,17 @@ def fit_gradient_boosting(x: np.ndarray, y: np.ndarray, *, seed: int, n_threads:
     from sklearn.ensemble import GradientBoostingClassifier
 
     threaded: Callable[..., Any] | None = None
-    if n_threads > 1 and x.shape[0] >= _MIN_THREADED_ROWS:
+    if tree_pool is not None and x.shape[0] >= _MIN_THREADED_ROWS:
         threaded = _threaded_class()
     if threaded is not None:
         classifier = threaded(random_state=seed)
-        with ThreadPoolExecutor(n_threads) as tree_pool:
-            classifier.tree_pool = tree_pool
-            try:
-                classifier.fit(x, y)
-            except _UnexpectedDraws:
-                _warn_unexpected_draws()
-            else:
-                return classifier
-            finally:
-                classifier.tree_pool = None  # the fitted model holds no executor
+        classifier.tree_pool = tree_pool
+        try:
+            classifier.fit(x, y)
+        except _UnexpectedDraws:
+            _warn_unexpected_draws()
+        else:
+            return classifier
+        finally:
+            classifier.tree_pool = None  # the fitted model holds no executor
     return GradientBoostingClassifier(random_state=seed).fit(x, y)

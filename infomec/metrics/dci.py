@@ -45,6 +45,7 @@ below replace NaN or exceptions:
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -178,11 +179,11 @@ def _fit_source(
     test_x: np.ndarray,
     test_y: np.ndarray,
     seed: int,
-    tree_threads: int = 1,
+    tree_pool: Executor | None = None,
 ) -> tuple[np.ndarray, float, float]:
     """Importance of each latent for one source, and train / test accuracy.
 
-    ``tree_threads`` (GBT only): threads fitting each boosting stage's class trees.
+    ``tree_pool`` (GBT only): threads fitting each boosting stage's class trees.
     """
     # scikit-learn's estimators are imported here, not at module level: they cost
     # seconds of start-up that a plain `infomec score` never needs.
@@ -219,7 +220,7 @@ def _fit_source(
     # would otherwise start a full team in every worker and oversubscribe the cores).
     with threadpool_limits(limits=1, user_api="openmp"):
         if model == "gbt":
-            classifier = fit_gradient_boosting(train_x, train_y, seed=seed, n_threads=tree_threads)
+            classifier = fit_gradient_boosting(train_x, train_y, seed=seed, tree_pool=tree_pool)
         else:
             classifier.fit(train_x, train_y)
         train_predictions = classifier.predict(train_x)
@@ -235,23 +236,6 @@ def _fit_source(
     )
 
 
-def _backend(model: str) -> str:
-    """joblib backend of the per-source fits.
-
-    GradientBoostingClassifier holds the GIL for about a tenth of a fit (a Python loop
-    over stages and classes around the tree builder), enough for its sources to contend
-    in threads: they run in processes, each fitting its stages' class trees on every
-    core, so that a process whose sources are done leaves its cores to the others. The
-    other models release the GIL (tree builders, coordinate descent, OpenMP) and run in
-    threads. A daemonic process (a dask worker) cannot start processes: threads there.
-    """
-    import multiprocessing
-
-    if model == "gbt" and not multiprocessing.current_process().daemon:
-        return "loky"
-    return "threading"
-
-
 def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | None) -> dict:
     model = check_choice(model, "dci_model", DCI_MODELS)
     train, test = held_out.train, held_out.test
@@ -259,9 +243,14 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
     train_codes, test_codes = train.sources.codes, test.sources.codes
 
     n_cores = resolve_n_jobs(n_jobs)
-    n_workers = min(n_cores, train.n_sources)
+    # GBT: every source's fit runs in a thread of its own and hands the class trees of
+    # each boosting stage to one pool of n_cores threads (the tree builder releases the
+    # GIL), so the cores stay busy however unevenly the sources' class counts split.
+    # Other models: n_cores threads over sources (their fits release the GIL too).
+    tree_pool = ThreadPoolExecutor(n_cores) if model == "gbt" and n_cores > 1 else None
+    n_workers = train.n_sources if tree_pool is not None else min(n_cores, train.n_sources)
 
-    def fit(k: int) -> tuple:  # refers to arrays only: the closure is what loky ships
+    def fit(k: int) -> tuple:
         return _fit_source(
             model,
             train_x,
@@ -269,16 +258,20 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
             test_x,
             test_codes[k].astype(np.int64),
             seed,
-            tree_threads=n_cores,
+            tree_pool,
         )
 
     # Each fit on a single OpenMP/BLAS thread: HistGradientBoosting's OpenMP barriers
     # stall badly when the cores are oversubscribed. Each source's fit is seeded on its
     # own, so starting the most-valued (longest) ones first changes no result.
-    with threadpool_limits(limits=1):
-        outcomes = run_largest_first(
-            fit, train.sources.cardinalities, n_jobs=n_workers, backend=_backend(model)
-        )
+    try:
+        with threadpool_limits(limits=1):
+            outcomes = run_largest_first(
+                fit, train.sources.cardinalities, n_jobs=n_workers, backend="threading"
+            )
+    finally:
+        if tree_pool is not None:
+            tree_pool.shutdown()
     importance = np.column_stack([outcome[0] for outcome in outcomes])
     train_accuracy = np.array([outcome[1] for outcome in outcomes])
     test_accuracy = np.array([outcome[2] for outcome in outcomes])
