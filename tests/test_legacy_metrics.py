@@ -547,22 +547,39 @@ def test_linear_quantile_equals_numpy(rng):
 @pytest.mark.parametrize("q", [0.0, 0.5, 0.9, 0.99, 0.999, 1.0])
 def test_deviation_quantile_equals_numpy(rng, q):
     # Sizes cover every path: fewer blocks than kept values (streamed), block maxima as
-    # a floor (q near 1, large groups) and more kept values than the buffer (sorted);
-    # rounded values make ties at the floor and zeros make every deviation equal.
+    # a floor (q near 1, large groups) and more kept values than the buffer (sorted).
+    # Rounded values make ties at the floor; zeros make every deviation equal and one
+    # far outlier puts every other block maximum in the histogram's last bin (both:
+    # more candidates than are ranked by counting).
     for size in (1, 2, 15, 16, 17, 100, 1000, 5000):
+        outlier = 1e-3 * rng.standard_normal(size)
+        outlier[size // 2] = 1e3
         for values in (
             rng.standard_normal(size),
             np.round(rng.standard_normal(size), 1),
+            np.round(rng.standard_normal(size)),
             np.zeros(size),
+            outlier,
             np.sort(rng.standard_normal(size)),  # the largest deviations in the last blocks
         ):
             mean = values.mean()
             expected = np.quantile(np.abs(values - mean), q)
-            maxima = np.empty(size // deviation_module._BLOCK + 1)
             got = deviation_module._deviation_quantile(
-                values.copy(), mean, q, maxima, np.empty(deviation_module._BUFFER)
+                values.copy(),
+                mean,
+                q,
+                np.empty(size // deviation_module._BLOCK + 1),
+                np.empty(deviation_module._BUFFER),
+                np.empty(deviation_module._FLOOR_BINS, dtype=np.int64),
             )
             assert got == expected, (size, q)
+
+
+def test_ranked_pair_equals_sorting(rng):
+    values = np.round(rng.standard_normal(40), 1)  # ties
+    ordered = np.sort(values)
+    for rank in range(39):
+        assert deviation_module._ranked_pair(values, rank) == (ordered[rank], ordered[rank + 1])
 
 
 # -------------------------------------------------------------- unsupervised

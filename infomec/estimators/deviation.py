@@ -37,6 +37,13 @@ def linear_quantile(sorted_values: np.ndarray, q: float) -> float:
 _BUFFER = 64
 # Deviations per block whose maximum is taken (see _deviation_quantile).
 _BLOCK = 16
+# Histogram of block maxima: bins of 1/16 octave (a float's exponent and first four
+# mantissa bits) counted down from the largest maximum; the last bin holds everything
+# more than four octaves below it.
+_FLOOR_BINS = 64
+_BIN_SHIFT = 48
+# Up to this many candidates are ranked by counting (branch-free); above it, sorted.
+_RANKED = 64
 
 
 @njit(cache=True, nogil=True)
@@ -64,47 +71,82 @@ def _keep_largest(values: np.ndarray, keep: int, buffer: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _keep_largest_in_blocks(
-    values: np.ndarray, maxima: np.ndarray, keep: int, buffer: np.ndarray, floor: float
-) -> None:
-    """:func:`_keep_largest`, knowing that at least ``keep`` values reach ``floor``.
+def _floor_of_maxima(
+    maxima: np.ndarray, n_blocks: int, keep: int, counts: np.ndarray, bits: np.ndarray
+) -> float:
+    """A value that at least ``keep`` of ``maxima[:n_blocks]`` (all >= 0) reach.
 
-    ``maxima[b]`` is the largest of ``values[b * _BLOCK : (b + 1) * _BLOCK]`` (the tail
-    after the last whole block is always read). Blocks whose maximum is below ``floor``
-    hold no kept value and are skipped.
+    The largest bin edge with that property, on :data:`_FLOOR_BINS` bins of 1/16 octave:
+    the keep-th largest maximum rounded down by at most 1/16 octave. Nonnegative floats
+    order as their bit patterns do, so a bin is a shift of the bits. ``bits`` is an int64
+    scratch array of length >= 1 (the edge is built in it and read back as a float).
     """
-    buffer[:keep] = -np.inf
-    smallest = -np.inf
-    n_blocks = maxima.shape[0]
-    for block in range(n_blocks + 1):
-        if block < n_blocks and maxima[block] < floor:
-            continue
-        for t in range(block * _BLOCK, min((block + 1) * _BLOCK, values.shape[0])):
-            if values[t] >= floor and values[t] > smallest:
-                smallest = _insert(buffer, keep, values[t])
+    keys = maxima.view(np.int64)
+    top = keys[0] >> _BIN_SHIFT
+    for block in range(1, n_blocks):
+        top = max(top, keys[block] >> _BIN_SHIFT)
+    counts[:] = 0
+    for block in range(n_blocks):
+        counts[min(top - (keys[block] >> _BIN_SHIFT), _FLOOR_BINS - 1)] += 1
+    reached = 0
+    for below_top in range(_FLOOR_BINS - 1):
+        reached += counts[below_top]
+        if reached >= keep:
+            bits[0] = (top - below_top) << _BIN_SHIFT
+            return bits.view(np.float64)[0]
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _ranked_pair(values: np.ndarray, rank: int) -> tuple[float, float]:
+    """The values at ascending positions ``rank`` and ``rank + 1`` of a short array.
+
+    Each value's position is the number of values before it in a stable sort, counted
+    without branches: for a few dozen values this beats sorting.
+    """
+    at_rank = 0.0
+    after_rank = 0.0
+    n = values.shape[0]
+    for i in range(n):
+        value = values[i]
+        position = 0
+        for k in range(n):
+            other = values[k]
+            position += (other < value) | ((other == value) & (k < i))
+        if position == rank:
+            at_rank = value
+        elif position == rank + 1:
+            after_rank = value
+    return at_rank, after_rank
 
 
 @njit(cache=True, nogil=True)
 def _deviation_quantile(
-    values: np.ndarray, mean: float, q: float, maxima: np.ndarray, buffer: np.ndarray
+    values: np.ndarray,
+    mean: float,
+    q: float,
+    maxima: np.ndarray,
+    buffer: np.ndarray,
+    counts: np.ndarray,
 ) -> float:
-    """``np.quantile(|values - mean|, q)``; ``values`` is overwritten by the deviations.
+    """``np.quantile(|values - mean|, q)``; ``values`` is overwritten.
 
     The quantile only reads the order statistics at ``below = floor((m - 1) q)`` and the
-    next one, i.e. among the ``keep = m - below`` largest deviations: for q = 0.99 a
-    handful, kept sorted in ``buffer``. Streaming a group straight into the buffer costs
-    an insertion (and a mispredicted branch) each time a value beats the smallest kept
-    one, which is often while the buffer is still low. So the deviations are first cut
-    into blocks of ``_BLOCK`` and each block's maximum taken (a branch-free pass that
-    also writes the deviations); the ``keep``-th largest of those maxima is reached by at
-    least ``keep`` deviations (the maxima themselves), so no kept value lies below it,
-    and the second pass reads only the blocks that reach it.
+    next one, i.e. among the ``keep = m - below`` largest deviations: for q = 0.99 about
+    one in a hundred. So the deviations are cut into blocks of :data:`_BLOCK` and each
+    block's maximum taken (a branch-free pass that also writes the deviations). At least
+    ``keep`` deviations (the maxima themselves) reach the ``keep``-th largest maximum, so
+    no kept value lies below it, nor below the histogram floor under it
+    (:func:`_floor_of_maxima`). The second pass reads only the blocks that reach the
+    floor and packs their deviations that reach it at the front of ``values`` (a few
+    more than ``keep``); the two order statistics are found among those.
+    ``counts`` is an int64 scratch array of length :data:`_FLOOR_BINS`.
     """
     m = values.shape[0]
     below = int(np.floor((m - 1) * q))
     keep = m - below
     n_blocks = m // _BLOCK
-    if keep > buffer.shape[0] or keep > n_blocks:
+    if keep > n_blocks:
         for t in range(m):
             values[t] = abs(values[t] - mean)
         if keep > buffer.shape[0]:
@@ -120,10 +162,24 @@ def _deviation_quantile(
         maxima[block] = largest
     for t in range(n_blocks * _BLOCK, m):
         values[t] = abs(values[t] - mean)
-    _keep_largest(maxima[:n_blocks], keep, buffer)
-    _keep_largest_in_blocks(values, maxima[:n_blocks], keep, buffer, buffer[0])
-    # buffer[0 .. keep) holds sorted positions below .. m - 1 of the whole group.
-    return linear_quantile_at(buffer, keep, below, m, q)
+    floor = _floor_of_maxima(maxima, n_blocks, keep, counts, buffer.view(np.int64))
+    # Packing in place is safe: the write position never passes the read position.
+    n_candidates = 0
+    for block in range(n_blocks + 1):
+        if block < n_blocks and maxima[block] < floor:
+            continue
+        for t in range(block * _BLOCK, min((block + 1) * _BLOCK, m)):
+            deviation = values[t]
+            values[n_candidates] = deviation
+            n_candidates += deviation >= floor
+    # The keep largest deviations are the top keep candidates: positions from `rank` on.
+    rank = n_candidates - keep
+    if n_candidates > _RANKED:
+        top = np.sort(values[:n_candidates])[rank:]
+        return linear_quantile_at(top, keep, below, m, q)
+    buffer[0], buffer[1] = _ranked_pair(values[:n_candidates], rank)
+    # keep == 1 only reads buffer[0]; otherwise the quantile lies between the two.
+    return linear_quantile_at(buffer, min(keep, 2), below, m, q)
 
 
 @njit(cache=True, nogil=True)
@@ -200,6 +256,7 @@ def _pair_deviation_quantile(
     scratch: np.ndarray,
     maxima: np.ndarray,
     buffer: np.ndarray,
+    counts: np.ndarray,
 ) -> float:
     """Mean over one source's groups of the quantile of one latent's deviations."""
     total = 0.0
@@ -214,7 +271,7 @@ def _pair_deviation_quantile(
             scratch[t] = column[order[start + t]]
             mean += scratch[t]
         mean /= size
-        total += _deviation_quantile(scratch[:size], mean, q, maxima, buffer)
+        total += _deviation_quantile(scratch[:size], mean, q, maxima, buffer, counts)
         n_groups += 1
     return total / n_groups if n_groups > 0 else 0.0
 
@@ -237,10 +294,19 @@ def mean_group_deviation_quantiles_serial(
     scratch = np.empty(n_samples)
     maxima = np.empty(n_samples // _BLOCK + 1)
     buffer = np.empty(_BUFFER)
+    counts = np.empty(_FLOOR_BINS, dtype=np.int64)
     for j in range(n_latents):
         for i in range(n_sources):
             out[j, i] = _pair_deviation_quantile(
-                latents[j], order[i], bounds[i], cardinalities[i], q, scratch, maxima, buffer
+                latents[j],
+                order[i],
+                bounds[i],
+                cardinalities[i],
+                q,
+                scratch,
+                maxima,
+                buffer,
+                counts,
             )
     return out
 
@@ -287,5 +353,6 @@ def mean_group_deviation_quantiles(
             np.empty(n_samples),
             np.empty(n_samples // _BLOCK + 1),
             np.empty(_BUFFER),
+            np.empty(_FLOOR_BINS, dtype=np.int64),
         )
     return out
