@@ -17,7 +17,9 @@ a call under 0.25 s is timed as a loop of calls lasting about 0.25 s, per call),
 the speed-up and the largest absolute difference between the two sides' outputs
 (scalars, plus the DCI importance and SAP matrices). BetaVAE and FactorVAE draw their
 random pairs / batches differently on each side, so their differences are Monte-Carlo
-noise, not disagreement.
+noise, not disagreement. After DCI-GBT, the same number of bare depth-3 regression trees
+fitted serially and then by one thread per core shows what threads can gain on this
+machine at best (``tree_scaling``).
 
 Run:  python benchmarks/bench_legacy.py --gbt-pairs 2   (writes benchmarks/results/bench_legacy.md)
       python benchmarks/bench_legacy.py --repeats 1 --skip-gbt   (quick)
@@ -35,6 +37,7 @@ import os
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +47,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mutual_info_score, roc_auc_score
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, machine  # noqa: E402
@@ -394,6 +398,9 @@ def main() -> None:
         seconds, base_result = timed(baseline, "dci", data)  # scikit-learn, one source a time
         for label, times in zip(("serial", "parallel"), gbt, strict=True):
             passes[(label, "dci")] = (times, [seconds], ours_result, base_result)
+        ceiling = tree_scaling(data[0])
+        print(f"bare trees serial / threaded: {ceiling[0]:.1f} / {ceiling[1]:.1f} s", flush=True)
+        gbt = (*gbt, ceiling)
     rows = []
     for name in names:
         serial_ours, serial_base, _, _ = passes[("serial", name)]
@@ -428,6 +435,28 @@ def main() -> None:
         ]
         print(f"metrics='all', dci_model='hist_gbt': {all_seconds} s", flush=True)
     write_report(Path(args.output), rows, all_seconds, gbt, agreement, args)
+
+
+CEILING_TREES = 400
+
+
+def tree_scaling(latents: np.ndarray) -> tuple[float, float]:
+    """Seconds for :data:`CEILING_TREES` depth-3 regression trees: serially, then threaded.
+
+    The trees of a GBT stage without any of the boosting around them: what DCI-GBT's
+    threads could reach at best on this machine (the tree builder releases the GIL).
+    """
+    x = np.asarray(latents, dtype=np.float32)
+    target = np.random.default_rng(0).standard_normal(x.shape[0])
+
+    def fit(seed: int) -> None:
+        DecisionTreeRegressor(max_depth=3, random_state=seed).fit(x, target)
+
+    seeds = range(CEILING_TREES)
+    serial, _ = timed(lambda: [fit(seed) for seed in seeds])
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        parallel, _ = timed(lambda: list(pool.map(fit, seeds)))
+    return serial, parallel
 
 
 def write_report(path: Path, rows, all_seconds, gbt, agreement, args) -> None:
@@ -472,13 +501,19 @@ def write_report(path: Path, rows, all_seconds, gbt, agreement, args) -> None:
     if gbt is not None:
         pairs = ", ".join(
             f"{serial:.1f} / {parallel:.1f} s ({serial / parallel:.2f}x)"
-            for serial, parallel in zip(*gbt, strict=True)
+            for serial, parallel in zip(*gbt[:2], strict=True)
         )
-        ratios = [serial / parallel for serial, parallel in zip(*gbt, strict=True)]
-        lines.append(
+        ratios = [serial / parallel for serial, parallel in zip(*gbt[:2], strict=True)]
+        serial, parallel = gbt[2]
+        lines += [
             "DCI-GBT (disentanglement_lib's model), serial / parallel runs back to back "
-            f"(n_jobs=1, then every core): {pairs}; median ratio {np.median(ratios):.2f}x."
-        )
+            f"(n_jobs=1, then every core): {pairs}; median ratio {np.median(ratios):.2f}x.",
+            "",
+            f"What {os.cpu_count()} threads give on this machine at best: {CEILING_TREES} bare "
+            "regression trees of a GBT stage's size (depth 3, the training rows), fitted one "
+            f"after another / by a pool of {os.cpu_count()} threads: {serial:.1f} / "
+            f"{parallel:.1f} s (**{serial / parallel:.2f}x**).",
+        ]
     if agreement:
         lines += [
             "",
