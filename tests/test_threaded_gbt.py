@@ -10,6 +10,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
 import infomec
+from infomec.estimators.leaf_update import OVERFLOW
 from infomec.metrics import _threaded_gbt as threaded_module
 from infomec.metrics._threaded_gbt import fit_gradient_boosting
 
@@ -57,6 +58,7 @@ def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
         threaded = fit_gradient_boosting(x, labels, seed=5, tree_pool=pool)
         other = fit_gradient_boosting(x, labels, seed=6, tree_pool=pool)
     assert threaded.threaded  # stage 1 agreed with scikit-learn: the rest ran in threads
+    assert threaded.compiled_leaves  # ... with the compiled leaf update
     _assert_same_model(threaded, GradientBoostingClassifier(random_state=5).fit(x, labels), x)
     # The duplicated column really is a tie the seed breaks: another seed splits the
     # importance between the twins differently.
@@ -88,18 +90,64 @@ def test_unexpected_random_draws_after_the_check_refit_serially(
     rng, monkeypatch, fresh_caches, pool
 ):
     x, labels = _data(rng, 120, 3)
-    same_state = threaded_module._same_state
     calls = []
 
-    def drifting(first, second):  # right through stage 1's check (3 trees + 1), then wrong
+    def drifting(generator, before):  # right through stage 1's check, then wrong
         calls.append(None)
-        return same_state(first, second) if len(calls) <= 4 else False
+        return len(calls) <= 1
 
-    monkeypatch.setattr(threaded_module, "_same_state", drifting)
+    monkeypatch.setattr(threaded_module, "_generator_untouched", drifting)
     with pytest.warns(infomec.InfoMECWarning, match="seeds its trees differently"):
         model = fit_gradient_boosting(x, labels, seed=1, tree_pool=pool)
     assert type(model) is GradientBoostingClassifier
     _assert_same_model(model, GradientBoostingClassifier(random_state=1).fit(x, labels), x)
+
+
+def test_a_trees_random_state_gives_one_draw_and_nothing_else():
+    bound = threaded_module._SPLITTER_SEED_BOUND
+    generator = np.random.MT19937(0)
+    before = generator.state
+    state = threaded_module._OneDraw(123, generator)
+    with pytest.raises(threaded_module._UnexpectedDraws):
+        state.randint(0, 10)  # not the splitter's draw
+    assert not state.drawn
+    assert state.randint(0, bound) == 123
+    assert state.drawn
+    with pytest.raises(threaded_module._UnexpectedDraws):
+        state.randint(0, bound)  # a second draw
+    assert threaded_module._generator_untouched(generator, before)
+    state.random_sample()  # any other use draws from the stage's generator: detected
+    assert not threaded_module._generator_untouched(generator, before)
+
+
+def test_leaf_updates_scikit_learn_would_warn_about_go_to_its_own_function(rng, monkeypatch, pool):
+    x, labels = _data(rng, 240, 4)
+    compiled_update, calls = threaded_module.newton_leaf_update, []
+
+    def overflowing(*arguments):  # right through stage 1 (4 trees), then "overflows"
+        calls.append(None)
+        return compiled_update(*arguments) if len(calls) <= 4 else OVERFLOW
+
+    monkeypatch.setattr(threaded_module, "newton_leaf_update", overflowing)
+    model = fit_gradient_boosting(x, labels, seed=3, tree_pool=pool)
+    assert model.threaded and model.compiled_leaves
+    assert len(calls) > 4
+    _assert_same_model(model, GradientBoostingClassifier(random_state=3).fit(x, labels), x)
+
+
+def test_a_compiled_leaf_update_that_disagrees_is_not_used(rng, monkeypatch, pool):
+    x, labels = _data(rng, 240, 4)
+    compiled_update = threaded_module.newton_leaf_update
+
+    def off_by_one(*arguments):
+        status = compiled_update(*arguments)
+        arguments[6][:] += 1.0  # the leaf values
+        return status
+
+    monkeypatch.setattr(threaded_module, "newton_leaf_update", off_by_one)
+    model = fit_gradient_boosting(x, labels, seed=3, tree_pool=pool)
+    assert model.threaded and model.compiled_leaves is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=3).fit(x, labels), x)
 
 
 def test_another_stage_interface_gets_the_plain_estimator(rng, monkeypatch, fresh_caches, pool):

@@ -18,10 +18,14 @@ and the fit checks this as it goes rather than trusting one scikit-learn version
   predictions or the random state differ in any bit, the fit stays on scikit-learn's
   loop to the end (an exact result, just not a threaded one);
 - scikit-learn hands every tree the same ``RandomState``, and each tree draws exactly one
-  integer from it (its splitter's seed). Tree ``k`` of a stage gets a copy of the state
-  after ``k`` draws, and the stage leaves the shared state ``n_trees`` draws on; each
-  tree's copy must end where the next one starts, or :func:`fit_gradient_boosting`
-  refits with the plain estimator and warns once;
+  integer from it (its splitter's seed). Here the stage draws those integers from the
+  shared state in tree order, and tree ``k`` gets a random state that hands out the
+  ``k``-th once (:class:`_OneDraw`); a second draw, other arguments or any other use of
+  it make :func:`fit_gradient_boosting` refit with the plain estimator and warn once;
+- the leaf values (the Newton step after each tree) are scikit-learn's arithmetic
+  compiled without the GIL (:mod:`infomec.estimators.leaf_update`), used once every tree
+  of stage 1 has given scikit-learn's bits with it; where scikit-learn would warn or
+  raise there, its own function updates the tree instead;
 - a version whose private stage interface differs from the one used here
   (``_fit_stage``'s arguments, ``_update_terminal_regions``) gets the plain estimator.
 
@@ -40,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from infomec._validation import warn
+from infomec.estimators.leaf_update import UPDATED, newton_leaf_update
 
 __all__ = ["fit_gradient_boosting"]
 
@@ -58,6 +63,34 @@ _SPLITTER_SEED_BOUND = 0x7FFFFFFF
 
 class _UnexpectedDraws(RuntimeError):
     """A tree consumed its random state differently from one draw."""
+
+
+class _OneDraw(np.random.RandomState):
+    """A tree's random state: the one integer scikit-learn's shared state would give it.
+
+    Its own generator (``generator``, shared by a stage's trees) must stay untouched:
+    every other method draws from it, and the stage checks its state afterwards.
+    """
+
+    def __init__(self, draw: int, generator: np.random.BitGenerator) -> None:
+        super().__init__(generator)
+        self._draw: int | None = draw
+
+    def randint(self, low, high=None, size=None, dtype=int):
+        if self._draw is None or (low, high, size) != (0, _SPLITTER_SEED_BOUND, None):
+            raise _UnexpectedDraws
+        draw, self._draw = self._draw, None
+        return draw
+
+    @property
+    def drawn(self) -> bool:
+        return self._draw is None
+
+
+def _generator_untouched(generator: np.random.BitGenerator, before: dict) -> bool:
+    """Whether ``generator`` is still in the state ``before`` (its ``.state`` then)."""
+    now, before = generator.state["state"], before["state"]
+    return now["pos"] == before["pos"] and np.array_equal(now["key"], before["key"])
 
 
 def _state_copy(random_state: np.random.RandomState) -> np.random.RandomState:
@@ -89,19 +122,34 @@ def _threaded_class() -> type | None:
     from sklearn.ensemble import GradientBoostingClassifier
 
     try:
+        from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
         from sklearn.ensemble._gb import _update_terminal_regions
         from sklearn.tree import DecisionTreeRegressor
+        from sklearn.tree._tree import TREE_LEAF
     except ImportError:
         return None
     parameters = tuple(inspect.signature(GradientBoostingClassifier._fit_stage).parameters)
     if parameters != _STAGE_PARAMETERS:
         return None
 
+    def newton_factor(loss) -> float | None:
+        """The leaf update's factor (:mod:`infomec.estimators.leaf_update`), or None.
+
+        None for another loss, whose leaves scikit-learn's own function updates.
+        """
+        if type(loss) is HalfMultinomialLoss:
+            return (loss.n_classes - 1) / loss.n_classes
+        if type(loss) is HalfBinomialLoss:
+            return 1.0
+        return None
+
     class ThreadedGradientBoostingClassifier(GradientBoostingClassifier):
         # Set after construction (not __init__ arguments, which scikit-learn would
-        # validate as hyper-parameters). threaded: None until stage 1 has been checked.
+        # validate as hyper-parameters). threaded, compiled_leaves: None until stage 1
+        # has been checked (the compiled leaf update against scikit-learn's, tree by tree).
         tree_pool: Executor | None = None
         threaded: bool | None = None
+        compiled_leaves: bool | None = None
 
         def _fit_stage(
             self, i, X, y, raw_predictions, sample_weight, sample_mask, random_state,
@@ -123,7 +171,7 @@ def _threaded_class() -> type | None:
                 return plain()
             arguments = (X, y, sample_weight, sample_mask)
             if self.threaded:
-                trees = self._threaded_stage(*arguments, raw_predictions, random_state)
+                trees, _ = self._threaded_stage(*arguments, raw_predictions, random_state)
                 for k, tree in enumerate(trees):
                     self.estimators_[i, k] = tree
                 return raw_predictions
@@ -131,9 +179,11 @@ def _threaded_class() -> type | None:
             # if the two agree in every bit.
             trial_predictions, trial_state = raw_predictions.copy(), _state_copy(random_state)
             try:
-                trees = self._threaded_stage(*arguments, trial_predictions, trial_state)
+                trees, compiled_agrees = self._threaded_stage(
+                    *arguments, trial_predictions, trial_state
+                )
             except (_UnexpectedDraws, TypeError, ValueError, AttributeError):
-                trees = None
+                trees, compiled_agrees = None, False
             raw_predictions = plain()
             self.threaded = (
                 trees is not None
@@ -141,12 +191,17 @@ def _threaded_class() -> type | None:
                 and _same_state(trial_state, random_state)
                 and all(map(_same_tree, trees, self.estimators_[i]))
             )
+            self.compiled_leaves = self.threaded and compiled_agrees
             return raw_predictions
 
         def _threaded_stage(
             self, X, y, sample_weight, sample_mask, raw_predictions, random_state
-        ) -> list:
-            """One stage's trees, fitted in the pool; updates ``raw_predictions``."""
+        ) -> tuple[list, bool]:
+            """One stage's trees, fitted in the pool; updates ``raw_predictions``.
+
+            Also returns whether the compiled leaf update was used (or, in stage 1,
+            agreed with scikit-learn's on every tree).
+            """
             negative_gradient = -self._loss.gradient(
                 y_true=y, raw_prediction=raw_predictions, sample_weight=None
             )
@@ -156,29 +211,72 @@ def _threaded_class() -> type | None:
             # scikit-learn's own settings for this fit's trees (stage 0 ran its loop).
             settings = self.estimators_[0, 0].get_params()
             del settings["random_state"]
-            # states[k]: where tree k starts; states[k + 1]: where it must end.
-            states = [_state_copy(random_state)]
-            for _ in range(n_trees):
-                random_state.randint(0, _SPLITTER_SEED_BOUND)
-                states.append(_state_copy(random_state))
+            factor = newton_factor(self._loss)
+            # The splitter seeds scikit-learn's trees would draw, in tree order.
+            draws = [random_state.randint(0, _SPLITTER_SEED_BOUND) for _ in range(n_trees)]
+            generator = np.random.MT19937(0)
+            untouched = generator.state
 
             def fit_tree(k: int):
                 target = (y == k).astype(np.float64) if self._loss.is_multiclass else y
-                tree_state = _state_copy(states[k])
+                tree_state = _OneDraw(draws[k], generator)
                 tree = DecisionTreeRegressor(**settings, random_state=tree_state)
                 tree.fit(X, negative_gradient[:, k], sample_weight=sample_weight, check_input=False)
-                if not _same_state(tree_state, states[k + 1]):
+                if not tree_state.drawn:
                     raise _UnexpectedDraws
                 # Adds this tree's leaf values to column k of raw_predictions: the trees
                 # of a stage write disjoint columns.
-                _update_terminal_regions(
-                    self._loss, tree.tree_, X, target, negative_gradient[:, k],
-                    raw_predictions, sample_weight, sample_mask,
-                    learning_rate=self.learning_rate, k=k,
+                compiled = self._update_leaves(
+                    tree.tree_, X, target, negative_gradient[:, k], sample_weight,
+                    sample_mask, raw_predictions, k, factor,
                 )  # fmt: skip
-                return tree
+                return tree, compiled
 
-            return list(self.tree_pool.map(fit_tree, range(n_trees)))
+            fitted = list(self.tree_pool.map(fit_tree, range(n_trees)))
+            if not _generator_untouched(generator, untouched):
+                raise _UnexpectedDraws
+            return [tree for tree, _ in fitted], all(compiled for _, compiled in fitted)
+
+        def _update_leaves(
+            self, tree_, X, target, gradient, sample_weight, sample_mask, raw_predictions, k,
+            factor,
+        ) -> bool:  # fmt: skip
+            """A tree's Newton leaf values, added to column ``k`` of ``raw_predictions``.
+
+            Compiled once stage 1 has shown it to agree; scikit-learn's function
+            otherwise (and in stage 1, which compares the two: returns whether they
+            agreed). Returns whether the compiled update was used or agreed.
+            """
+
+            def compiled_update(leaf_values, predictions, column) -> int:
+                return newton_leaf_update(
+                    tree_.apply(X), gradient, target, sample_weight, factor,
+                    tree_.children_left == TREE_LEAF, leaf_values, predictions, column,
+                    self.learning_rate,
+                )  # fmt: skip
+
+            def scikit_learns_update() -> None:
+                _update_terminal_regions(
+                    self._loss, tree_, X, target, gradient, raw_predictions, sample_weight,
+                    sample_mask, learning_rate=self.learning_rate, k=k,
+                )  # fmt: skip
+
+            if factor is None or self.compiled_leaves is False:
+                scikit_learns_update()
+                return False
+            if self.compiled_leaves:
+                if compiled_update(tree_.value[:, 0, 0], raw_predictions, k) != UPDATED:
+                    scikit_learns_update()  # it warns or raises there
+                return True
+            # Stage 1: the compiled update on copies, then scikit-learn's for real.
+            leaf_values, column = tree_.value[:, 0, 0].copy(), raw_predictions[:, [k]]
+            status = compiled_update(leaf_values, column, 0)
+            scikit_learns_update()
+            return (
+                status == UPDATED
+                and np.array_equal(leaf_values, tree_.value[:, 0, 0])
+                and np.array_equal(column[:, 0], raw_predictions[:, k])
+            )
 
     return ThreadedGradientBoostingClassifier
 
