@@ -28,6 +28,7 @@ from infomec.estimators import deviation as deviation_module
 from infomec.estimators.deviation import linear_quantile
 from infomec.estimators.linear_svm import fit_squared_hinge_1d
 from infomec.estimators.logistic import penalized_logistic_loss
+from infomec.estimators.ranking import ordered_pair_count
 from infomec.estimators.sampling import beta_vae_features, group_rows
 from infomec.metrics import REGISTRY
 from infomec.metrics import _logistic as logistic_module
@@ -352,6 +353,17 @@ def test_macro_roc_auc_equals_sklearn(rng):
     scores = rng.random((500, 4)).round(2)  # ties get half credit, as in sklearn
     expected = roc_auc_score(MultiLabelBinarizer().fit_transform(labels[:, None]), scores)
     assert macro_roc_auc(labels, scores, np.arange(4)) == pytest.approx(expected, abs=1e-12)
+
+
+def test_ordered_pair_count_is_searchsorted_left_plus_right(rng):
+    for n_negatives, n_positives in ((0, 3), (3, 0), (50, 7), (400, 400)):
+        negatives = np.sort(rng.integers(0, 20, n_negatives) / 4.0)  # many ties
+        positives = np.sort(rng.integers(0, 20, n_positives) / 4.0)
+        expected = (
+            np.searchsorted(negatives, positives, side="left").sum()
+            + np.searchsorted(negatives, positives, side="right").sum()
+        )
+        assert ordered_pair_count(negatives, positives) == expected
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])

@@ -21,6 +21,7 @@ import numpy as np
 from infomec._validation import check_positive_int
 from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
 from infomec.estimators import entropy_per_column, histogram_codes, plugin_mutual_information_matrix
+from infomec.estimators.ranking import ordered_pair_count
 from infomec.parallel import numba_threads
 
 #: disentanglement_lib's number of equal-width bins for continuous latents.
@@ -178,12 +179,7 @@ def macro_roc_auc(labels: np.ndarray, scores: np.ndarray, classes: np.ndarray) -
             continue
         column = np.flatnonzero(classes == value)
         score = scores[:, column[0]] if column.size else np.zeros(n)
-        negatives = np.sort(score[~positive])
-        ranked = score[positive]
-        # per positive row: negatives strictly below it, plus those not above it
-        pairs = int(np.searchsorted(negatives, ranked, side="left").sum()) + int(
-            np.searchsorted(negatives, ranked, side="right").sum()
-        )
+        pairs = ordered_pair_count(np.sort(score[~positive]), np.sort(score[positive]))
         aucs.append(pairs / (2.0 * n_positive * (n - n_positive)))
     if not aucs:
         return 0.5
