@@ -99,6 +99,24 @@ def check_latents(latents) -> np.ndarray:
     return array
 
 
+def check_summable(latents: np.ndarray, name: str = "latents") -> None:
+    """Refuse float latents so large that a sum over their rows overflows float64.
+
+    disentanglement_lib's definitions take means, ranges and histograms of the raw
+    values; beyond this they overflow and would give NaN or numpy's own errors. (InfoMEC
+    ranks and rescales, and scores such latents.)
+    """
+    if latents.dtype.kind != "f":
+        return
+    largest = max(abs(float(latents.max())), abs(float(latents.min())))
+    if largest * latents.shape[0] > np.finfo(np.float64).max:
+        raise ValueError(
+            f"{name} reach {largest:.3g} in magnitude: sums over their {latents.shape[0]} "
+            "rows would overflow float64 (disentanglement_lib's metrics need them); "
+            "rescale them"
+        )
+
+
 def is_discrete_dtype(array: np.ndarray) -> bool:
     """Auto-detection of discrete latents: integer and boolean dtypes are discrete."""
     return array.dtype.kind in "biu"

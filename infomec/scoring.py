@@ -11,7 +11,7 @@ from functools import partial
 import numba
 import numpy as np
 
-from infomec._validation import check_choice, check_positive_int
+from infomec._validation import check_choice, check_positive_int, check_summable
 from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
@@ -222,6 +222,10 @@ def score(
             )
         else:
             held_out = split_sample(sample, test_size=test_size, seed=seed)
+    if any(name != "infomec" for name in names):  # disentanglement_lib's families
+        check_summable(sample.latents)
+        if held_out is not None and held_out.explicit:
+            check_summable(held_out.test.latents, "test_latents")
     if scheduler == "joblib":
         families = {
             name: REGISTRY[name].compute(

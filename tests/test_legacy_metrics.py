@@ -9,6 +9,7 @@ they stand for. The invariance suite at the end runs over every registered famil
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 
@@ -353,6 +354,39 @@ def test_macro_roc_auc_equals_sklearn(rng):
     scores = rng.random((500, 4)).round(2)  # ties get half credit, as in sklearn
     expected = roc_auc_score(MultiLabelBinarizer().fit_transform(labels[:, None]), scores)
     assert macro_roc_auc(labels, scores, np.arange(4)) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("family", [name for name in REGISTRY if name != "infomec"])
+def test_latents_whose_sums_would_overflow_get_a_clear_error(rng, family):
+    # disentanglement_lib's definitions take means, ranges and histograms of the raw
+    # values: a range or a column sum beyond float64 gets one clear error (InfoMEC,
+    # which ranks and rescales, still scores such latents: see test_properties).
+    sources = rng.integers(0, 3, (600, 2))
+    spread = np.where(rng.random((600, 2)) < 0.5, 1.5e308, -1e308)  # the range overflows
+    summed = np.full((600, 2), 1e306)  # each value fine, a column sum overflows
+    for latents in (spread, summed):
+        with pytest.raises(ValueError, match="would overflow float64"):
+            infomec.score(latents=latents, sources=sources, metrics=[family])
+    if REGISTRY[family].needs_held_out:
+        with pytest.raises(ValueError, match="test_latents reach"):
+            infomec.score(
+                latents=spread * 1e-10, sources=sources, test_latents=summed,
+                test_sources=sources, metrics=[family],
+            )  # fmt: skip
+    # The family's own function (infomec.metrics.<family>.<family>) checks too.
+    pure_function = getattr(importlib.import_module(f"infomec.metrics.{family}"), family)
+    arrays = (
+        {"latents": summed} if family == "unsupervised" else {"latents": summed, "sources": sources}
+    )
+    with pytest.raises(ValueError, match="would overflow float64"):
+        pure_function(**arrays)
+
+
+def test_large_but_summable_latents_are_scored(rng):
+    sources = rng.integers(0, 3, (600, 2))
+    latents = np.where(rng.random((600, 2)) < 0.5, 1.5e298, -1e298) + sources * 1e297
+    result = infomec.score(latents=latents, sources=sources, metrics=["mig", "irs"])
+    assert np.isfinite(result["irs"]["score"]) and np.isfinite(result["mig"]["score"])
 
 
 def test_ordered_pair_count_is_searchsorted_left_plus_right(rng):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infomec._validation import check_positive_int
+from infomec._validation import check_positive_int, check_summable
 from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
 from infomec.estimators import entropy_per_column, histogram_codes, plugin_mutual_information_matrix
 from infomec.estimators.ranking import ordered_pair_count
@@ -33,7 +33,9 @@ DLIB_BINS = 20
 
 def sample_of(latents, sources, discrete_latents: bool | None) -> Sample:
     """Validate and encode arrays given to a public metric function."""
-    return prepare_sample(latents, sources, discrete_latents=discrete_latents)
+    sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
+    check_summable(sample.latents)
+    return sample
 
 
 def held_out_of(
@@ -53,7 +55,7 @@ def held_out_of(
     if test_latents is None:
         sample = sample_of(latents, sources, discrete_latents)
         return split_sample(sample, test_size=test_size, seed=seed)
-    return prepare_held_out(
+    held_out = prepare_held_out(
         latents,
         sources,
         test_latents,
@@ -62,6 +64,9 @@ def held_out_of(
         max_source_values=1000,
         source_bins=None,
     )
+    check_summable(held_out.train.latents)
+    check_summable(held_out.test.latents, "test_latents")
+    return held_out
 
 
 def require_held_out(held_out: HeldOut | None, family: str) -> HeldOut:

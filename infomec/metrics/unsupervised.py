@@ -33,7 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from infomec._validation import check_latents, encode_columns, is_discrete_dtype
+from infomec._validation import (
+    check_latents,
+    check_summable,
+    encode_columns,
+    is_discrete_dtype,
+)
 from infomec.data import HeldOut, Sample
 from infomec.estimators import histogram_codes, plugin_mutual_information_matrix
 from infomec.metrics._legacy import DLIB_BINS, check_n_bins, latent_codes, latent_matrix
@@ -146,6 +151,7 @@ def unsupervised(
     True
     """
     array = check_latents(latents)
+    check_summable(array)
     n_bins = check_n_bins(n_bins)
     discrete = is_discrete_dtype(array) if discrete_latents is None else bool(discrete_latents)
     if discrete:
