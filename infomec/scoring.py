@@ -222,7 +222,7 @@ def score(
             )
         else:
             held_out = split_sample(sample, test_size=test_size, seed=seed)
-    if any(name != "infomec" for name in names):  # disentanglement_lib's families
+    if any(REGISTRY[name].needs_summable_latents for name in names):
         check_summable(sample.latents)
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents")

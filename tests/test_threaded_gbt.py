@@ -92,11 +92,13 @@ def test_unexpected_random_draws_after_the_check_refit_serially(
     x, labels = _data(rng, 120, 3)
     calls = []
 
-    def drifting(generator, before):  # right through stage 1's check, then wrong
-        calls.append(None)
-        return len(calls) <= 1
+    same_state = threaded_module._same_state
 
-    monkeypatch.setattr(threaded_module, "_generator_untouched", drifting)
+    def drifting(first, second):  # right through stage 1's two checks, then wrong
+        calls.append(None)
+        return same_state(first, second) if len(calls) <= 2 else False
+
+    monkeypatch.setattr(threaded_module, "_same_state", drifting)
     with pytest.warns(infomec.InfoMECWarning, match="seeds its trees differently"):
         model = fit_gradient_boosting(x, labels, seed=1, tree_pool=pool)
     assert type(model) is GradientBoostingClassifier
@@ -115,9 +117,9 @@ def test_a_trees_random_state_gives_one_draw_and_nothing_else():
     assert state.drawn
     with pytest.raises(threaded_module._UnexpectedDraws):
         state.randint(0, bound)  # a second draw
-    assert threaded_module._generator_untouched(generator, before)
+    assert threaded_module._same_state(generator.state, before)
     state.random_sample()  # any other use draws from the stage's generator: detected
-    assert not threaded_module._generator_untouched(generator, before)
+    assert not threaded_module._same_state(generator.state, before)
 
 
 def test_leaf_updates_scikit_learn_would_warn_about_go_to_its_own_function(rng, monkeypatch, pool):

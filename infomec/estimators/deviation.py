@@ -16,20 +16,8 @@ from numba import njit, prange
 def linear_quantile(sorted_values: np.ndarray, q: float) -> float:
     """``np.quantile(values, q)`` of an ascending array (numpy's linear method)."""
     n = sorted_values.shape[0]
-    virtual = (n - 1) * q
-    if virtual >= n - 1:
-        return sorted_values[n - 1]
-    if virtual < 0.0:
-        return sorted_values[0]
-    below = int(np.floor(virtual))
-    gamma = virtual - below
-    a = sorted_values[below]
-    b = sorted_values[below + 1]
-    difference = b - a
-    # numpy's _lerp: interpolate from the nearer end, for monotonicity.
-    if gamma >= 0.5:
-        return b - difference * (1.0 - gamma)
-    return a + difference * gamma
+    below = min(max(int(np.floor((n - 1) * q)), 0), n - 1)
+    return linear_quantile_at(sorted_values[below:], n - below, below, n, q)
 
 
 # Up to this many order statistics are kept in a sorted buffer during one pass; above it
@@ -194,6 +182,7 @@ def linear_quantile_at(top: np.ndarray, keep: int, below: int, m: int, q: float)
     a = top[0]
     b = top[1]
     difference = b - a
+    # numpy's _lerp: interpolate from the nearer end, for monotonicity.
     if gamma >= 0.5:
         return b - difference * (1.0 - gamma)
     return a + difference * gamma

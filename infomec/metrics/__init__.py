@@ -28,14 +28,20 @@ from infomec.metrics import unsupervised as _unsupervised
 
 @dataclass(frozen=True)
 class MetricFamily:
-    """A registered metric family: its function and whether it needs held-out rows."""
+    """A registered metric family: its function and what it needs of its input.
+
+    ``needs_held_out``: training and test rows. ``needs_summable_latents``: float latents
+    whose sums over the rows stay finite in float64 (disentanglement_lib's definitions
+    average raw values; InfoMEC ranks and rescales them).
+    """
 
     compute: Callable[..., dict]
     needs_held_out: bool = False
+    needs_summable_latents: bool = True
 
 
 REGISTRY: dict[str, MetricFamily] = {
-    "infomec": MetricFamily(_infomec.compute),
+    "infomec": MetricFamily(_infomec.compute, needs_summable_latents=False),
     # The disentanglement_lib ("legacy") families, SPEC section 3.
     "mig": MetricFamily(_mig.compute),
     "mig_sup": MetricFamily(_mig_sup.compute),

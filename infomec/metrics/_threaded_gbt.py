@@ -87,12 +87,6 @@ class _OneDraw(np.random.RandomState):
         return self._draw is None
 
 
-def _generator_untouched(generator: np.random.BitGenerator, before: dict) -> bool:
-    """Whether ``generator`` is still in the state ``before`` (its ``.state`` then)."""
-    now, before = generator.state["state"], before["state"]
-    return now["pos"] == before["pos"] and np.array_equal(now["key"], before["key"])
-
-
 def _state_copy(random_state: np.random.RandomState) -> np.random.RandomState:
     copy = np.random.RandomState()
     copy.set_state(random_state.get_state())
@@ -108,12 +102,13 @@ def _same_tree(first, second) -> bool:
     )
 
 
-def _same_state(first: np.random.RandomState, second: np.random.RandomState) -> bool:
-    (_, first_keys, first_position, *_), (_, second_keys, second_position, *_) = (
-        first.get_state(),
-        second.get_state(),
-    )
-    return first_position == second_position and np.array_equal(first_keys, second_keys)
+def _same_state(first: dict, second: dict) -> bool:
+    """Whether two MT19937 states (``BitGenerator.state`` dicts) are the same.
+
+    A ``RandomState``'s is ``get_state(legacy=False)``.
+    """
+    first, second = first["state"], second["state"]
+    return first["pos"] == second["pos"] and np.array_equal(first["key"], second["key"])
 
 
 @cache
@@ -188,7 +183,9 @@ def _threaded_class() -> type | None:
             self.threaded = (
                 trees is not None
                 and np.array_equal(trial_predictions, raw_predictions)
-                and _same_state(trial_state, random_state)
+                and _same_state(
+                    trial_state.get_state(legacy=False), random_state.get_state(legacy=False)
+                )
                 and all(map(_same_tree, trees, self.estimators_[i]))
             )
             self.compiled_leaves = self.threaded and compiled_agrees
@@ -233,7 +230,7 @@ def _threaded_class() -> type | None:
                 return tree, compiled
 
             fitted = list(self.tree_pool.map(fit_tree, range(n_trees)))
-            if not _generator_untouched(generator, untouched):
+            if not _same_state(generator.state, untouched):
                 raise _UnexpectedDraws
             return [tree for tree, _ in fitted], all(compiled for _, compiled in fitted)
 
