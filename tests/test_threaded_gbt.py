@@ -59,6 +59,8 @@ def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
         other = fit_gradient_boosting(x, labels, seed=6, tree_pool=pool)
     assert threaded.threaded  # stage 1 agreed with scikit-learn: the rest ran in threads
     assert threaded.compiled_leaves  # ... with the compiled leaf update
+    assert threaded.compiled_trees  # ... and the compiled trees
+    assert threaded.presorted is None  # the fitted model keeps no sorted copy of x
     _assert_same_model(threaded, GradientBoostingClassifier(random_state=5).fit(x, labels), x)
     # The duplicated column really is a tie the seed breaks: another seed splits the
     # importance between the twins differently.
@@ -78,7 +80,7 @@ def test_a_stage_that_disagrees_with_scikit_learn_keeps_its_loop(rng, monkeypatc
     # Stage 1 is fitted both ways; any difference and the fit stays on scikit-learn's
     # own loop (exact, not threaded), without a warning.
     x, labels = _data(rng, 120, 3)
-    monkeypatch.setattr(threaded_module, "_same_tree", lambda first, second: False)
+    monkeypatch.setattr(threaded_module, "_same_tree", lambda first, second, **_: False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model = fit_gradient_boosting(x, labels, seed=1, tree_pool=pool)
@@ -158,3 +160,56 @@ def test_another_stage_interface_gets_the_plain_estimator(rng, monkeypatch, fres
     x, labels = _data(rng, 120, 3)
     model = fit_gradient_boosting(x, labels, seed=0, tree_pool=pool)
     assert type(model) is GradientBoostingClassifier
+
+
+def test_compiled_trees_that_disagree_leave_scikit_learns_trees_threaded(rng, monkeypatch, pool):
+    x, labels = _data(rng, 240, 3)
+    compiled_tree = threaded_module.fit_regression_tree
+
+    def shifted(*arguments):
+        *head, value = compiled_tree(*arguments)
+        return (*head, value + 1e-12)
+
+    monkeypatch.setattr(threaded_module, "fit_regression_tree", shifted)
+    model = fit_gradient_boosting(x, labels, seed=2, tree_pool=pool)
+    assert model.threaded and model.compiled_trees is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=2).fit(x, labels), x)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"criterion": "friedman_mse"},  # scikit-learn up to 1.8: not reproduced here
+        {"max_depth": None},
+        {"new_setting": 1},  # a setting this module does not know
+    ],
+)
+def test_tree_settings_the_compiled_tree_does_not_cover(change):
+    settings = dict(threaded_module._COMPILED_TREE_SETTINGS, max_depth=3)
+    settings.update(min_samples_split=2, min_samples_leaf=1, min_impurity_decrease=0.0)
+    x = np.zeros((4, 2), dtype=np.float32)
+    assert threaded_module._compiled_tree_applies(settings, x, np.ones(4))
+    assert not threaded_module._compiled_tree_applies(settings, x, np.array([1.0, 2, 1, 1]))
+    assert not threaded_module._compiled_tree_applies(settings, x.astype(np.float64), None)
+    settings.update(change)
+    assert not threaded_module._compiled_tree_applies(settings, x, None)
+
+
+def test_unsupported_tree_settings_keep_scikit_learns_trees(rng, monkeypatch, pool):
+    x, labels = _data(rng, 240, 3)
+    settings = dict(threaded_module._COMPILED_TREE_SETTINGS, criterion="absolute_error")
+    monkeypatch.setattr(threaded_module, "_COMPILED_TREE_SETTINGS", settings)
+    model = fit_gradient_boosting(x, labels, seed=4, tree_pool=pool)
+    assert model.threaded and model.compiled_trees is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=4).fit(x, labels), x)
+
+
+def test_quantized_latents_many_classes_and_one_thread(rng):
+    # Latents on a few levels (a quantized code: ties at every node, the replayed sort)
+    # and a one-thread pool (DCI's n_jobs=1).
+    labels = rng.integers(0, 5, 300)
+    x = np.round(rng.standard_normal((300, 4)) + 0.5 * labels[:, None], 0)
+    with ThreadPoolExecutor(1) as one_thread:
+        model = fit_gradient_boosting(x, labels, seed=7, tree_pool=one_thread)
+    assert model.compiled_trees
+    _assert_same_model(model, GradientBoostingClassifier(random_state=7).fit(x, labels), x)

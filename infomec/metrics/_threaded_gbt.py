@@ -4,9 +4,9 @@ DCI's default model (disentanglement_lib's) is ``GradientBoostingClassifier()``:
 one regression tree per class, all fitted to the negative gradient of the same stage, so
 the trees of one stage are independent of each other. scikit-learn fits them one after
 another; here they are handed to a thread pool, which the fits of all of DCI's sources
-share. The tree builder releases the GIL (about 90% of a fit on 10,000 rows), so the
-threads scale, and a source with many classes no longer keeps one core busy while the
-others idle.
+share, so a source with many classes no longer keeps one core busy while the others idle.
+The trees are compiled (:mod:`infomec.estimators.regression_tree`: scikit-learn's tree on
+features sorted once for the whole fit) and release the GIL, as do the leaf updates.
 
 The result is the one scikit-learn computes, bit for bit, for the same ``random_state``,
 and the fit checks this as it goes rather than trusting one scikit-learn version:
@@ -17,11 +17,16 @@ and the fit checks this as it goes rather than trusting one scikit-learn version
 - stage 1 is fitted both ways, threaded on copies first; if the trees, the updated raw
   predictions or the random state differ in any bit, the fit stays on scikit-learn's
   loop to the end (an exact result, just not a threaded one);
+- in that threaded trial each tree is fitted by scikit-learn and compiled, and later
+  stages use the compiled trees only if every array of every tree agreed (structure,
+  thresholds, values, impurities, sample counts); settings the compiled tree does not
+  cover (``friedman_mse``, weights, ...) keep scikit-learn's trees, threaded;
 - scikit-learn hands every tree the same ``RandomState``, and each tree draws exactly one
   integer from it (its splitter's seed). Here the stage draws those integers from the
   shared state in tree order, and tree ``k`` gets a random state that hands out the
-  ``k``-th once (:class:`_OneDraw`); a second draw, other arguments or any other use of
-  it make :func:`fit_gradient_boosting` refit with the plain estimator and warn once;
+  ``k``-th once (:class:`_OneDraw`), or the compiled tree gets it as its seed; a second
+  draw, other arguments or any other use of it make :func:`fit_gradient_boosting` refit
+  with the plain estimator and warn once;
 - the leaf values (the Newton step after each tree) are scikit-learn's arithmetic
   compiled without the GIL (:mod:`infomec.estimators.leaf_update`), used once every tree
   of stage 1 has given scikit-learn's bits with it; where scikit-learn would warn or
@@ -36,6 +41,7 @@ else goes through scikit-learn's own stage loop.
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Callable
 from concurrent.futures import Executor
 from functools import cache
@@ -45,6 +51,7 @@ import numpy as np
 
 from infomec._validation import warn
 from infomec.estimators.leaf_update import UPDATED, newton_leaf_update
+from infomec.estimators.regression_tree import Presorted, fit_regression_tree, presort
 
 __all__ = ["fit_gradient_boosting"]
 
@@ -93,13 +100,70 @@ def _state_copy(random_state: np.random.RandomState) -> np.random.RandomState:
     return copy
 
 
-def _same_tree(first, second) -> bool:
-    """Whether two fitted regression trees are identical (structure and leaf values)."""
+def _same_tree(first, second, *, every_array: bool = False) -> bool:
+    """Whether two fitted regression trees are identical (structure and node values).
+
+    With ``every_array``, also the impurities and sample counts (feature importances).
+    """
     first, second = first.tree_, second.tree_
-    return all(
-        np.array_equal(getattr(first, name), getattr(second, name))
-        for name in ("children_left", "children_right", "feature", "threshold", "value")
+    names = ["children_left", "children_right", "feature", "threshold", "value"]
+    if every_array:
+        names += ["impurity", "n_node_samples", "weighted_n_node_samples"]
+        if (first.node_count, first.max_depth) != (second.node_count, second.max_depth):
+            return False
+    return all(np.array_equal(getattr(first, name), getattr(second, name)) for name in names)
+
+
+# The tree settings the compiled tree reproduces, and their only supported values (the
+# rest are checked in _compiled_tree_applies).
+_COMPILED_TREE_SETTINGS = {
+    "criterion": "squared_error", "splitter": "best", "max_features": None,
+    "max_leaf_nodes": None, "min_weight_fraction_leaf": 0.0, "ccp_alpha": 0.0,
+    "monotonic_cst": None, "class_weight": None,
+}  # fmt: skip
+_COMPILED_TREE_MAX_DEPTH = 30
+
+
+def _compiled_tree_applies(settings: dict, X: np.ndarray, sample_weight) -> bool:
+    """Whether :func:`fit_regression_tree` covers these trees' settings and input."""
+
+    def integer(value) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+    counts = ("max_depth", "min_samples_split", "min_samples_leaf", "min_impurity_decrease")
+    if set(settings) - set(_COMPILED_TREE_SETTINGS) - set(counts):
+        return False  # a setting this module does not know
+    return (
+        all(settings.get(name, value) == value for name, value in _COMPILED_TREE_SETTINGS.items())
+        and integer(settings["max_depth"])
+        and 1 <= settings["max_depth"] <= _COMPILED_TREE_MAX_DEPTH
+        and integer(settings["min_samples_split"])
+        and integer(settings["min_samples_leaf"])
+        and isinstance(X, np.ndarray)
+        and X.dtype == np.float32
+        and X.ndim == 2
+        and (sample_weight is None or bool(np.all(sample_weight == 1.0)))
     )
+
+
+def _as_regressor(tree_arrays: tuple, settings: dict, random_state, n_features: int) -> Any:
+    """A fitted ``DecisionTreeRegressor`` holding :func:`fit_regression_tree`'s tree."""
+    from sklearn.tree import DecisionTreeRegressor
+    from sklearn.tree._tree import NODE_DTYPE, Tree
+
+    node_count, depth, *columns, value = tree_arrays
+    nodes = np.empty(node_count, dtype=NODE_DTYPE)
+    for name, column in zip(NODE_DTYPE.names, columns, strict=True):
+        nodes[name] = column
+    tree = Tree(n_features, np.ones(1, dtype=np.intp), 1)
+    tree.__setstate__(
+        {"max_depth": depth, "node_count": node_count, "nodes": nodes,
+         "values": value.reshape(-1, 1, 1)}
+    )  # fmt: skip
+    regressor = DecisionTreeRegressor(**settings, random_state=random_state)
+    regressor.n_features_in_, regressor.n_outputs_ = n_features, 1
+    regressor.max_features_, regressor.tree_ = n_features, tree
+    return regressor
 
 
 def _same_state(first: dict, second: dict) -> bool:
@@ -145,6 +209,9 @@ def _threaded_class() -> type | None:
         tree_pool: Executor | None = None
         threaded: bool | None = None
         compiled_leaves: bool | None = None
+        compiled_trees: bool | None = None
+        # presort(X) for the compiled trees, during the fit (None where they do not apply).
+        presorted: Presorted | None = None
 
         def _fit_stage(
             self, i, X, y, raw_predictions, sample_weight, sample_mask, random_state,
@@ -172,6 +239,12 @@ def _threaded_class() -> type | None:
                 return raw_predictions
             # Stage 1: threaded on copies, then scikit-learn's own; go on threaded only
             # if the two agree in every bit.
+            settings = self.estimators_[0, 0].get_params()
+            del settings["random_state"]
+            if _compiled_tree_applies(settings, X, sample_weight):
+                self.presorted = presort(X)
+            else:
+                self.compiled_trees = False
             trial_predictions, trial_state = raw_predictions.copy(), _state_copy(random_state)
             try:
                 trees, compiled_agrees = self._threaded_stage(
@@ -189,6 +262,9 @@ def _threaded_class() -> type | None:
                 and all(map(_same_tree, trees, self.estimators_[i]))
             )
             self.compiled_leaves = self.threaded and compiled_agrees
+            self.compiled_trees = bool(self.threaded and self.compiled_trees)
+            if not self.compiled_trees:
+                self.presorted = None
             return raw_predictions
 
         def _threaded_stage(
@@ -216,23 +292,55 @@ def _threaded_class() -> type | None:
 
             def fit_tree(k: int):
                 target = (y == k).astype(np.float64) if self._loss.is_multiclass else y
-                tree_state = _OneDraw(draws[k], generator)
-                tree = DecisionTreeRegressor(**settings, random_state=tree_state)
-                tree.fit(X, negative_gradient[:, k], sample_weight=sample_weight, check_input=False)
-                if not tree_state.drawn:
-                    raise _UnexpectedDraws
+                tree, trees_agree = self._fit_tree(
+                    X, negative_gradient[:, k], sample_weight, settings, draws[k],
+                    generator, random_state,
+                )  # fmt: skip
                 # Adds this tree's leaf values to column k of raw_predictions: the trees
                 # of a stage write disjoint columns.
-                compiled = self._update_leaves(
+                leaves_compiled = self._update_leaves(
                     tree.tree_, X, target, negative_gradient[:, k], sample_weight,
                     sample_mask, raw_predictions, k, factor,
                 )  # fmt: skip
-                return tree, compiled
+                return tree, leaves_compiled, trees_agree
 
             fitted = list(self.tree_pool.map(fit_tree, range(n_trees)))
             if not _same_state(generator.state, untouched):
                 raise _UnexpectedDraws
-            return [tree for tree, _ in fitted], all(compiled for _, compiled in fitted)
+            if self.compiled_trees is None:
+                self.compiled_trees = all(agree for _, _, agree in fitted)
+            return [tree for tree, _, _ in fitted], all(compiled for _, compiled, _ in fitted)
+
+        def _fit_tree(
+            self, X, gradient, sample_weight, settings, draw, generator, random_state
+        ) -> tuple[Any, bool]:
+            """One regression tree of a stage: compiled, or scikit-learn's.
+
+            The compiled tree (:mod:`infomec.estimators.regression_tree`) once stage 1
+            has shown it to agree; until then (stage 1) both, returning scikit-learn's
+            and whether the two agree in every array.
+            """
+            if self.compiled_trees:
+                return self._compiled_tree(X, gradient, settings, draw, random_state), True
+            tree_state = _OneDraw(draw, generator)
+            tree = DecisionTreeRegressor(**settings, random_state=tree_state)
+            tree.fit(X, gradient, sample_weight=sample_weight, check_input=False)
+            if not tree_state.drawn:
+                raise _UnexpectedDraws
+            trees_agree = False
+            if self.compiled_trees is None and self.presorted is not None:
+                compiled = self._compiled_tree(X, gradient, settings, draw, random_state)
+                trees_agree = _same_tree(tree, compiled, every_array=True)
+            return tree, trees_agree
+
+        def _compiled_tree(self, X, gradient, settings, draw, random_state):
+            tree_arrays = fit_regression_tree(
+                *self.presorted, np.ascontiguousarray(gradient, dtype=np.float64), draw,
+                settings["max_depth"],
+                max(settings["min_samples_split"], 2 * settings["min_samples_leaf"]),
+                settings["min_samples_leaf"], float(settings["min_impurity_decrease"]),
+            )  # fmt: skip
+            return _as_regressor(tree_arrays, settings, random_state, X.shape[1])
 
         def _update_leaves(
             self, tree_, X, target, gradient, sample_weight, sample_mask, raw_predictions, k,
@@ -335,5 +443,6 @@ def fit_gradient_boosting(
         else:
             return classifier
         finally:
-            classifier.tree_pool = None  # the fitted model holds no executor
+            # The fitted model holds no executor and no sorted copy of the data.
+            classifier.tree_pool = classifier.presorted = None
     return GradientBoostingClassifier(random_state=seed).fit(x, y)

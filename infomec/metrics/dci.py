@@ -31,9 +31,9 @@ Models (``model=``):
 
 Differences from disentanglement_lib: every model is seeded (``random_state=seed``;
 disentanglement_lib leaves GBT unseeded), sources are fitted in parallel, and so are the
-class trees of each GBT stage (results do not depend on ``n_jobs``: the threaded GBT is
-scikit-learn's, bit for bit; see :mod:`infomec.metrics._threaded_gbt`), and the guards
-below replace NaN or exceptions:
+class trees of each GBT stage, compiled (results do not depend on ``n_jobs``: the threaded
+GBT is scikit-learn's, bit for bit; see :mod:`infomec.metrics._threaded_gbt`), and the
+guards below replace NaN or exceptions:
 
 - a source with one value in the training rows cannot be fitted: its importance column is
   0, it is predicted as that value, and it is left out of the informativeness means
@@ -245,9 +245,10 @@ def _dci_of_held_out(held_out: HeldOut, model: str, seed: int, n_jobs: int | Non
     n_cores = resolve_n_jobs(n_jobs)
     # GBT: every source's fit runs in a thread of its own and hands the class trees of
     # each boosting stage to one pool of n_cores threads (the tree builder releases the
-    # GIL), so the cores stay busy however unevenly the sources' class counts split.
+    # GIL), so the cores stay busy however unevenly the sources' class counts split; the
+    # pool is also what fits the trees compiled, so one core gets a pool of one thread.
     # Other models: n_cores threads over sources (their fits release the GIL too).
-    tree_pool = ThreadPoolExecutor(n_cores) if model == "gbt" and n_cores > 1 else None
+    tree_pool = ThreadPoolExecutor(n_cores) if model == "gbt" else None
     n_workers = train.n_sources if tree_pool is not None else min(n_cores, train.n_sources)
 
     def fit(k: int) -> tuple:
