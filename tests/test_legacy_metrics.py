@@ -248,12 +248,14 @@ def test_dci_results_do_not_depend_on_n_jobs(rng, model):
         np.testing.assert_array_equal(one[key], two[key])
 
 
-def test_dci_gbt_with_threaded_trees_is_sklearn(rng):
-    # From 2,000 training rows the sources' fits share one pool of threads for their
-    # stages' class trees: still scikit-learn's model, bit for bit.
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_dci_gbt_with_threaded_trees_is_sklearn(rng, n_jobs):
+    # From 2,000 training rows the sources' fits share one pool of threads (one for
+    # n_jobs=1) for their stages' class trees, compiled: still scikit-learn's model, bit
+    # for bit.
     train_z, train_s, test_z, test_s = _explicit_split(rng, 2000, 100)
     result = dci(
-        latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s, n_jobs=2
+        latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s, n_jobs=n_jobs
     )
     for k in range(train_s.shape[1]):
         model = GradientBoostingClassifier(random_state=0).fit(train_z, train_s[:, k])
