@@ -238,7 +238,7 @@ def test_dci_random_forest_and_other_models(rng):
 @pytest.mark.parametrize("model", ["gbt", "hist_gbt", "random_forest"])
 def test_dci_results_do_not_depend_on_n_jobs(rng, model):
     # Sources run in threads, dispatched most-values-first and put back in order (gbt:
-    # their class trees in a shared pool from 2,000 rows).
+    # their class trees, compiled, in a shared pool).
     train_z, train_s, test_z, test_s = _explicit_split(rng, 300, 100)
     explicit = {"test_latents": test_z, "test_sources": test_s, "model": model}
     one = dci(latents=train_z, sources=train_s, n_jobs=1, **explicit)
@@ -250,9 +250,8 @@ def test_dci_results_do_not_depend_on_n_jobs(rng, model):
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_dci_gbt_with_threaded_trees_is_sklearn(rng, n_jobs):
-    # From 2,000 training rows the sources' fits share one pool of threads (one for
-    # n_jobs=1) for their stages' class trees, compiled: still scikit-learn's model, bit
-    # for bit.
+    # The sources' fits share one pool of threads (one for n_jobs=1) for their stages'
+    # class trees, compiled: still scikit-learn's model, bit for bit, on 2,000 rows too.
     train_z, train_s, test_z, test_s = _explicit_split(rng, 2000, 100)
     result = dci(
         latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s, n_jobs=n_jobs

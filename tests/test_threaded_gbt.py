@@ -31,7 +31,7 @@ def _assert_same_model(first, second, x: np.ndarray) -> None:
 
 @pytest.fixture(autouse=True)
 def threads_on_small_data(monkeypatch):
-    """Thread the trees of the small samples here too (normally from 2,000 rows)."""
+    """Thread the trees of the small samples here even without compiled trees."""
     monkeypatch.setattr(threaded_module, "_MIN_THREADED_ROWS", 0)
 
 
@@ -68,12 +68,19 @@ def test_threaded_fit_is_scikit_learns_bit_for_bit(rng, n_classes, n_threads):
     assert threaded.tree_pool is None  # the fitted model keeps no executor
 
 
-def test_no_pool_or_few_rows_is_scikit_learns_own_estimator(rng, monkeypatch, pool):
+def test_no_pool_or_few_rows_without_compiled_trees_is_scikit_learns_loop(rng, monkeypatch, pool):
     x, labels = _data(rng, 120, 3)
     assert type(fit_gradient_boosting(x, labels, seed=0)) is GradientBoostingClassifier
+    # Compiled trees pay at any size ...
     monkeypatch.setattr(threaded_module, "_MIN_THREADED_ROWS", 121)
     model = fit_gradient_boosting(x, labels, seed=0, tree_pool=pool)
-    assert type(model) is GradientBoostingClassifier
+    assert model.threaded and model.compiled_trees
+    # ... threads alone only from _MIN_THREADED_ROWS rows.
+    settings = dict(threaded_module._COMPILED_TREE_SETTINGS, criterion="absolute_error")
+    monkeypatch.setattr(threaded_module, "_COMPILED_TREE_SETTINGS", settings)
+    model = fit_gradient_boosting(x, labels, seed=0, tree_pool=pool)
+    assert model.threaded is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=0).fit(x, labels), x)
 
 
 def test_a_stage_that_disagrees_with_scikit_learn_keeps_its_loop(rng, monkeypatch, pool):
