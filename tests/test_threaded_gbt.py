@@ -183,6 +183,18 @@ def test_compiled_trees_that_disagree_leave_scikit_learns_trees_threaded(rng, mo
     _assert_same_model(model, GradientBoostingClassifier(random_state=2).fit(x, labels), x)
 
 
+def test_compiled_trees_that_fail_leave_scikit_learns_trees_threaded(rng, monkeypatch, pool):
+    x, labels = _data(rng, 240, 3)
+
+    def another_layout(*arguments):
+        raise KeyError("nodes")
+
+    monkeypatch.setattr(threaded_module, "_as_regressor", another_layout)
+    model = fit_gradient_boosting(x, labels, seed=2, tree_pool=pool)
+    assert model.threaded and model.compiled_trees is False
+    _assert_same_model(model, GradientBoostingClassifier(random_state=2).fit(x, labels), x)
+
+
 @pytest.mark.parametrize(
     "change",
     [

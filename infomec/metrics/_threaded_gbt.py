@@ -334,8 +334,13 @@ def _threaded_class() -> type | None:
                 raise _UnexpectedDraws
             trees_agree = False
             if self.compiled_trees is None and self.presorted is not None:
-                compiled = self._compiled_tree(X, gradient, settings, draw, random_state)
-                trees_agree = _same_tree(tree, compiled, every_array=True)
+                # Any failure (another scikit-learn's Tree layout, say) only means the
+                # compiled trees are not used.
+                try:
+                    compiled = self._compiled_tree(X, gradient, settings, draw, random_state)
+                    trees_agree = _same_tree(tree, compiled, every_array=True)
+                except Exception:  # noqa: BLE001
+                    trees_agree = False
             return tree, trees_agree
 
         def _compiled_tree(self, X, gradient, settings, draw, random_state):
