@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, command_line, machine  # noqa: E402
+from _common import RESULTS, command_line, fastest, machine  # noqa: E402
 from bench_infomec import make_data  # noqa: E402
 from bench_legacy import make_data as make_legacy_data  # noqa: E402
 
@@ -47,17 +46,6 @@ from infomec.estimators.multinomial import softmax_in_place, sparse_multinomial_
 from infomec.estimators.sampling import order_by_value  # noqa: E402
 from infomec.one_hot_design import OneHotDesign  # noqa: E402
 from infomec.parallel import numba_threads  # noqa: E402
-
-
-def fastest(function, repeats: int) -> float:
-    """Minimum wall seconds of ``repeats`` calls (after one warm-up call)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 class Counted:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -32,7 +31,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.tree import DecisionTreeRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, command_line, machine  # noqa: E402
+from _common import RESULTS, command_line, fastest, machine  # noqa: E402
 from bench_legacy import make_data  # noqa: E402
 
 from infomec.estimators.regression_tree import fit_regression_tree, presort  # noqa: E402
@@ -40,15 +39,6 @@ from infomec.metrics._threaded_gbt import fit_gradient_boosting  # noqa: E402
 
 SPLITTER_SEED_BOUND = 0x7FFFFFFF
 SMALL_SIZES = (250, 1000, 2000)
-
-
-def fastest(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def tree_rows(repeats: int) -> list[tuple[str, float, float]]:

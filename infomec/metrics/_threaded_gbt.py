@@ -63,7 +63,7 @@ _STAGE_PARAMETERS = (
 # Fewer training rows than this and no compiled trees: scikit-learn's serial loop. Its
 # small trees take about as long as handing them to a thread (on 2 cores, 5 classes:
 # 1.07x faster threaded at 1,000 rows, 1.24x at 2,000, 1.4x at 4,000; half as fast at
-# 500). Compiled trees pay at any size (benchmarks/results/bench_trees.md: 2.2x to 3.9x
+# 500). Compiled trees pay at any size (benchmarks/results/bench_trees.md: 2x to 4x
 # faster than scikit-learn's fit at 250 to 2,000 rows, on one thread or two).
 _MIN_THREADED_ROWS = 2000
 # The upper bound of the integer a tree's splitter draws (scikit-learn's RAND_R_MAX).
