@@ -501,18 +501,12 @@ def fit_regression_tree(
                     continue
                 current = sequence[i]
                 exact = False
-                if tied[i] and i < first_replayed:
+                if i < first_replayed:  # presorted order; tied rows' sums checked
                     result = _best_split_of_feature(
                         y, order[current], sorted_values[current], start, end,
-                        min_samples_leaf, sum_total, weight, best_proxy, True,
+                        min_samples_leaf, sum_total, weight, best_proxy, tied[i],
                     )  # fmt: skip
                     exact = result[4]
-                elif not tied[i]:
-                    result = _best_split_of_feature(
-                        y, order[current], sorted_values[current], start, end,
-                        min_samples_leaf, sum_total, weight, best_proxy, False,
-                    )  # fmt: skip
-                    exact = True
                 if not exact:
                     known = _replay_sorts(
                         by_feature, order, samples, values, sequence, tied, start, end,
