@@ -13,6 +13,7 @@ Examples
 
 from infomec._validation import InfoMECWarning
 from infomec.bootstrap import bootstrap
+from infomec.collector import Collector
 from infomec.metrics.infomec import infoc, infoe, infom, nmi_matrix
 from infomec.presets import PRESETS, PruningRule
 from infomec.result import ScoreResult
@@ -20,6 +21,7 @@ from infomec.scoring import score
 from infomec.version import __version__
 
 __all__ = [
+    "Collector",
     "PRESETS",
     "InfoMECWarning",
     "PruningRule",

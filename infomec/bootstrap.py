@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     InfoMECWarning,
     as_2d_array,
@@ -185,6 +186,15 @@ def bootstrap(
     """
     from tqdm import tqdm  # progress bars only cost an import when used
 
+    latents, sources, test_latents, test_sources, *names = numpy_inputs(
+        latents,
+        sources,
+        test_latents,
+        test_sources,
+        score_kwargs.pop("source_names", None),
+        score_kwargs.pop("latent_names", None),
+    )
+    score_kwargs.update(source_names=names[0], latent_names=names[1])
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
     seed = check_positive_int(seed, "seed", minimum=0)
     if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):

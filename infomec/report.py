@@ -33,6 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from infomec._frameworks import numpy_inputs
 from infomec.bootstrap import per_source_key
 from infomec.io import write_bytes_atomic, write_text_atomic
 from infomec.result import ScoreResult, to_plain
@@ -1015,6 +1016,15 @@ def build_report(
     from infomec.bootstrap import bootstrap, resolve_method
     from infomec.scoring import score
 
+    latents, sources, _, _, *names = numpy_inputs(
+        latents,
+        sources,
+        None,
+        None,
+        score_kwargs.pop("source_names", None),
+        score_kwargs.pop("latent_names", None),
+    )
+    score_kwargs.update(source_names=names[0], latent_names=names[1])
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ValueError(f"n_boot must be 0 (no intervals) or an integer >= 2, got {n_boot!r}")
     if fmt not in FORMATS:

@@ -11,6 +11,7 @@ from functools import partial
 import numba
 import numpy as np
 
+from infomec._frameworks import numpy_inputs
 from infomec._validation import check_choice, check_positive_int, check_summable
 from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
@@ -95,10 +96,12 @@ def score(
     Parameters
     ----------
     latents : array-like of shape (n_samples, n_latents)
-        Integer/bool dtypes are treated as discrete codes, floats as continuous.
+        Integer/bool dtypes are treated as discrete codes, floats as continuous. Torch
+        tensors (any device, with or without grad), JAX arrays and pandas DataFrames /
+        Series are converted here.
     sources : array-like of shape (n_samples, n_sources)
         Discrete ground-truth factors (int, bool, float or string columns), rows aligned
-        with ``latents``.
+        with ``latents``. A DataFrame may mix text and numeric columns.
     metrics : str or sequence of str, default=("infomec",)
         Families to compute (``"all"`` for every registered one): ``infomec`` and the
         disentanglement_lib families ``mig``, ``mig_sup``, ``dci``, ``sap``,
@@ -130,7 +133,8 @@ def score(
     source_bins : int, optional
         Bin such sources into this many equal-width bins instead.
     source_names, latent_names : sequence of str, optional
-        Names used in messages, tables and figures (default ``s0..``, ``z0..``).
+        Names used in messages, tables and figures (default: the columns of a
+        DataFrame, else ``s0..``, ``z0..``).
     test_latents, test_sources : array-like, optional
         Held-out rows for families that fit a model (e.g. DCI). Training then uses
         exactly ``latents`` / ``sources`` in order and evaluation exactly these rows.
@@ -177,6 +181,9 @@ def score(
     (1.0, 1.0, 0.99)
     """
     started = time.perf_counter()
+    latents, sources, test_latents, test_sources, source_names, latent_names = numpy_inputs(
+        latents, sources, test_latents, test_sources, source_names, latent_names
+    )
     names = resolve_metrics(metrics)
     seed = check_positive_int(seed, "seed", minimum=0)
     max_source_values = check_positive_int(max_source_values, "max_source_values", minimum=2)

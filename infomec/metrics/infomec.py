@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from infomec._frameworks import numpy_inputs, to_numpy
 from infomec._numeric import standardize
 from infomec._validation import InfoMECWarning, check_choice, warn
 from infomec.data import Sample, prepare_sample
@@ -108,6 +109,7 @@ def nmi_matrix(
     >>> nmi_matrix(latents=latents, sources=sources).round(2).tolist()
     [[1.0, 0.0]]
     """
+    latents, sources, *_ = numpy_inputs(latents, sources)
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
     k = resolve_settings("reference", sample.discrete, k=k)["k"]
     return normalized_mutual_information(sample, k=k, seed=seed, n_jobs=n_jobs)
@@ -156,7 +158,7 @@ def _active_or_all(nmi: np.ndarray, active_latents) -> np.ndarray:
         raise ValueError(f"nmi must be a finite, non-empty 2-D array, got shape {nmi.shape}")
     if active_latents is None:
         return np.ones(nmi.shape[1], dtype=bool)
-    active = np.asarray(active_latents, dtype=bool).ravel()
+    active = np.asarray(to_numpy(active_latents, "active_latents"), dtype=bool).ravel()
     if active.shape[0] != nmi.shape[1]:
         raise ValueError(
             f"active_latents has {active.shape[0]} entries but nmi has {nmi.shape[1]} columns"
@@ -177,7 +179,11 @@ def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     ----------
     nmi : array-like of shape (n_sources, n_latents)
     active_latents : array-like of bool, shape (n_latents,), optional
-        Columns to use; all by default.
+        Columns to use. **Pass it**: by default every column counts, dead latents
+        included, whereas :func:`infomec.score` first prunes inactive latents (its
+        ``result["infomec"]["active_latents"]``, or
+        ``PruningRule.parse("range>max/20").active(latents)``); without the mask the
+        score differs from :func:`infomec.score`'s wherever a latent is inactive.
     aggregate : {"ratio", "gap"}, default="ratio"
 
     Returns
@@ -192,7 +198,7 @@ def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     0.0
     """
     check_choice(aggregate, "aggregate", ("ratio", "gap"))
-    nmi = np.asarray(nmi, dtype=np.float64)
+    nmi = np.asarray(to_numpy(nmi, "nmi"), dtype=np.float64)
     active = _active_or_all(nmi, active_latents)
     if not active.any():
         warn("no active latent; InfoM set to 0")
@@ -214,6 +220,8 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     ----------
     nmi : array-like of shape (n_sources, n_latents)
     active_latents : array-like of bool, shape (n_latents,), optional
+        Columns to use; every column by default, dead latents included. Pass
+        :func:`infomec.score`'s mask to get its number (see :func:`infom`).
     aggregate : {"ratio", "gap"}, default="ratio"
 
     Returns
@@ -228,7 +236,7 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     0.3333
     """
     check_choice(aggregate, "aggregate", ("ratio", "gap"))
-    nmi = np.asarray(nmi, dtype=np.float64)
+    nmi = np.asarray(to_numpy(nmi, "nmi"), dtype=np.float64)
     active = _active_or_all(nmi, active_latents)
     n_active = int(active.sum())
     if n_active == 0:
@@ -404,6 +412,7 @@ def infoe(
     >>> score > 0.99
     True
     """
+    latents, sources, *_ = numpy_inputs(latents, sources)
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
     settings = resolve_settings(
         preset,

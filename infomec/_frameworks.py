@@ -1,0 +1,221 @@
+"""Framework arrays in: torch tensors, JAX arrays and pandas objects become numpy arrays.
+
+Every public function that takes latents or sources calls :func:`numpy_inputs` first, so
+users pass what their pipeline holds. A type is recognised by its module (``sys.modules``
+and the class's ``__module__``): this module never imports torch, JAX or pandas, so
+scoring numpy arrays never loads them. Anything that is not recognised passes through
+unchanged; :mod:`infomec._validation` then checks it like any array-like.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["NumpyInputs", "column_names", "numpy_inputs", "to_numpy"]
+
+
+def _root_module(value: Any) -> str:
+    return type(value).__module__.partition(".")[0]
+
+
+def _is_torch_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")  # a tensor exists only if torch was imported
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _is_jax_array(value: Any) -> bool:
+    # jax.Array instances live in jaxlib (``jaxlib.xla_extension``, ``jaxlib._jax``).
+    return _root_module(value) in ("jax", "jaxlib") and hasattr(value, "__array__")
+
+
+def _pandas_kind(value: Any) -> str | None:
+    """``"frame"``, ``"series"`` or None (pandas not imported, or another type)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return None
+    if isinstance(value, pandas.DataFrame):
+        return "frame"
+    if isinstance(value, pandas.Series):
+        return "series"
+    return None
+
+
+def _torch_to_numpy(tensor: Any) -> np.ndarray:
+    # detach: tensors that require grad refuse .numpy(); cpu: CUDA/MPS tensors too.
+    tensor = tensor.detach().cpu()
+    try:
+        return tensor.numpy()
+    except TypeError:  # dtypes numpy lacks (bfloat16, float8): their values fit float32
+        return tensor.float().numpy()
+
+
+def _series_to_numpy(series: Any, name: str, label: str, codes_for_text: bool) -> np.ndarray:
+    """One pandas column as a numpy array; missing values become NaN or an error.
+
+    Numeric and boolean columns keep their dtype (nullable ones without missing values
+    too, so integer codes stay discrete). With ``codes_for_text``, a text or categorical
+    column becomes the rank of each value among its sorted distinct values: the label
+    encoding the sources get anyway, so scores do not change.
+    """
+    pandas = sys.modules["pandas"]
+    dtype = series.dtype
+    is_numeric = pandas.api.types.is_numeric_dtype(dtype) or pandas.api.types.is_bool_dtype(dtype)
+    if is_numeric and not isinstance(dtype, pandas.CategoricalDtype):
+        if not series.hasnans:
+            numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # nullable Int64 -> int64
+            return series.to_numpy(dtype=numpy_dtype)
+        # NaN is then refused by the validation, which names the column and row.
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not codes_for_text:
+        raise ValueError(f"{name} column {label} is not numeric (dtype {dtype})")
+    if series.isna().any():
+        row = int(np.flatnonzero(series.isna().to_numpy())[0])
+        raise ValueError(f"{name} column {label} has a missing value (first at row {row})")
+    _, codes = np.unique(series.astype(str).to_numpy(dtype=str), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _frame_to_numpy(frame: Any, name: str) -> np.ndarray:
+    """A DataFrame as one 2-D array, column by column.
+
+    Sources may mix text and numeric columns: text columns then become integer codes
+    (see :func:`_series_to_numpy`). All-text sources stay strings.
+    """
+    labels = [f"'{column}'" for column in frame.columns]
+    columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
+    if name.endswith("sources"):
+        pandas = sys.modules["pandas"]
+        textual = [
+            not pandas.api.types.is_numeric_dtype(column.dtype)
+            and not pandas.api.types.is_bool_dtype(column.dtype)
+            for column in columns
+        ]
+        if all(textual) and not any(column.isna().any() for column in columns):
+            return frame.astype(str).to_numpy(dtype=str)
+    arrays = [
+        _series_to_numpy(column, name, label, codes_for_text=name.endswith("sources"))
+        for column, label in zip(columns, labels, strict=True)
+    ]
+    if not arrays:
+        return np.empty((frame.shape[0], 0))
+    return np.column_stack(arrays)
+
+
+def to_numpy(values: Any, name: str = "latents") -> Any:
+    """``values`` as a numpy array if it is a torch tensor, JAX array or pandas object.
+
+    Parameters
+    ----------
+    values : object
+        Anything; types from torch, JAX and pandas are converted, the rest is returned
+        unchanged.
+    name : str, default="latents"
+        Role of the array, used in messages. Columns of a ``*sources`` DataFrame may be
+        text (encoded as integer codes); latents must be numeric.
+
+    Returns
+    -------
+    ndarray or the input unchanged
+
+    Raises
+    ------
+    ValueError
+        A non-numeric latents column, or a missing value in a text sources column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> to_numpy(pd.DataFrame({"shape": ["disk", "cube", "disk"], "size": [1, 2, 3]}), "sources")
+    array([[1, 1],
+           [0, 2],
+           [1, 3]])
+    >>> to_numpy([1, 2])
+    [1, 2]
+    """
+    if _is_torch_tensor(values):
+        return _torch_to_numpy(values)
+    if _is_jax_array(values):
+        return np.asarray(values)  # copies from the device when needed
+    kind = _pandas_kind(values)
+    if kind == "frame":
+        return _frame_to_numpy(values, name)
+    if kind == "series":
+        label = "0" if values.name is None else f"'{values.name}'"
+        return _series_to_numpy(values, name, label, codes_for_text=name.endswith("sources"))
+    return values
+
+
+def column_names(values: Any) -> list[str] | None:
+    """Column names of a pandas DataFrame (or a named Series); None for anything else.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_names(pd.DataFrame({"a": [1], 2: [3]})), column_names(pd.Series([1]))
+    (['a', '2'], None)
+    """
+    kind = _pandas_kind(values)
+    if kind == "frame":
+        return [str(column) for column in values.columns]
+    if kind == "series" and values.name is not None:
+        return [str(values.name)]
+    return None
+
+
+class NumpyInputs(NamedTuple):
+    """What :func:`numpy_inputs` returns, in the order of its arguments."""
+
+    latents: Any
+    sources: Any
+    test_latents: Any
+    test_sources: Any
+    source_names: Any
+    latent_names: Any
+
+
+def numpy_inputs(
+    latents: Any,
+    sources: Any,
+    test_latents: Any = None,
+    test_sources: Any = None,
+    source_names: Any = None,
+    latent_names: Any = None,
+) -> NumpyInputs:
+    """Convert the arrays of one call; take names from DataFrame columns when none given.
+
+    Parameters
+    ----------
+    latents, sources, test_latents, test_sources : object
+        Converted with :func:`to_numpy` (None stays None).
+    source_names, latent_names : sequence of str, optional
+        Kept when given; otherwise the column names of ``sources`` / ``latents`` when
+        those are DataFrames (or named Series), else None.
+
+    Returns
+    -------
+    NumpyInputs
+        The six arguments, in order, ready for unpacking.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"shape": [0, 1], "size": [2, 3]})
+    >>> inputs = numpy_inputs([[0.5], [0.1]], frame)
+    >>> inputs.sources.tolist(), inputs.source_names, inputs.latent_names
+    ([[0, 2], [1, 3]], ['shape', 'size'], None)
+    """
+    if source_names is None:
+        source_names = column_names(sources)
+    if latent_names is None:
+        latent_names = column_names(latents)
+    return NumpyInputs(
+        to_numpy(latents, "latents"),
+        to_numpy(sources, "sources"),
+        None if test_latents is None else to_numpy(test_latents, "test latents"),
+        None if test_sources is None else to_numpy(test_sources, "test sources"),
+        source_names,
+        latent_names,
+    )
