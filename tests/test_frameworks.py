@@ -37,7 +37,9 @@ class FakeJaxArray:
 @pytest.fixture
 def data(rng):
     sources = factorial_sample(rng, 600, sizes=(3, 4))
-    latents = np.hstack([disentangled_code(rng, sources, noise=0.2), 1e-3 * rng.standard_normal((600, 1))])
+    latents = np.hstack(
+        [disentangled_code(rng, sources, noise=0.2), 1e-3 * rng.standard_normal((600, 1))]
+    )
     return latents, sources
 
 
