@@ -43,13 +43,19 @@ def _pandas_kind(value: Any) -> str | None:
     return None
 
 
-def _torch_to_numpy(tensor: Any) -> np.ndarray:
+def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
     # detach: tensors that require grad refuse .numpy(); cpu: CUDA/MPS tensors too.
     tensor = tensor.detach().cpu()
+    if tensor.layout != sys.modules["torch"].strided:  # sparse layouts have no numpy view
+        tensor = tensor.to_dense()
     try:
         return tensor.numpy()
     except TypeError:  # dtypes numpy lacks (bfloat16, float8): their values fit float32
+        pass
+    try:
         return tensor.float().numpy()
+    except (TypeError, RuntimeError) as error:
+        raise ValueError(f"{name} cannot be read as an array: {error}") from None
 
 
 def _series_to_numpy(series: Any, name: str, label: str, codes_for_text: bool) -> np.ndarray:
@@ -136,9 +142,12 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
     [1, 2]
     """
     if _is_torch_tensor(values):
-        return _torch_to_numpy(values)
+        return _torch_to_numpy(values, name)
     if _is_jax_array(values):
-        return np.asarray(values)  # copies from the device when needed
+        try:
+            return np.asarray(values)  # copies from the device when needed
+        except (TypeError, ValueError, RuntimeError) as error:  # e.g. a traced value
+            raise ValueError(f"{name} cannot be read as an array: {error}") from None
     kind = _pandas_kind(values)
     if kind == "frame":
         return _frame_to_numpy(values, name)

@@ -133,6 +133,8 @@ def bootstrap(
     ----------
     latents : array-like of shape (n_samples, n_latents)
     sources : array-like of shape (n_samples, n_sources)
+        Numpy arrays, torch tensors, JAX arrays or pandas objects, as in
+        :func:`infomec.score`.
     n_boot : int, default=200
         Number of resamples (each one is a full :func:`infomec.score` call).
     seed : int, default=0

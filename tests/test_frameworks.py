@@ -77,6 +77,19 @@ def test_torch_bfloat16_is_widened_to_float32(data):
     np.testing.assert_allclose(array, latents, rtol=1e-2, atol=1e-2)
 
 
+def test_sparse_and_unconvertible_tensors():
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(to_numpy(torch.eye(3).to_sparse()), np.eye(3))
+
+    class Broken(torch.Tensor):
+        def numpy(self, *args, **kwargs):
+            raise TypeError("no numpy for this one")
+
+    broken = torch.zeros(3).as_subclass(Broken)
+    with pytest.raises(ValueError, match="latents cannot be read as an array: no numpy"):
+        to_numpy(broken)
+
+
 def test_nmi_matrix_infoe_infom_infoc_accept_tensors(data):
     torch = pytest.importorskip("torch")
     latents, sources = data
@@ -134,6 +147,15 @@ def test_jax_like_arrays_are_converted(data):
         infomec.score(latents=fake, sources=FakeJaxArray(sources)),
         infomec.score(latents=latents, sources=sources),
     )
+
+
+def test_jax_arrays_that_cannot_be_read_raise_value_errors():
+    class Traced(FakeJaxArray):
+        def __array__(self, dtype=None, copy=None):
+            raise TypeError("abstract tracer value encountered")
+
+    with pytest.raises(ValueError, match="sources cannot be read as an array: abstract tracer"):
+        infomec.score(latents=np.zeros((4, 1)), sources=Traced(np.zeros(4)))
 
 
 def test_unknown_objects_pass_through_unchanged():

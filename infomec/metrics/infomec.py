@@ -84,6 +84,8 @@ def nmi_matrix(
     Parameters
     ----------
     latents : array-like of shape (n_samples, n_latents)
+        Numpy arrays, torch tensors, JAX arrays or pandas objects, as in
+        :func:`infomec.score`.
     sources : array-like of shape (n_samples, n_sources)
         Discrete factors; each column is label-encoded on its own.
     discrete_latents : bool, optional
@@ -390,6 +392,8 @@ def infoe(
     ----------
     latents : array-like of shape (n_samples, n_latents)
     sources : array-like of shape (n_samples, n_sources)
+        Numpy arrays, torch tensors, JAX arrays or pandas objects, as in
+        :func:`infomec.score`.
     discrete_latents : bool, optional
         Auto-detected from the dtype by default.
     preset : {"reference", "paper", "tripod"}, default="reference"
