@@ -14,7 +14,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["NumpyInputs", "column_names", "numpy_inputs", "to_numpy"]
+__all__ = [
+    "NumpyInputs",
+    "column_names",
+    "frame_columns",
+    "is_dataframe",
+    "numpy_inputs",
+    "to_numpy",
+]
 
 
 def _root_module(value: Any) -> str:
@@ -43,6 +50,11 @@ def _pandas_kind(value: Any) -> str | None:
     return None
 
 
+def is_dataframe(value: Any) -> bool:
+    """Whether ``value`` is a pandas DataFrame (False whenever pandas is not loaded)."""
+    return _pandas_kind(value) == "frame"
+
+
 def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
     # detach: tensors that require grad refuse .numpy(); cpu: CUDA/MPS tensors too.
     tensor = tensor.detach().cpu()
@@ -58,56 +70,58 @@ def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} cannot be read as an array: {error}") from None
 
 
-def _series_to_numpy(series: Any, name: str, label: str, codes_for_text: bool) -> np.ndarray:
-    """One pandas column as a numpy array; missing values become NaN or an error.
+def _column_to_numpy(series: Any, name: str, label: str) -> np.ndarray:
+    """One pandas column as a 1-D numpy array: numbers stay numbers, text becomes ``str``.
 
     Numeric and boolean columns keep their dtype (nullable ones without missing values
-    too, so integer codes stay discrete). With ``codes_for_text``, a text or categorical
-    column becomes the rank of each value among its sorted distinct values: the label
-    encoding the sources get anyway, so scores do not change.
+    too, so integer codes stay discrete; with missing values they become float NaN,
+    which the validation refuses naming the row). Categorical columns become their
+    categories' values. Other columns are text, accepted for sources only and without
+    missing values (a missing value would otherwise become the category ``"nan"``).
     """
     pandas = sys.modules["pandas"]
     dtype = series.dtype
-    is_numeric = pandas.api.types.is_numeric_dtype(dtype) or pandas.api.types.is_bool_dtype(dtype)
-    if is_numeric and not isinstance(dtype, pandas.CategoricalDtype):
+    if isinstance(dtype, pandas.CategoricalDtype):
+        values = series.to_numpy()
+        if values.dtype.kind in "biuf":
+            return values
+    elif pandas.api.types.is_numeric_dtype(dtype) or pandas.api.types.is_bool_dtype(dtype):
         if not series.hasnans:
-            numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # nullable Int64 -> int64
-            return series.to_numpy(dtype=numpy_dtype)
-        # NaN is then refused by the validation, which names the column and row.
+            return series.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype))  # Int64: int64
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if not codes_for_text:
+    if not name.endswith("sources"):
         raise ValueError(f"{name} column {label} is not numeric (dtype {dtype})")
-    if series.isna().any():
-        row = int(np.flatnonzero(series.isna().to_numpy())[0])
+    missing = series.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
         raise ValueError(f"{name} column {label} has a missing value (first at row {row})")
-    _, codes = np.unique(series.astype(str).to_numpy(dtype=str), return_inverse=True)
-    return codes.astype(np.int64)
+    return series.astype(str).to_numpy(dtype=str)
+
+
+def frame_columns(frame: Any, name: str) -> list[np.ndarray]:
+    """The columns of a DataFrame as 1-D arrays (see :func:`_column_to_numpy`)."""
+    return [
+        _column_to_numpy(frame.iloc[:, j], name, f"'{column}'")
+        for j, column in enumerate(frame.columns)
+    ]
 
 
 def _frame_to_numpy(frame: Any, name: str) -> np.ndarray:
-    """A DataFrame as one 2-D array, column by column.
+    """A DataFrame as one 2-D array.
 
-    Sources may mix text and numeric columns: text columns then become integer codes
-    (see :func:`_series_to_numpy`). All-text sources stay strings.
+    Sources may mix text and numeric columns: the text columns then become the rank of
+    each value among the column's sorted distinct values, which is the label encoding
+    every sources column gets anyway (the scores do not change). All-text sources stay
+    strings.
     """
-    labels = [f"'{column}'" for column in frame.columns]
-    columns = [frame.iloc[:, j] for j in range(frame.shape[1])]
-    if name.endswith("sources"):
-        pandas = sys.modules["pandas"]
-        textual = [
-            not pandas.api.types.is_numeric_dtype(column.dtype)
-            and not pandas.api.types.is_bool_dtype(column.dtype)
-            for column in columns
+    columns = frame_columns(frame, name)
+    text = [column.dtype.kind == "U" for column in columns]
+    if any(text) and not all(text):
+        columns = [
+            np.unique(column, return_inverse=True)[1].astype(np.int64) if is_text else column
+            for column, is_text in zip(columns, text, strict=True)
         ]
-        if all(textual) and not any(column.isna().any() for column in columns):
-            return frame.astype(str).to_numpy(dtype=str)
-    arrays = [
-        _series_to_numpy(column, name, label, codes_for_text=name.endswith("sources"))
-        for column, label in zip(columns, labels, strict=True)
-    ]
-    if not arrays:
-        return np.empty((frame.shape[0], 0))
-    return np.column_stack(arrays)
+    return np.column_stack(columns) if columns else np.empty((frame.shape[0], 0))
 
 
 def to_numpy(values: Any, name: str = "latents") -> Any:
@@ -120,7 +134,8 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
         unchanged.
     name : str, default="latents"
         Role of the array, used in messages. Columns of a ``*sources`` DataFrame may be
-        text (encoded as integer codes); latents must be numeric.
+        text (kept as strings, or integer codes beside numeric columns); latents must
+        be numeric.
 
     Returns
     -------
@@ -152,8 +167,7 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
     if kind == "frame":
         return _frame_to_numpy(values, name)
     if kind == "series":
-        label = "0" if values.name is None else f"'{values.name}'"
-        return _series_to_numpy(values, name, label, codes_for_text=name.endswith("sources"))
+        return _column_to_numpy(values, name, "0" if values.name is None else f"'{values.name}'")
     return values
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from infomec._frameworks import column_names, to_numpy
+from infomec._frameworks import column_names, frame_columns, is_dataframe, to_numpy
 from infomec.result import ScoreResult
 
 __all__ = ["Collector"]
@@ -33,11 +33,51 @@ __all__ = ["Collector"]
 # Latents: discrete and continuous dtypes are scored differently, so they cannot mix.
 # Sources: numbers and strings cannot be concatenated meaningfully.
 _DTYPE_GROUPS = {
-    "latents": {"b": "integer or boolean", "i": "integer or boolean", "u": "integer or boolean",
-                "f": "floating-point"},
-    "sources": {"b": "numeric", "i": "numeric", "u": "numeric", "f": "numeric",
-                "U": "string", "S": "string"},
-}  # fmt: skip
+    "latents": {**dict.fromkeys("biu", "integer or boolean"), "f": "floating-point"},
+    "sources": {**dict.fromkeys("biuf", "numeric"), **dict.fromkeys("US", "string")},
+}
+
+
+class _TextCodes:
+    """Codes for the text columns of DataFrame sources that mix text and numbers.
+
+    One call turns such a column into the rank of each value among the call's sorted
+    distinct values (see :mod:`infomec._frameworks`); batches hold different values, so
+    here a value gets a number when first seen, and :meth:`ranks` turns the numbers into
+    the ranks of the sorted values seen, which is what one call on all rows would give.
+    """
+
+    def __init__(self, text: list[bool]) -> None:
+        self.text = text
+        self.numbers: list[dict[str, int]] = [{} for _ in text]
+
+    def encode(self, columns: list[np.ndarray]) -> np.ndarray:
+        coded = []
+        for column, is_text, numbers in zip(columns, self.text, self.numbers, strict=True):
+            if is_text:
+                values, inverse = np.unique(column, return_inverse=True)
+                lookup = [numbers.setdefault(value, len(numbers)) for value in values.tolist()]
+                column = np.asarray(lookup, dtype=np.int64)[inverse.ravel()]
+            coded.append(column)
+        return np.column_stack(coded)
+
+    def ranks(self, array: np.ndarray) -> np.ndarray:
+        ranked = array.copy()
+        for j, (is_text, numbers) in enumerate(zip(self.text, self.numbers, strict=True)):
+            if is_text:
+                rank_of = np.empty(len(numbers), dtype=np.int64)
+                rank_of[[numbers[value] for value in sorted(numbers)]] = np.arange(len(numbers))
+                ranked[:, j] = rank_of[array[:, j].astype(np.int64)]
+        return ranked
+
+
+def _mixed_text(values: Any, name: str) -> tuple[list[np.ndarray], list[bool]] | None:
+    """The columns and text flags of DataFrame sources mixing text and numbers, else None."""
+    if name != "sources" or not is_dataframe(values):
+        return None
+    columns = frame_columns(values, name)
+    text = [column.dtype.kind == "U" for column in columns]
+    return (columns, text) if any(text) and not all(text) else None
 
 
 @dataclasses.dataclass
@@ -49,14 +89,42 @@ class _Column:
     width: int | None = None
     group: str | None = None
     names: list[str] | None = None
+    text_codes: _TextCodes | None = None
+    first_text_codes: _TextCodes | None = None
+
+    def _read(self, values: Any, batch: int) -> np.ndarray:
+        """``values`` as a numpy copy (callers may reuse their buffers)."""
+        mixed = _mixed_text(values, self.name)
+        first = self.width is None
+        self.first_text_codes = None
+        if mixed is None and self.text_codes is None:
+            return np.array(to_numpy(values, self.name))
+        if mixed is None or (self.text_codes is None and not first):
+            raise ValueError(
+                f"batch {batch}: {self.name} mix text and numeric columns in some batches "
+                "only; pass every batch as a DataFrame with the same column types"
+            )
+        columns, text = mixed
+        if first:  # becomes self.text_codes when the batch is accepted
+            self.first_text_codes = _TextCodes(text)
+            return self.first_text_codes.encode(columns)
+        if text != self.text_codes.text:
+            labels = [str(name) for name, flag in zip(values.columns, text, strict=True) if flag]
+            raise ValueError(
+                f"batch {batch}: {self.name} text columns {labels} differ from earlier batches'"
+            )
+        return self.text_codes.encode(columns)
 
     def check(self, values: Any, batch: int) -> np.ndarray:
         """``values`` as a 2-D numpy copy, checked against the earlier batches."""
         names = column_names(values)
         try:
-            array = np.array(to_numpy(values, self.name))  # a copy: callers reuse buffers
+            array = self._read(values, batch)
         except (TypeError, ValueError) as error:
-            raise ValueError(f"batch {batch}: {self.name} cannot be read: {error}") from None
+            message = str(error)
+            if not message.startswith("batch "):
+                message = f"batch {batch}: {self.name} cannot be read: {message}"
+            raise ValueError(message) from None
         group = _DTYPE_GROUPS[self.name].get(array.dtype.kind)
         if group is None:
             raise ValueError(
@@ -96,6 +164,7 @@ class _Column:
     def accept(self, array: np.ndarray, names: list[str] | None) -> None:
         if self.width is None:
             self.width, self.group = array.shape[1], _DTYPE_GROUPS[self.name][array.dtype.kind]
+            self.text_codes = self.first_text_codes
         if self.names is None:
             self.names = names
         self.chunks.append(array)
@@ -105,6 +174,11 @@ class _Column:
         if len(self.chunks) > 1:
             self.chunks = [np.concatenate(self.chunks)]
         return self.chunks[0]
+
+    def values(self) -> np.ndarray:
+        """The kept rows as a single call would read them."""
+        joined = self.joined()
+        return joined if self.text_codes is None else self.text_codes.ranks(joined)
 
     def keep(self, rows: np.ndarray) -> None:
         self.chunks = [self.joined()[rows]]
@@ -246,14 +320,14 @@ class Collector:
         """The kept latents, shape (kept rows, n_latents), in arrival order."""
         self._require_rows()
         self._cut()
-        return self._latents.joined()
+        return self._latents.values()
 
     @property
     def sources(self) -> np.ndarray:
         """The kept sources, shape (kept rows, n_sources), aligned with :attr:`latents`."""
         self._require_rows()
         self._cut()
-        return self._sources.joined()
+        return self._sources.values()
 
     def _require_rows(self) -> None:
         if not self._latents.chunks:

@@ -235,3 +235,67 @@ def test_reservoir_score_and_report_record_the_sampling(tmp_path, data):
     saved = json.loads(written["scores"].read_text())
     assert saved["settings"]["collector"] == {"max_samples": 200, "seed": 7, "rows_seen": 700}
     assert "rows_seen" in written["html"].read_text()
+
+
+# ------------------------------------------------------------------- text sources
+
+
+def _text_frame(sources: np.ndarray) -> pd.DataFrame:
+    shapes = np.array(["square", "ellipse", "heart"])  # unsorted: codes != ranks
+    return pd.DataFrame({"shape": shapes[sources[:, 0]], "size": sources[:, 1] * 0.5})
+
+
+def test_text_and_numeric_sources_equal_one_call_on_the_concatenated_frame(data):
+    latents, sources = data
+    frame = _text_frame(sources)
+    # The first batch shows one shape only: codes numbered per batch would differ.
+    first_shape = np.flatnonzero(sources[:, 0] == 2)[:5]
+    order = np.concatenate([first_shape, np.setdiff1d(np.arange(700), first_shape)])
+    latents, frame = latents[order], frame.iloc[order].reset_index(drop=True)
+    collector = infomec.Collector()
+    for start, stop in zip((0, 5, 300), (5, 300, 700), strict=True):
+        collector.update(latents=latents[start:stop], sources=frame.iloc[start:stop])
+    expected = infomec.score(latents=latents, sources=frame)
+    assert _without_time(collector.score()) == _without_time(expected)
+    assert collector.score().source_names == ["shape", "size"]
+    np.testing.assert_array_equal(collector.sources, infomec._frameworks.to_numpy(frame, "sources"))
+
+
+def test_all_text_sources_stay_strings(data):
+    latents, sources = data
+    frame = _text_frame(sources).astype(str)
+    collector = infomec.Collector()
+    collector.update(latents=latents[:300], sources=frame.iloc[:300])
+    collector.update(latents=latents[300:], sources=frame.iloc[300:])
+    assert collector.sources.dtype.kind == "U"
+    assert _without_time(collector.score()) == _without_time(
+        infomec.score(latents=latents, sources=frame)
+    )
+
+
+def test_text_columns_must_stay_text(data):
+    latents, sources = data
+    frame = _text_frame(sources)
+    collector = infomec.Collector()
+    collector.update(latents=latents[:10], sources=frame.iloc[:10])
+    with pytest.raises(ValueError, match="batch 1: sources mix text and numeric columns in some"):
+        collector.update(latents=latents[10:20], sources=sources[10:20])
+    swapped = frame.iloc[10:20].assign(
+        shape=sources[10:20, 0], size=lambda f: f["size"].astype(str)
+    )
+    with pytest.raises(ValueError, match=r"batch 1: sources text columns \['size'\] differ"):
+        collector.update(latents=latents[10:20], sources=swapped)
+    numeric_first = infomec.Collector()
+    numeric_first.update(latents=latents[:10], sources=sources[:10])
+    with pytest.raises(ValueError, match="batch 1: sources mix text and numeric columns in some"):
+        numeric_first.update(latents=latents[10:20], sources=frame.iloc[10:20])
+
+
+def test_a_refused_first_batch_leaves_no_trace(data):
+    latents, sources = data
+    collector = infomec.Collector()
+    with pytest.raises(ValueError, match="rows must be aligned"):
+        collector.update(latents=latents[:9], sources=_text_frame(sources).iloc[:10])
+    collector.update(latents=latents[:10], sources=sources[:10])  # plain arrays now
+    collector.update(latents=latents[10:20], sources=sources[10:20])
+    np.testing.assert_array_equal(collector.sources, sources[:20])

@@ -281,3 +281,12 @@ def test_numpy_input_never_imports_torch_or_jax():
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_text_series_and_text_categoricals_are_strings():
+    series = pd.Series(["b", "a", "b"], name="shape")
+    assert to_numpy(series, "sources").tolist() == ["b", "a", "b"]
+    categorical = pd.DataFrame({"c": pd.Categorical(["x", "y", "x"]), "n": [1, 2, 3]})
+    assert to_numpy(categorical, "sources").tolist() == [[0, 1], [1, 2], [0, 3]]
+    with pytest.raises(ValueError, match="latents column 'shape' is not numeric"):
+        to_numpy(series, "latents")
