@@ -51,15 +51,21 @@ class _TextCodes:
         self.text = text
         self.numbers: list[dict[str, int]] = [{} for _ in text]
 
-    def encode(self, columns: list[np.ndarray]) -> np.ndarray:
+    def encode(self, columns: list[np.ndarray]) -> tuple[np.ndarray, _TextCodes]:
+        """One batch's columns with text as numbers, and the codes including its values.
+
+        ``self`` is left as it is, so a batch refused later leaves no value behind.
+        """
+        extended = _TextCodes(self.text)
+        extended.numbers = [dict(numbers) for numbers in self.numbers]
         coded = []
-        for column, is_text, numbers in zip(columns, self.text, self.numbers, strict=True):
+        for column, is_text, numbers in zip(columns, self.text, extended.numbers, strict=True):
             if is_text:
                 values, inverse = np.unique(column, return_inverse=True)
                 lookup = [numbers.setdefault(value, len(numbers)) for value in values.tolist()]
                 column = np.asarray(lookup, dtype=np.int64)[inverse.ravel()]
             coded.append(column)
-        return np.column_stack(coded)
+        return np.column_stack(coded), extended
 
     def ranks(self, array: np.ndarray) -> np.ndarray:
         ranked = array.copy()
@@ -90,13 +96,13 @@ class _Column:
     group: str | None = None
     names: list[str] | None = None
     text_codes: _TextCodes | None = None
-    first_text_codes: _TextCodes | None = None
+    pending_text_codes: _TextCodes | None = None  # with the batch being checked
 
     def _read(self, values: Any, batch: int) -> np.ndarray:
         """``values`` as a numpy copy (callers may reuse their buffers)."""
+        self.pending_text_codes = None
         mixed = _mixed_text(values, self.name)
         first = self.width is None
-        self.first_text_codes = None
         if mixed is None and self.text_codes is None:
             return np.array(to_numpy(values, self.name))
         if mixed is None or (self.text_codes is None and not first):
@@ -105,15 +111,14 @@ class _Column:
                 "only; pass every batch as a DataFrame with the same column types"
             )
         columns, text = mixed
-        if first:  # becomes self.text_codes when the batch is accepted
-            self.first_text_codes = _TextCodes(text)
-            return self.first_text_codes.encode(columns)
-        if text != self.text_codes.text:
+        codes = _TextCodes(text) if first else self.text_codes
+        if text != codes.text:
             labels = [str(name) for name, flag in zip(values.columns, text, strict=True) if flag]
             raise ValueError(
                 f"batch {batch}: {self.name} text columns {labels} differ from earlier batches'"
             )
-        return self.text_codes.encode(columns)
+        array, self.pending_text_codes = codes.encode(columns)
+        return array
 
     def check(self, values: Any, batch: int) -> np.ndarray:
         """``values`` as a 2-D numpy copy, checked against the earlier batches."""
@@ -164,7 +169,8 @@ class _Column:
     def accept(self, array: np.ndarray, names: list[str] | None) -> None:
         if self.width is None:
             self.width, self.group = array.shape[1], _DTYPE_GROUPS[self.name][array.dtype.kind]
-            self.text_codes = self.first_text_codes
+        if self.pending_text_codes is not None:
+            self.text_codes, self.pending_text_codes = self.pending_text_codes, None
         if self.names is None:
             self.names = names
         self.chunks.append(array)

@@ -299,3 +299,18 @@ def test_a_refused_first_batch_leaves_no_trace(data):
     collector.update(latents=latents[:10], sources=sources[:10])  # plain arrays now
     collector.update(latents=latents[10:20], sources=sources[10:20])
     np.testing.assert_array_equal(collector.sources, sources[:20])
+
+
+def test_a_refused_batch_adds_no_text_value(data):
+    latents, sources = data
+    frame = _text_frame(sources)
+    keep = np.flatnonzero(sources[:, 0] != 1)  # never shows "ellipse", first when sorted
+    collector = infomec.Collector()
+    collector.update(latents=latents[keep[:20]], sources=frame.iloc[keep[:20]])
+    with pytest.raises(ValueError, match="rows must be aligned"):
+        ellipses = np.flatnonzero(sources[:, 0] == 1)[:4]
+        collector.update(latents=latents[ellipses[:3]], sources=frame.iloc[ellipses])
+    collector.update(latents=latents[keep[20:]], sources=frame.iloc[keep[20:]])
+    np.testing.assert_array_equal(
+        collector.sources, infomec._frameworks.to_numpy(frame.iloc[keep], "sources")
+    )
