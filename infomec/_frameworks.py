@@ -28,9 +28,15 @@ def _root_module(value: Any) -> str:
     return type(value).__module__.partition(".")[0]
 
 
+def _loaded_type(module: str, name: str) -> type | None:
+    """``module.name`` if that module is already imported (never imports it)."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) else None
+
+
 def _is_torch_tensor(value: Any) -> bool:
-    torch = sys.modules.get("torch")  # a tensor exists only if torch was imported
-    return torch is not None and isinstance(value, torch.Tensor)
+    tensor = _loaded_type("torch", "Tensor")  # a tensor exists only if torch was imported
+    return tensor is not None and isinstance(value, tensor)
 
 
 def _is_jax_array(value: Any) -> bool:
@@ -40,13 +46,10 @@ def _is_jax_array(value: Any) -> bool:
 
 def _pandas_kind(value: Any) -> str | None:
     """``"frame"``, ``"series"`` or None (pandas not imported, or another type)."""
-    pandas = sys.modules.get("pandas")
-    if pandas is None:
-        return None
-    if isinstance(value, pandas.DataFrame):
-        return "frame"
-    if isinstance(value, pandas.Series):
-        return "series"
+    for kind, name in (("frame", "DataFrame"), ("series", "Series")):
+        found = _loaded_type("pandas", name)
+        if found is not None and isinstance(value, found):
+            return kind
     return None
 
 
