@@ -526,7 +526,7 @@ def encode_sources(
     max_source_values: int = 1000,
     source_bins: int | None = None,
     names: list[str] | None = None,
-    latents_are_codes: bool = False,
+    latents: np.ndarray | None = None,
 ) -> EncodedColumns:
     """Validate and label-encode the sources.
 
@@ -545,9 +545,9 @@ def encode_sources(
         bins instead (2 <= ``source_bins`` <= N).
     names : list of str, optional
         Column names used in messages.
-    latents_are_codes : bool, default=False
-        Whether the latents look like discrete codes: a refusal of a continuous-looking
-        source then first asks whether the two arrays were swapped.
+    latents : ndarray, optional
+        The validated latents: when they look like discrete codes, a refusal of a
+        continuous-looking source first asks whether the two arrays were swapped.
 
     Returns
     -------
@@ -573,7 +573,8 @@ def encode_sources(
                 f"{MIN_ROWS_PER_SOURCE_VALUE}"
             )
         if source_bins is None or array.dtype.kind not in "biuf":
-            _refuse_unbinned(label, array[:, j], count, n_samples, reason, latents_are_codes)
+            coded = latents is not None and latents_look_like_codes(latents)
+            _refuse_unbinned(label, array[:, j], count, n_samples, reason, coded)
         unique, codes = np.unique(bin_column(array[:, j], source_bins), return_inverse=True)
         if check_density and n_samples < MIN_ROWS_PER_SOURCE_VALUE * unique.size:
             raise ValueError(

@@ -123,7 +123,9 @@ def detect_dialect(path: Path, sample: list[str]) -> Dialect:
                 decimal = "."
             return Dialect(delimiter, decimal)
     split = [line.split() for line in sample]
-    if min(map(len, split)) == max(map(len, split)) >= 2:
+    counts = [len(fields) for fields in split]
+    body = counts[1:] or counts
+    if min(body) == max(body) >= 2 and counts[0] in (body[0], body[0] - 1):
         return Dialect(None)
     used = [d for d in DELIMITERS if max(_field_counts(sample, d)) >= 2]
     numbers_only = all(Dialect(None).is_number(field) for fields in split for field in fields)
@@ -139,7 +141,6 @@ def detect_dialect(path: Path, sample: list[str]) -> Dialect:
                 )
         return Dialect(",")  # one column
     delimiter = used[0]
-    counts = [len(fields) for fields in split]
     if delimiter is not None:
         counts = _field_counts(sample, delimiter)
     odd = next(n for n, count in enumerate(counts) if count != counts[0])

@@ -21,7 +21,6 @@ from infomec._validation import (
     exact_integer_latents,
     hint_discrete_codes,
     is_discrete_dtype,
-    latents_look_like_codes,
 )
 
 
@@ -97,7 +96,7 @@ def prepare_sample(
         max_source_values=max_source_values,
         source_bins=source_bins,
         names=names,
-        latents_are_codes=latents_look_like_codes(latent_array),
+        latents=latent_array,
     )
     if discrete_latents is None:
         discrete = is_discrete_dtype(latent_array)
