@@ -150,10 +150,17 @@ def _first_missing(mask: np.ndarray) -> int | None:
 
 
 def _object_to_text(array: np.ndarray, name: str) -> np.ndarray:
-    """An object array of strings as a fixed-width string array; anything else refused."""
+    """An object array of strings, or of plain numbers, as a typed array; else refused."""
     flat = array.ravel()
     if flat.size and all(isinstance(value, str) for value in flat):
         return array.astype(str)
+    if flat.size and all(
+        isinstance(value, (numbers.Real, np.bool_)) and not isinstance(value, np.datetime64)
+        for value in flat
+    ):
+        typed = np.array(array.tolist())  # numpy picks int64 / uint64 / float64 / bool
+        if typed.dtype.kind in "biuf" and typed.shape == array.shape:
+            return typed
     raise ValueError(
         f"{name} has unsupported dtype object (mixed or non-numeric Python objects); "
         "convert them to a numeric or string array first"
@@ -596,10 +603,12 @@ def encode_sources(
 # ------------------------------------------------------------------- arguments
 
 
-def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int >= ``minimum`` or raise ``ValueError``."""
+def check_positive_int(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int >= ``minimum`` (and <= ``maximum``) or raise ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}")
     return int(value)
 
 

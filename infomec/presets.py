@@ -7,6 +7,7 @@ resolved values are recorded in the output's ``settings``.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -158,7 +159,7 @@ def resolve_settings(preset: str, discrete_latents: bool, **overrides) -> dict[s
         settings["infoe_discrete_encoding"], "infoe_discrete_encoding", ("onehot", "scalar")
     )
     tol = settings["infoe_tol"]
-    if not isinstance(tol, (int, float)) or not 0 < tol < 1:
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
         raise ValueError(f"infoe_tol must be a number in (0, 1), got {tol!r}")
     settings["infoe_tol"] = float(tol)
     settings["infoe_max_iter"] = check_positive_int(settings["infoe_max_iter"], "infoe_max_iter")

@@ -196,7 +196,8 @@ def score(
     """
     started = time.perf_counter()
     names = resolve_metrics(metrics)
-    seed = check_positive_int(seed, "seed", minimum=0)
+    # scikit-learn's random_state (DCI, the KSG jitter) takes seeds below 2**32.
+    seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     max_source_values = check_positive_int(max_source_values, "max_source_values", minimum=2)
     test_size = check_fraction(test_size, "test_size")
     discrete_latents = check_optional_bool(discrete_latents, "discrete_latents")

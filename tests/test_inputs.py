@@ -577,6 +577,7 @@ def test_warnings_and_errors_use_the_given_names(data):
         ({"preset": ["paper"]}, "preset must be one of"),
         ({"seed": -1}, "seed must be"),
         ({"seed": 1.5}, "seed must be"),
+        ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295"),
         ({"max_source_values": "many"}, "max_source_values must be"),
         ({"infoe_tol": "small"}, "infoe_tol must be"),
         ({"dci_model": 3}, "dci_model must be one of"),
@@ -607,3 +608,14 @@ def test_cli_and_api_print_the_same_message(tmp_path, data, capsys):
         ["score", tmp_path / "z.npy", tmp_path / "s.npy", "--source-names", "a,a,b"], capsys
     )
     assert status == 2 and str(caught.value) in err
+
+
+def test_numbers_in_other_containers_read_alike(data, clean):
+    latents, sources = data
+    same_scores(
+        infomec.score(latents=latents.astype(object), sources=sources.tolist()), clean, tol=0
+    )
+    result = infomec.score(latents=latents, sources=sources, infoe_tol=np.float32(1e-6))
+    assert result.settings["infoe_tol"] == pytest.approx(1e-6)
+    with pytest.raises(ValueError, match="unsupported dtype object"):
+        infomec.score(latents=np.array([[1.0, None]] * N, dtype=object), sources=sources)
