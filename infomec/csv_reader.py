@@ -25,6 +25,7 @@ The rules, in order (``README.md``, "Command line", repeats them):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -205,7 +206,8 @@ def layout(path: Path, text: str, header: bool | None) -> Layout:
     return Layout(dialect, first, lines[0][1])
 
 
-def _read_frame(path: Path, body: str, dialect: Dialect):
+def _read_frame(path: Path, buffer: io.IOBase, dialect: Dialect):
+    """Parse ``buffer`` from its position (the first data line) with pandas' C parser."""
     import pandas as pd  # slow import; only paid by CSV users
 
     options = {
@@ -222,7 +224,7 @@ def _read_frame(path: Path, body: str, dialect: Dialect):
     else:
         options["sep"] = dialect.delimiter
     try:
-        return pd.read_csv(io.StringIO(body), **options)
+        return pd.read_csv(buffer, encoding="utf-8", **options)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: no data rows") from None
     except Exception as error:  # noqa: BLE001 - untrusted bytes: parser errors
@@ -360,12 +362,21 @@ def read_text_table(
     index_col : "auto", "none", str or int, default "auto"
         Which column is a row index to drop (see the module docstring).
     """
-    text = decode(path, path.read_bytes())
+    raw = path.read_bytes()
+    text = decode(path, raw)  # decodes the whole file once: a bad byte anywhere is refused
     try:
         found = layout(path, text, header)
     except csv.Error as error:  # e.g. a field over csv's size limit
         raise ValueError(f"{path}: malformed .csv file ({error})") from None
-    frame = _read_frame(path, text[found.data_offset :], found.dialect)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: rare, parse the decoded text
+        buffer: io.IOBase = io.StringIO(text)
+        buffer.seek(found.data_offset)
+    else:  # UTF-8: pandas parses the bytes themselves (a str copy would take 4x the file)
+        bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        buffer = io.BytesIO(raw)
+        buffer.seek(bom + len(text[: found.data_offset].encode("utf-8")))
+    del text
+    frame = _read_frame(path, buffer, found.dialect)
     if frame.shape[0] == 0:
         raise ValueError(f"{path}: no data rows")
     names, unnamed_index = found.names, False
