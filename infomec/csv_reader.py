@@ -415,7 +415,10 @@ def _column_label(names: list[str] | None, j: int) -> str:
 def _check_header_names(path: Path, names: list[str]) -> None:
     for position, name in enumerate(names):
         if not name:
-            raise ValueError(f"{path}: column {position + 1} has no name in the header")
+            raise ValueError(
+                f"{path}: column {position + 1} has no name in the header"
+                + (" (a row index? --index-col auto drops it)" if position == 0 else "")
+            )
     seen: set[str] = set()
     for name in names:
         if name in seen:

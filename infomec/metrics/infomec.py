@@ -111,7 +111,7 @@ def nmi_matrix(
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
     k = resolve_settings("reference", sample.discrete, k=k)["k"]
     if not sample.discrete:
-        k = effective_k(k, sample.sources, sample.source_names, explicit=True)
+        k = effective_k(k, sample.sources, sample.source_names, explicit=False)
     return normalized_mutual_information(sample, k=k, seed=seed, n_jobs=n_jobs)
 
 
