@@ -9,11 +9,14 @@ The rules, in order (``README.md``, "Command line", repeats them):
    then ``,``, then whitespace when several do). A file with none of them is one
    column; a file that uses another character (``|``, ``:``) is refused, naming it.
    With ``;`` or tab, decimal commas (``2,5``) are read as numbers.
-3. **Header.** The first row is a header unless every non-empty field in it is a
-   number; it also is one when it is pandas' default ``0, 1, ..`` over float data, or
-   leaves a field empty that no later row leaves empty (``df.to_csv()``'s index
-   column). ``header=True`` / ``False`` forces either. A first line that starts with
-   ``#`` (``np.savetxt``'s header) gives the names when its field count fits.
+3. **Header.** The first row is a header when it holds text, unless its text values
+   recur below in their own columns (headerless categorical sources); when it is one
+   field short of the rows (the index column's name left out); when it holds integers
+   above columns that each hold non-integers (pandas' default names ``0, 1, ..``); or
+   when it leaves a field empty that no later row leaves empty (``df.to_csv()``'s
+   index column). Otherwise (every field a number) it is data. ``header=True`` /
+   ``False`` forces either. A first line that starts with ``#`` (``np.savetxt``'s
+   header) gives the names when its field count fits.
 4. **Index column** (``index_col="auto"``): a first column named ``""`` or
    ``Unnamed: 0`` (or absent from a header one name short), or whose values are
    exactly ``0 .. N-1``, is a row index and is dropped with a warning naming it.
@@ -151,21 +154,33 @@ def detect_dialect(path: Path, sample: list[str]) -> Dialect:
     )
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
 def _has_header(first: list[str], rows: list[list[str]], dialect: Dialect) -> bool:
+    """Whether the first row names the columns (see rule 3 of the module docstring)."""
+    if rows and len(first) == len(rows[0]) - 1:
+        return True  # one field short: the names skip the index column (R's write.csv)
+    columns = [[row[j] for row in rows if j < len(row)] for j in range(len(first))]
     non_empty = [field for field in first if field]
     if any(not dialect.is_number(field) for field in non_empty):
-        return True
-    # df.to_csv() of a frame with default (0, 1, ..) column labels: integer labels over
-    # float data. (Over integer data the row is ambiguous: it is read as data.)
-    if non_empty == [str(j) for j in range(len(non_empty))] and len(non_empty) >= 2:
-        later = [field for row in rows for field in row[len(first) - len(non_empty) :]]
-        if any(not re.fullmatch(r"[+-]?\d+", field) for field in later if field):
+        # Text: a header, unless its values recur below in their own columns (headerless
+        # categorical sources repeat 'red'; a column name does not reappear as a value).
+        pairs = zip(first, columns, strict=True)
+        return not any(field and field in column for field, column in pairs)
+    # Integers above columns that each hold non-integers: names such as pandas' default
+    # 0, 1, ..; above integer data the row is data.
+    if non_empty and rows and all(_INTEGER.fullmatch(field) for field in non_empty):
+        if all(
+            any(value and not _INTEGER.fullmatch(value) for value in column)
+            for field, column in zip(first, columns, strict=True)
+            if field
+        ):
             return True
     # An empty field where no later row has one: the index column's blank header.
-    for j, field in enumerate(first):
-        if not field and rows and all(j < len(row) and row[j] for row in rows):
-            return True
-    return False
+    return any(
+        not field and column and all(column) for field, column in zip(first, columns, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -289,7 +304,7 @@ def _index_position(
     if n_columns < 2:
         return None, ""
     if unnamed_index or (names is not None and names[0].strip().lower() in _INDEX_NAMES):
-        return 0, "it has no name in the header: a row index, as pandas' to_csv() writes"
+        return 0, "it has no name in the header: a row index, as df.to_csv() writes it"
     if frame.shape[0] >= 3 and _is_row_index(frame.iloc[:, 0]):
         return 0, f"its values are exactly 0..{frame.shape[0] - 1}: a row index"
     return None, ""

@@ -195,6 +195,26 @@ def test_header_flags_force_either_reading(tmp_path):
     assert forced.names is None and forced.values[0].tolist() == ["a", "b"]
 
 
+@pytest.mark.parametrize(
+    "text, names, first_row",
+    [
+        # Headerless categorical sources: 'red' recurs below, so the first row is data.
+        ("red,small\nblue,big\nred,big\n", None, ["red", "small"]),
+        ("colour,size\nred,small\nblue,big\n", ["colour", "size"], ["red", "small"]),
+        # Integer names above float columns (pd.DataFrame(z, columns=[1, 2]).to_csv()).
+        ("1,2\n0.5,0.25\n1.5,2.75\n", ["1", "2"], [0.5, 0.25]),
+        # ... but above an integer column the row is data (np.savetxt(fmt="%g")).
+        ("1,2\n0.5,3\n1.5,4\n", None, [1.0, 2.0]),
+        ("0,1\n2,3\n4,5\n", None, [0, 1]),
+    ],
+)
+def test_header_detection(tmp_path, text, names, first_row):
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    loaded = load_array(path, "sources")
+    assert loaded.names == names and loaded.values[0].tolist() == first_row
+
+
 def test_pandas_index_column_is_dropped_with_a_warning(tmp_path, data, clean, capsys):
     latents, sources = data
     pd.DataFrame(latents, columns=["x", "y", "z"]).to_csv(tmp_path / "z.csv")
