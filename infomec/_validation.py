@@ -209,9 +209,12 @@ def is_pandas(values) -> bool:
 
 
 def column_names_of(values) -> list[str] | None:
-    """The column names a DataFrame carries (``None`` for arrays and default labels)."""
-    if not is_pandas(values) or values.ndim != 2:
+    """The column names a DataFrame (or named Series) carries; ``None`` for arrays and
+    default labels."""
+    if not is_pandas(values):
         return None
+    if values.ndim == 1:
+        return None if values.name is None else [str(values.name)]
     columns = list(values.columns)
     if columns == list(range(len(columns))):  # pd.DataFrame(array): no names given
         return None

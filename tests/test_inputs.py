@@ -476,8 +476,8 @@ def test_pandas_nullable_columns_are_converted_and_na_refused(data, clean):
     result = infomec.score(latents=frame, sources=source_frame)
     same_scores(result, clean, tol=0)
     assert result.latent_names == ["x", "y", "z"] and result.source_names == ["a", "b", "c"]
-    flags = pd.Series(sources[:, 0] > 1, dtype="boolean")
-    infomec.score(latents=latents, sources=flags)
+    flags = pd.Series(sources[:, 0] > 1, dtype="boolean", name="big")
+    assert infomec.score(latents=latents, sources=flags).source_names == ["big"]
     source_frame.iloc[5, 1] = pd.NA
     with pytest.raises(ValueError, match="sources column 'b' has a missing value .* row 5"):
         infomec.score(latents=latents, sources=source_frame)
