@@ -101,16 +101,22 @@ def _split_names(text: str | None) -> list[str] | None:
     return None if text is None else [name.strip() for name in text.split(",")]
 
 
+def _load(args: argparse.Namespace, path: str, role: str):
+    """Load one input file with the file options of ``score`` / ``report``."""
+    key = args.latents_key if role == "latents" else args.sources_key
+    return load_array(path, role, key, header=args.header, index_col=args.index_col)
+
+
 def run_score(args: argparse.Namespace) -> int:
-    latents = load_array(args.latents, "latents", args.latents_key)
-    sources = load_array(args.sources, "sources", args.sources_key)
+    latents = _load(args, args.latents, "latents")
+    sources = _load(args, args.sources, "sources")
     discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
     if (args.test_latents is None) != (args.test_sources is None):
         raise UsageError("--test-latents and --test-sources must be given together")
     test_latents = test_sources = None
     if args.test_latents is not None:
-        test_latents = load_array(args.test_latents, "latents", args.latents_key).values
-        test_sources = load_array(args.test_sources, "sources", args.sources_key).values
+        test_latents = _load(args, args.test_latents, "latents").values
+        test_sources = _load(args, args.test_sources, "sources").values
     try:
         result = infomec.score(
             latents=latents.values,
@@ -124,9 +130,7 @@ def run_score(args: argparse.Namespace) -> int:
             max_source_values=args.max_source_values,
             source_bins=args.source_bins,
             source_names=_split_names(args.source_names) or sources.names,
-            latent_names=_split_names(args.latent_names)
-            or latents.latent_names
-            or (latents.names if Path(args.latents).suffix == ".csv" else None),
+            latent_names=_split_names(args.latent_names) or latents.names,
             test_latents=test_latents,
             test_sources=test_sources,
             test_size=args.test_size,
@@ -198,8 +202,8 @@ def _score_options(args: argparse.Namespace) -> dict:
 def run_report(args: argparse.Namespace) -> int:
     from infomec.report import build_report
 
-    latents = load_array(args.latents, "latents", args.latents_key)
-    sources = load_array(args.sources, "sources", args.sources_key)
+    latents = _load(args, args.latents, "latents")
+    sources = _load(args, args.sources, "sources")
     if args.bootstrap == 1:
         raise UsageError("--bootstrap needs at least 2 resamples (or 0 for none)")
     try:
@@ -211,9 +215,7 @@ def run_report(args: argparse.Namespace) -> int:
             fmt=args.figure_format,
             method=args.resample,
             source_names=_split_names(args.source_names) or sources.names,
-            latent_names=_split_names(args.latent_names)
-            or latents.latent_names
-            or (latents.names if Path(args.latents).suffix == ".csv" else None),
+            latent_names=_split_names(args.latent_names) or latents.names,
             n_jobs=args.n_jobs,
             **_score_options(args),
         )
@@ -289,6 +291,41 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
     parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
     parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
+    _add_text_file_options(parser)
+
+
+def _index_col(text: str) -> str | int:
+    """``--index-col``: auto, none, a 0-based position or a column name."""
+    return int(text) if text.isdigit() else text
+
+
+def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
+    """How ``score`` and ``report`` read .csv / .tsv / .txt inputs."""
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_const",
+        const=True,
+        default=None,
+        help="text files: the first row holds column names "
+        "(default: it does unless every field in it is a number)",
+    )
+    header.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_const",
+        const=False,
+        help="text files: the first row is data",
+    )
+    parser.add_argument(
+        "--index-col",
+        type=_index_col,
+        default="auto",
+        metavar="auto|none|NAME|POS",
+        help="text files: the row-index column to drop (default auto: an unnamed or "
+        "'Unnamed: 0' first column, or one holding exactly 0..N-1; none keeps all)",
+    )
 
 
 def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
@@ -374,6 +411,7 @@ def _add_report_parser(commands) -> None:
     report.add_argument("--source-names", default=None, help="comma-separated source names")
     report.add_argument("--latent-names", default=None, help="comma-separated latent names")
     report.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    _add_text_file_options(report)
     _add_shared_score_options(report)
     report.set_defaults(handler=run_report)
 

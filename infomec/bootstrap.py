@@ -41,6 +41,7 @@ from infomec._validation import (
     check_positive_int,
     check_same_length,
     is_discrete_dtype,
+    resampled_sample,
 )
 from infomec.metrics import REGISTRY
 from infomec.result import ScoreResult
@@ -248,7 +249,9 @@ def bootstrap(
     for stream in bar:
         rng = np.random.default_rng(stream)
         values: dict[str, float] = {}
-        with warnings.catch_warnings(record=True) as caught:
+        # The full sample passed the source density check; a half-sample has half its
+        # rows per value and must not be refused for that.
+        with warnings.catch_warnings(record=True) as caught, resampled_sample():
             warnings.simplefilter("always")
             if in_sample:
                 rows = _draw(rng, all_rows, method)

@@ -10,10 +10,16 @@ import numpy as np
 from infomec._validation import (
     EncodedColumns,
     as_2d_array,
+    check_finite,
     check_latents,
+    check_names,
+    check_optional_bool,
     check_same_length,
+    column_names_of,
     encode_columns,
     encode_sources,
+    exact_integer_latents,
+    hint_discrete_codes,
     is_discrete_dtype,
 )
 
@@ -57,15 +63,6 @@ class Sample:
         return encode_columns(self.latents)
 
 
-def _names(given, count: int, prefix: str, what: str) -> list[str]:
-    if given is None:
-        return [f"{prefix}{j}" for j in range(count)]
-    names = [str(name) for name in np.asarray(given).ravel()]
-    if len(names) != count:
-        raise ValueError(f"{what} has {len(names)} entries but there are {count} columns")
-    return names
-
-
 def prepare_sample(
     latents,
     sources,
@@ -76,23 +73,43 @@ def prepare_sample(
     source_names=None,
     latent_names=None,
 ) -> Sample:
-    """Validate and encode one sample (see :func:`infomec.score` for the parameters)."""
-    latent_array = check_latents(latents)
-    source_array = as_2d_array(sources, "sources")
+    """Validate and encode one sample (see :func:`infomec.score` for the parameters).
+
+    Names default to a DataFrame's column names, else ``s0 ..`` / ``z0 ..``. Float
+    latents that look like discrete codes get a hint (when ``discrete_latents`` is not
+    given); 64-bit integer latents beyond +-2**53 are shifted per column
+    (:func:`~infomec._validation.exact_integer_latents`).
+    """
+    discrete_latents = check_optional_bool(discrete_latents, "discrete_latents")
+    latent_array = as_2d_array(latents, "latents", finite=False)
+    source_array = as_2d_array(sources, "sources", finite=False)
     check_same_length(latent_array, source_array)
-    names = _names(source_names, source_array.shape[1], "s", "source_names")
+    given_latent_names = column_names_of(latents) if latent_names is None else latent_names
+    given_source_names = column_names_of(sources) if source_names is None else source_names
+    latent_names = check_names(given_latent_names, latent_array.shape[1], "z", "latent_names")
+    names = check_names(given_source_names, source_array.shape[1], "s", "source_names")
+    # Messages name a column by position unless the user named the columns.
+    latent_array = check_latents(latent_array, None if given_latent_names is None else latent_names)
+    check_finite(source_array, "sources", None if given_source_names is None else names)
     encoded = encode_sources(
-        source_array, max_source_values=max_source_values, source_bins=source_bins, names=names
-    )
-    discrete = (
-        is_discrete_dtype(latent_array) if discrete_latents is None else bool(discrete_latents)
-    )
-    return Sample(
+        source_array,
+        max_source_values=max_source_values,
+        source_bins=source_bins,
+        names=names,
         latents=latent_array,
+    )
+    if discrete_latents is None:
+        discrete = is_discrete_dtype(latent_array)
+        if not discrete:
+            hint_discrete_codes(latent_array)
+    else:
+        discrete = discrete_latents
+    return Sample(
+        latents=exact_integer_latents(latent_array),
         discrete=discrete,
         sources=encoded,
         source_names=names,
-        latent_names=_names(latent_names, latent_array.shape[1], "z", "latent_names"),
+        latent_names=latent_names,
     )
 
 

@@ -1,32 +1,49 @@
-"""Load latents and sources from .npz, .npy and .csv files; write outputs atomically.
+"""Load latents and sources from .npz, .npy and delimited text files; write outputs atomically.
 
-Loading never unpickles (``allow_pickle=False``); every failure becomes a one-line
-``ValueError`` (or ``FileNotFoundError`` / ``IsADirectoryError``) naming the file.
+Files are recognised by their first bytes (a zip archive is read as ``.npz``, the
+NumPy magic as ``.npy``), whatever their extension; other files are read as delimited
+text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.csv_reader` for the
+rules). Loading never unpickles (``allow_pickle=False``); every failure becomes a
+one-line ``ValueError`` (or ``FileNotFoundError`` / ``IsADirectoryError``) naming the
+file. A latents file that holds only ``sources`` (or the reverse) is refused as swapped.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from infomec._validation import InfoMECWarning, stack_columns
+from infomec.csv_reader import read_text_table
+
 NAME_KEYS = ("source_names", "latent_names")
-SUFFIXES = (".npz", ".npy", ".csv")
+SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+ROLES = ("latents", "sources")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip
+_NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_REFUSED = "{path}: contains an object (pickled) array, which is refused"
 
 
 @dataclass(frozen=True)
 class LoadedArray:
-    """An array read from a file, with the column names the file carried (if any)."""
+    """An array read from a file, with the column names the file carried (if any).
+
+    ``names`` are the names for the role the file was loaded as; ``kind`` is the
+    format read (``"npz"``, ``"npy"`` or ``"text"``).
+    """
 
     values: np.ndarray
     names: list[str] | None
     source_names: list[str] | None = None
     latent_names: list[str] | None = None
+    kind: str = "npz"
 
 
 def _first_line(error: BaseException) -> str:
@@ -39,8 +56,48 @@ def _check_path(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such file")
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a directory, expected a .npz, .npy or .csv file")
-    if path.suffix.lower() not in SUFFIXES:
+
+
+def detect_format(path: Path) -> str:
+    """``"npz"``, ``"npy"`` or ``"text"``, from the file's first bytes and then its name."""
+    _check_path(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        raise OSError(f"{path}: cannot be read ({error.strerror or error})") from None
+    suffix = path.suffix.lower()
+    if head.startswith(_ZIP_MAGIC):
+        found = "npz"
+    elif head.startswith(_NPY_MAGIC):
+        found = "npy"
+    elif suffix in (".npz", ".npy"):
+        if not head:
+            raise ValueError(f"{path}: empty file")
+        looks = " (it looks like text: name it .csv if it is one)" if _is_text(head) else ""
+        raise ValueError(
+            f"{path}: not a valid {suffix} file (it starts with neither the zip nor the "
+            f"NumPy signature){looks}"
+        )
+    elif suffix in TEXT_SUFFIXES:
+        return "text"
+    else:
         raise ValueError(f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy or .csv)")
+    if suffix != f".{found}":
+        warnings.warn(
+            f"{path}: read as a .{found} file (its content), not by its name",
+            InfoMECWarning,
+            stacklevel=3,
+        )
+    return found
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in head
 
 
 def _names_from(archive, key: str) -> list[str] | None:
@@ -50,89 +107,115 @@ def _names_from(archive, key: str) -> list[str] | None:
     return [str(name) for name in np.asarray(names).ravel()]
 
 
+def _other(role: str) -> str:
+    return "sources" if role == "latents" else "latents"
+
+
+def _refuse_swapped(path: Path, role: str, files: list[str]) -> None:
+    """A file given as ``role`` that carries only the other role's array (or names)."""
+    other = _other(role)
+    if role in files:
+        return
+    own_names, other_names = f"{role[:-1]}_names", f"{other[:-1]}_names"
+    if other in files:
+        why = f"holds an array named '{other}' and none named '{role}'"
+    elif other_names in files and own_names not in files:
+        why = f"holds '{other_names}' (so it is a {other} file)"
+    else:
+        return
+    raise ValueError(
+        f"{path}: given as the {role} file but {why}: the latents and sources files look "
+        "swapped (the order is LATENTS SOURCES)"
+    )
+
+
+def _choose_key(path: Path, archive, role: str, key: str | None) -> str:
+    files = list(archive.files)
+    duplicated = sorted({name for name in files if files.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"{path}: holds several arrays named '{duplicated[0]}'")
+    if key is not None:
+        if key not in files:
+            raise ValueError(f"{path}: no array named '{key}' (found: {', '.join(files)})")
+        return key
+    _refuse_swapped(path, role, files)
+    data_keys = [name for name in files if name not in NAME_KEYS]
+    if role in files:
+        return role
+    if len(data_keys) == 1:
+        return data_keys[0]
+    if not data_keys:
+        raise ValueError(f"{path}: the .npz file holds no array")
+    raise ValueError(
+        f"{path}: holds several arrays ({', '.join(data_keys)}) and none is "
+        f"named '{role}'; choose one with --{role}-key"
+    )
+
+
 def _load_npz(path: Path, role: str, key: str | None) -> LoadedArray:
     # np.load falls back to the .npy reader for non-zip files, whose error would then
     # (wrongly) talk about pickles: check the container first.
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path}: not a valid .npz file (not a zip archive)")
     try:
+        with zipfile.ZipFile(path) as container:
+            members = container.namelist()
+        if members and not any(name.endswith(".npy") for name in members):
+            raise ValueError(
+                f"{path}: a zip archive without NumPy arrays, not an .npz file "
+                "(a spreadsheet? save it as .csv)"
+            )
         with np.load(path, allow_pickle=False) as archive:
-            data_keys = [name for name in archive.files if name not in NAME_KEYS]
-            if key is None:
-                if role in archive.files:
-                    key = role
-                elif len(data_keys) == 1:
-                    key = data_keys[0]
-                elif not data_keys:
-                    raise ValueError(f"{path}: the .npz file holds no array")
-                else:
-                    raise ValueError(
-                        f"{path}: holds several arrays ({', '.join(data_keys)}) and none is "
-                        f"named '{role}'; choose one with --{role}-key"
-                    )
-            elif key not in archive.files:
-                raise ValueError(
-                    f"{path}: no array named '{key}' (found: {', '.join(archive.files)})"
-                )
+            key = _choose_key(path, archive, role, key)
             values = archive[key]
             source_names = _names_from(archive, "source_names")
             latent_names = _names_from(archive, "latent_names")
     except ValueError as error:
         message = str(error)
         if "allow_pickle" in message or "Object arrays" in message:
-            raise ValueError(
-                f"{path}: contains an object (pickled) array, which is refused"
-            ) from None
+            raise ValueError(_PICKLE_REFUSED.format(path=path)) from None
         if message.startswith(str(path)):
             raise
         raise ValueError(f"{path}: not a readable .npz file ({message})") from None
     except Exception as error:  # noqa: BLE001 - untrusted bytes: zlib, zipfile, tokenize...
         raise ValueError(f"{path}: corrupt or truncated .npz file ({_first_line(error)})") from None
     names = source_names if role == "sources" else latent_names
-    return LoadedArray(values, names, source_names, latent_names)
+    return LoadedArray(values, names, source_names, latent_names, kind="npz")
 
 
 def _load_npy(path: Path) -> LoadedArray:
     try:
-        values = np.load(path, allow_pickle=False, mmap_mode="r")
+        try:
+            values = np.load(path, allow_pickle=False, mmap_mode="r")
+        except ValueError as error:
+            if "allow_pickle" in str(error) or "Object arrays" in str(error):
+                raise
+            # Zero-size arrays (and a few other headers) cannot be memory-mapped.
+            values = np.load(path, allow_pickle=False)
     except ValueError as error:
         if "allow_pickle" in str(error) or "Object arrays" in str(error):
-            raise ValueError(
-                f"{path}: contains an object (pickled) array, which is refused"
-            ) from None
+            raise ValueError(_PICKLE_REFUSED.format(path=path)) from None
         raise ValueError(f"{path}: not a readable .npy file ({error})") from None
     except Exception as error:  # noqa: BLE001 - untrusted bytes: header parser, mmap...
         raise ValueError(f"{path}: corrupt or truncated .npy file ({_first_line(error)})") from None
-    return LoadedArray(values, None)
+    return LoadedArray(values, None, kind="npy")
 
 
-def _load_csv(path: Path) -> LoadedArray:
-    import pandas as pd  # slow import; only paid by CSV users
-
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: empty .csv file") from None
-    except Exception as error:  # noqa: BLE001 - untrusted bytes: parser, decoding...
-        raise ValueError(f"{path}: malformed .csv file ({_first_line(error)})") from None
-    if frame.shape[1] == 0:
-        raise ValueError(f"{path}: the .csv file has no columns")
-    names = [str(column) for column in frame.columns]
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    if all(numeric):
-        if frame.isna().to_numpy().any():
-            row, column = np.argwhere(frame.isna().to_numpy())[0]
-            raise ValueError(f"{path}: empty or NaN value in column '{names[column]}' (row {row})")
-        values = frame.to_numpy()
-    else:
-        if frame.isna().to_numpy().any():
-            row, column = np.argwhere(frame.isna().to_numpy())[0]
-            raise ValueError(f"{path}: empty value in column '{names[column]}' (row {row})")
-        values = frame.astype(str).to_numpy().astype(str)
-    return LoadedArray(values, names)
+def _load_text(path: Path, role: str, header: bool | None, index_col) -> LoadedArray:
+    table = read_text_table(path, role, header=header, index_col=index_col)
+    labels = table.names or [str(j + 1) for j in range(len(table.columns))]
+    values = stack_columns(table.columns, f"{path}:", labels)
+    return LoadedArray(values, table.names, kind="text")
 
 
-def load_array(path: str | os.PathLike, role: str, key: str | None = None) -> LoadedArray:
+def load_array(
+    path: str | os.PathLike,
+    role: str,
+    key: str | None = None,
+    *,
+    header: bool | None = None,
+    index_col: str | int | None = "auto",
+) -> LoadedArray:
     """Load the latents or sources array stored in ``path``.
 
     Parameters
@@ -140,10 +223,15 @@ def load_array(path: str | os.PathLike, role: str, key: str | None = None) -> Lo
     path : str or path-like
         A ``.npz`` (key ``role``, or the only array; ``source_names`` /
         ``latent_names`` arrays are read as column names), ``.npy`` (memory-mapped) or
-        ``.csv`` (header row = column names) file.
+        delimited text file (``.csv``, ``.tsv``, ``.txt``; see
+        :mod:`infomec.csv_reader`). The format is taken from the file's first bytes.
     role : {"latents", "sources"}
     key : str, optional
         Array name inside a ``.npz`` file.
+    header : bool, optional
+        Text files only: force a header row (True) or none (False); detected otherwise.
+    index_col : "auto", "none", str or int, default "auto"
+        Text files only: the row-index column to drop (``"auto"``: a pandas index).
 
     Returns
     -------
@@ -157,16 +245,19 @@ def load_array(path: str | os.PathLike, role: str, key: str | None = None) -> Lo
     >>> load_array(os.path.join(folder, "z.npz"), "latents").values.shape
     (3, 2)
     """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+    if header is not None and not isinstance(header, bool):
+        raise ValueError(f"header must be True, False or None, got {header!r}")
     path = Path(path)
-    _check_path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
+    found = detect_format(path)
+    if found == "npz":
         return _load_npz(path, role, key)
     if key is not None:
         raise ValueError(f"{path}: --{role}-key applies to .npz files only")
-    if suffix == ".npy":
+    if found == "npy":
         return _load_npy(path)
-    return _load_csv(path)
+    return _load_text(path, role, header, index_col)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

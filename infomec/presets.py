@@ -7,6 +7,7 @@ resolved values are recorded in the output's ``settings``.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -85,18 +86,42 @@ class PruningRule:
         return cls(match[1], divisor, value)
 
     def active(self, latents: np.ndarray) -> np.ndarray:
-        """Boolean mask of the active latent columns of ``latents`` (n_samples, d)."""
+        """Boolean mask of the active latent columns of ``latents`` (n_samples, d).
+
+        Ranges and IQRs are exact for every integer width (integers are measured from
+        each column's minimum, in unsigned 64-bit arithmetic, so codes + 2**62 or uint64
+        values near 2**64 keep their spread) and finite for floats up to the float64
+        maximum (where ``max - min`` would overflow, halves are compared instead:
+        halving is exact and keeps every comparison's outcome).
+        """
         if self.statistic == "none":
             return np.ones(latents.shape[1], dtype=bool)
-        if self.statistic == "range":
-            # Reduce in the input dtype (no float64 copy), subtract in float64 (no overflow).
-            spread = latents.max(axis=0).astype(np.float64) - latents.min(axis=0)
-        else:
-            values = latents.view(np.uint8) if latents.dtype == np.bool_ else latents
-            upper, lower = np.percentile(values, [75, 25], axis=0)
-            spread = upper.astype(np.float64) - lower
-        threshold = spread.max() / self.divisor if self.divisor is not None else self.value
+        spread = self._spread(latents)
+        scale = 1.0
+        if not np.isfinite(spread).all():  # float64 overflow: compare halves instead
+            spread, scale = self._spread(latents * 0.5), 0.5
+        threshold = spread.max() / self.divisor if self.divisor is not None else self.value * scale
         return spread > threshold
+
+    def _spread(self, latents: np.ndarray) -> np.ndarray:
+        """Range or IQR of each column, in float64."""
+        if latents.dtype == np.bool_:
+            latents = latents.view(np.uint8)
+        if latents.dtype.kind in "iu":
+            lows = latents.min(axis=0)
+            if self.statistic == "range":
+                highs = latents.max(axis=0)
+                return np.array(
+                    [float(int(h) - int(lo)) for h, lo in zip(highs, lows, strict=True)]
+                )
+            # Offsets from the minimum are exact in uint64 (subtraction wraps modulo 2**64).
+            latents = latents.astype(np.uint64) - lows.astype(np.uint64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.statistic == "range":
+                # Reduce in the input dtype (no float64 copy), subtract in float64.
+                return latents.max(axis=0).astype(np.float64) - latents.min(axis=0)
+            upper, lower = np.percentile(latents, [75, 25], axis=0)
+            return upper.astype(np.float64) - lower
 
 
 def resolve_settings(preset: str, discrete_latents: bool, **overrides) -> dict[str, object]:
@@ -125,7 +150,7 @@ def resolve_settings(preset: str, discrete_latents: bool, **overrides) -> dict[s
     for key, value in overrides.items():
         if value is not None:
             settings[key] = value
-    settings["k"] = check_positive_int(settings["k"], "k")
+    settings["k"] = check_positive_int(settings["k"], "k")  # its bound: effective_k
     PruningRule.parse(settings["pruning"])
     check_choice(settings["aggregate"], "aggregate", ("ratio", "gap"))
     check_choice(settings["infoe_kind"], "infoe_kind", ("classification", "regression"))
@@ -134,7 +159,7 @@ def resolve_settings(preset: str, discrete_latents: bool, **overrides) -> dict[s
         settings["infoe_discrete_encoding"], "infoe_discrete_encoding", ("onehot", "scalar")
     )
     tol = settings["infoe_tol"]
-    if not isinstance(tol, (int, float)) or not 0 < tol < 1:
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
         raise ValueError(f"infoe_tol must be a number in (0, 1), got {tol!r}")
     settings["infoe_tol"] = float(tol)
     settings["infoe_max_iter"] = check_positive_int(settings["infoe_max_iter"], "infoe_max_iter")

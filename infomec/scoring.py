@@ -12,7 +12,14 @@ import numba
 import numpy as np
 
 from infomec._frameworks import numpy_inputs
-from infomec._validation import check_choice, check_positive_int, check_summable
+from infomec._validation import (
+    check_choice,
+    check_fraction,
+    check_optional_bool,
+    check_positive_int,
+    check_summable,
+    effective_k,
+)
 from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
@@ -26,8 +33,13 @@ def resolve_metrics(metrics: str | Sequence[str]) -> list[str]:
     """Turn ``"all"``, ``"a,b"`` or a list into registered family names (in order)."""
     if isinstance(metrics, str):
         names = list(REGISTRY) if metrics == "all" else [m.strip() for m in metrics.split(",")]
+    elif isinstance(metrics, Sequence) and all(isinstance(m, str) for m in metrics):
+        names = [m.strip() for m in metrics]
     else:
-        names = [str(m) for m in metrics]
+        raise ValueError(
+            f"metrics must be 'all', a comma-separated string or a list of family names "
+            f"({', '.join(REGISTRY)}); got {metrics!r}"
+        )
     names = [name for name in dict.fromkeys(names) if name]
     unknown = [name for name in names if name not in REGISTRY]
     if unknown or not names:
@@ -111,7 +123,10 @@ def score(
     discrete_latents : bool, optional
         Override the dtype-based detection of discrete latents.
     k : int, optional
-        KSG neighbours (preset: 10, 3 for ``paper``).
+        KSG neighbours (preset: 10, 3 for ``paper``). A class of ``N_c`` rows uses
+        ``min(k, N_c - 1)`` (as scikit-learn); a ``k`` that reaches every class of every
+        source is lowered, with a warning, to the ``k`` that then applies (the largest
+        class size minus 1), and that effective ``k`` is what ``settings`` records.
     pruning : str, optional
         Active-latent rule, e.g. ``"range>max/20"``, ``"range>0"``, ``"iqr>0.1"``,
         ``"none"``.
@@ -129,9 +144,12 @@ def score(
     infoe_max_iter : int, optional
         Iteration cap of the InfoE probe (default 1000).
     max_source_values : int, default=1000
-        Sources with more distinct values are refused unless ``source_bins`` is given.
+        Sources with more distinct values are refused unless ``source_bins`` is given;
+        so are sources with fewer than 5 rows per distinct value on average
+        (``N / K < 5``), too sparse for mutual information to mean anything.
     source_bins : int, optional
-        Bin such sources into this many equal-width bins instead.
+        Bin such sources into this many equal-width bins instead (``2 <= B <= N``, and
+        at most ``N / 5`` so that the bins are not sparse themselves).
     source_names, latent_names : sequence of str, optional
         Names used in messages, tables and figures (default: the columns of a
         DataFrame, else ``s0..``, ``z0..``).
@@ -185,8 +203,11 @@ def score(
         latents, sources, test_latents, test_sources, source_names, latent_names
     )
     names = resolve_metrics(metrics)
-    seed = check_positive_int(seed, "seed", minimum=0)
+    # scikit-learn's random_state (DCI, the KSG jitter) takes seeds below 2**32.
+    seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     max_source_values = check_positive_int(max_source_values, "max_source_values", minimum=2)
+    test_size = check_fraction(test_size, "test_size")
+    discrete_latents = check_optional_bool(discrete_latents, "discrete_latents")
     resolve_n_jobs(n_jobs)
     scheduler = check_scheduler(scheduler)
     sample = prepare_sample(
@@ -210,6 +231,10 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
+    if not sample.discrete:  # k only counts for the KSG estimator of continuous latents
+        settings["k"] = effective_k(
+            settings["k"], sample.sources, sample.source_names, explicit=k is not None
+        )
     settings["dci_model"] = check_choice(dci_model, "dci_model", DCI_MODELS)
     if (test_latents is None) != (test_sources is None):
         raise ValueError("test_latents and test_sources must be given together")

@@ -167,3 +167,33 @@ def test_ctrl_c_ends_with_status_130_and_no_output(files, capsys, monkeypatch):
     status, _, err = run(argv, capsys)
     assert status == 130 and err.strip() == "infomec: interrupted"
     assert not target.exists()
+
+
+def test_text_file_flags(files, capsys, tmp_path):
+    folder, latents, sources = files
+    np.savetxt(tmp_path / "z.csv", latents, delimiter=",", fmt="%.17g")
+    status, out, err = run(["score", tmp_path / "z.csv", folder / "sources.npz"], capsys)
+    assert status == 0, err
+    headerless = json.loads(out)
+    assert headerless["n_samples"] == 600 and headerless["latent_names"] == ["z0", "z1", "z2"]
+    # --header takes the first row as names: one row fewer, which the sources refuse.
+    status, _, err = run(["score", tmp_path / "z.csv", folder / "sources.npz", "--header"], capsys)
+    assert status == 2 and "599 rows but sources have 600" in err
+    status, _, err = run(
+        ["score", tmp_path / "z.csv", folder / "sources.npz", "--header", "--no-header"], capsys
+    )
+    assert status == 2 and "not allowed with argument" in err
+    status, _, err = run(
+        ["score", tmp_path / "z.csv", folder / "sources.npz", "--index-col", "7"], capsys
+    )
+    assert status == 2 and "out of range" in err and len(err.strip().splitlines()) == 1
+
+
+def test_k_beyond_the_classes_is_recorded_as_used(files, capsys):
+    folder, _, _ = files
+    status, out, err = run(
+        ["score", folder / "latents.npz", folder / "sources.npz", "--k", "100000"], capsys
+    )
+    assert status == 0 and "infomec: warning: k=100000 reaches" in err
+    k = json.loads(out)["settings"]["k"]
+    assert k < 600 and f"k={k}, which is used and recorded" in err

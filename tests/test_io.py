@@ -77,10 +77,10 @@ def test_corrupt_truncated_pickled_and_malformed(tmp_path):
     malformed.write_text('a,b\n1,2\n3,"4\n')
     with pytest.raises(ValueError, match="bad.csv"):
         load_array(malformed, "sources")
-    text_file = tmp_path / "latents.txt"
-    text_file.write_text("1 2 3\n")
+    other_file = tmp_path / "latents.dat"
+    other_file.write_text("1 2 3\n")
     with pytest.raises(ValueError, match="unsupported file type"):
-        load_array(text_file, "latents")
+        load_array(other_file, "latents")
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -107,7 +107,13 @@ def test_fuzz_findings_are_clean_errors(tmp_path):
     damaged.write_bytes(bytes(payload))
     with pytest.raises(ValueError, match="damaged.npz"):
         load_array(damaged, "latents")
+    # Recognised by content: NumPy's magic makes it a (broken) .npy, whatever its name.
     not_zip = tmp_path / "fake.npz"
     not_zip.write_bytes(b"\x93NUMPY garbage")
+    with pytest.warns(UserWarning, match="read as a .npy"):
+        with pytest.raises(ValueError, match="fake.npz: not a readable .npy"):
+            load_array(not_zip, "latents")
+    neither = tmp_path / "neither.npz"
+    neither.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a valid .npz"):
-        load_array(not_zip, "latents")
+        load_array(neither, "latents")

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from infomec._frameworks import numpy_inputs, to_numpy
 from infomec._numeric import standardize
-from infomec._validation import InfoMECWarning, check_choice, warn
+from infomec._validation import InfoMECWarning, check_choice, effective_k, warn
 from infomec.data import Sample, prepare_sample
 from infomec.estimators import (
     entropy_per_column,
@@ -114,6 +114,8 @@ def nmi_matrix(
     latents, sources, *_ = numpy_inputs(latents, sources)
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
     k = resolve_settings("reference", sample.discrete, k=k)["k"]
+    if not sample.discrete:
+        k = effective_k(k, sample.sources, sample.source_names, explicit=False)
     return normalized_mutual_information(sample, k=k, seed=seed, n_jobs=n_jobs)
 
 
@@ -168,7 +170,7 @@ def _active_or_all(nmi: np.ndarray, active_latents) -> np.ndarray:
     return active
 
 
-def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
+def infom(nmi, *, active_latents=None, aggregate: str = "ratio", latent_names=None) -> float:
     """InfoM (modularity): does each active latent capture at most one source?
 
     ``(mean_j max_i NMI_ij / sum_i NMI_ij - 1/K) / (1 - 1/K)`` over active latents ``j``.
@@ -187,6 +189,8 @@ def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
         ``PruningRule.parse("range>max/20").active(latents)``); without the mask the
         score differs from :func:`infomec.score`'s wherever a latent is inactive.
     aggregate : {"ratio", "gap"}, default="ratio"
+    latent_names : sequence of str, optional
+        Names of the latents in warnings (default ``z0 ..``).
 
     Returns
     -------
@@ -205,11 +209,13 @@ def infom(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     if not active.any():
         warn("no active latent; InfoM set to 0")
         return 0.0
-    names = [f"z{j}" for j in np.flatnonzero(active)]
+    names = [
+        latent_names[j] if latent_names is not None else f"z{j}" for j in np.flatnonzero(active)
+    ]
     return _sparsity(nmi[:, active], 0, nmi.shape[0], aggregate, "active latents", names)
 
 
-def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
+def infoc(nmi, *, active_latents=None, aggregate: str = "ratio", source_names=None) -> float:
     """InfoC (compactness): is each source captured by one active latent?
 
     ``(mean_i max_j NMI_ij / sum_j NMI_ij - 1/L) / (1 - 1/L)`` over active latents, with
@@ -225,6 +231,8 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
         Columns to use; every column by default, dead latents included. Pass
         :func:`infomec.score`'s mask to get its number (see :func:`infom`).
     aggregate : {"ratio", "gap"}, default="ratio"
+    source_names : sequence of str, optional
+        Names of the sources in warnings (default ``s0 ..``).
 
     Returns
     -------
@@ -244,7 +252,9 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
     if n_active == 0:
         warn("no active latent; InfoC set to 0")
         return 0.0
-    names = [f"s{i}" for i in range(nmi.shape[0])]
+    names = (
+        list(source_names) if source_names is not None else [f"s{i}" for i in range(nmi.shape[0])]
+    )
     return _sparsity(nmi[:, active], 1, n_active, aggregate, "sources", names)
 
 
@@ -445,9 +455,19 @@ def compute(
     active = PruningRule.parse(settings["pruning"]).active(sample.latents)
     per_source, converged = explicitness_per_source(sample, settings, seed=seed, n_jobs=n_jobs)
     return {
-        "infom": infom(nmi, active_latents=active, aggregate=settings["aggregate"]),
+        "infom": infom(
+            nmi,
+            active_latents=active,
+            aggregate=settings["aggregate"],
+            latent_names=sample.latent_names,
+        ),
         "infoe": _mean_over_informative_sources(per_source, sample),
-        "infoc": infoc(nmi, active_latents=active, aggregate=settings["aggregate"]),
+        "infoc": infoc(
+            nmi,
+            active_latents=active,
+            aggregate=settings["aggregate"],
+            source_names=sample.source_names,
+        ),
         "nmi": nmi,
         "active_latents": active,
         "infoe_per_source": per_source,

@@ -103,7 +103,8 @@ def test_standalone_entry_point_maps_errors_to_status_2(tmp_path, capsys):
 
 @pytest.mark.skipif(not hasattr(infomec, "score"), reason="metrics core has no score() yet")
 def test_scores_json_comes_from_the_core(tmp_path):
-    summary = train(tiny_config(steps=2), tmp_path, progress=False)
+    # 160 rows: posX takes 32 values, and sources need 5 rows per value to be scored.
+    summary = train(tiny_config(steps=2, eval_size=160), tmp_path, progress=False)
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert scores == json.loads(json.dumps(summary["scores"]))
     assert {"infom", "infoe", "infoc"} <= set(scores["infomec"])

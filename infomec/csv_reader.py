@@ -1,0 +1,447 @@
+"""Read a delimited text file (CSV, TSV, whitespace) the way a person would expect.
+
+The rules, in order (``README.md``, "Command line", repeats them):
+
+1. **Text.** UTF-8 (a byte-order mark is skipped) or UTF-16 with its mark; anything
+   else, or a file with NUL bytes, is refused. Line ends may be ``\\n``, ``\\r\\n`` or ``\\r``.
+2. **Delimiter.** Among ``,`` ``;`` tab and runs of whitespace, the one that splits the
+   first lines (up to 64) into the same number of fields, at least two (tab, then ``;``,
+   then ``,``, then whitespace when several do). A file with none of them is one
+   column; a file that uses another character (``|``, ``:``) is refused, naming it.
+   With ``;`` or tab, decimal commas (``2,5``) are read as numbers.
+3. **Header.** The first row is a header when it holds text, unless its text values
+   recur below in their own columns (headerless categorical sources); when it is one
+   field short of the rows (the index column's name left out); when it holds integers
+   above columns that each hold non-integers (pandas' default names ``0, 1, ..``); or
+   when it leaves a field empty that no later row leaves empty (``df.to_csv()``'s
+   index column). Otherwise (every field a number) it is data. ``header=True`` /
+   ``False`` forces either. A first line that starts with ``#`` (``np.savetxt``'s
+   header) gives the names when its field count fits.
+4. **Index column** (``index_col="auto"``): a first column named ``""`` or
+   ``Unnamed: 0`` (or absent from a header one name short), or whose values are
+   exactly ``0 .. N-1``, is a row index and is dropped with a warning naming it.
+   ``"none"`` keeps every column; a name or a 0-based position drops that column.
+5. **Values.** Empty fields, NaN and inf are refused, naming the column and data row.
+   A trailing delimiter (an unnamed, all-empty last column) is ignored. Header names
+   must be unique and non-empty.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from infomec._validation import InfoMECWarning
+
+DELIMITERS = ("\t", ";", ",")
+_SAMPLE_LINES = 64
+_SAMPLE_CHARS = 1 << 16
+_NUMBER = r"[+-]?(?:\d+{dot}?\d*|{dot}\d+)(?:[eE][+-]?\d+)?"
+_SPECIAL = re.compile(r"^[+-]?(?:nan|inf|infinity)$", re.IGNORECASE)
+_INDEX_NAMES = ("", "unnamed: 0")
+# Characters that can separate columns in files infomec does not read.
+_OTHER_SEPARATORS = "|:/!^~"
+
+
+def _describe(delimiter: str | None) -> str:
+    return {None: "whitespace", "\t": "tab", ";": "';'", ",": "','"}.get(delimiter, repr(delimiter))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the file is split: its delimiter (``None``: whitespace) and decimal mark."""
+
+    delimiter: str | None
+    decimal: str = "."
+
+    def split(self, line: str) -> list[str]:
+        """Fields of one line (quotes honoured), stripped."""
+        if self.delimiter is None:
+            return line.split()
+        row = next(csv.reader([line], delimiter=self.delimiter, skipinitialspace=True), [])
+        return [field.strip() for field in row]
+
+    def is_number(self, field: str) -> bool:
+        dot = r"\." if self.decimal == "." else r"[.,]"
+        return bool(re.fullmatch(_NUMBER.format(dot=dot), field)) or bool(_SPECIAL.match(field))
+
+
+def decode(path: Path, raw: bytes) -> str:
+    """The text of the file, or a one-line ``ValueError``."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
+            "save it as UTF-8 CSV"
+        ) from None
+    if "\x00" in text:
+        raise ValueError(f"{path}: holds NUL bytes: a binary file, not a .csv file")
+    return text
+
+
+def _lines(text: str, limit: int) -> tuple[list[tuple[str, int]], bool]:
+    """Up to ``limit`` non-blank lines of ``text``, each with the offset just after it.
+
+    Only the first ``_SAMPLE_CHARS`` characters are looked at; the second value says
+    whether the last line returned may have been cut there.
+    """
+    head = text[:_SAMPLE_CHARS]
+    found: list[tuple[str, int]] = []
+    start = 0
+    for match in re.finditer(r"\r\n|\r|\n", head):
+        if head[start : match.start()].strip():
+            found.append((head[start : match.start()], match.end()))
+            if len(found) >= limit:
+                return found, False
+        start = match.end()
+    if head[start:].strip():
+        found.append((head[start:], len(head)))
+    return found, len(text) > len(head)
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter, skipinitialspace=True)
+    return [len(row) for row in reader]
+
+
+def detect_dialect(path: Path, sample: list[str]) -> Dialect:
+    """The delimiter that splits every sample line into the same number (>= 2) of fields."""
+    for delimiter in DELIMITERS:
+        counts = _field_counts(sample, delimiter)
+        # The header may be one field short: R's write.csv leaves the index unnamed.
+        body = counts[1:] or counts
+        if min(body) == max(body) >= 2 and counts[0] in (body[0], body[0] - 1):
+            decimal = "." if delimiter == "," else ","
+            if not any(re.search(r"\d,\d", line) for line in sample):
+                decimal = "."
+            return Dialect(delimiter, decimal)
+    split = [line.split() for line in sample]
+    counts = [len(fields) for fields in split]
+    body = counts[1:] or counts
+    if min(body) == max(body) >= 2 and counts[0] in (body[0], body[0] - 1):
+        return Dialect(None)
+    used = [d for d in DELIMITERS if max(_field_counts(sample, d)) >= 2]
+    numbers_only = all(Dialect(None).is_number(field) for fields in split for field in fields)
+    if not used and max(map(len, split)) >= 2 and numbers_only:
+        used = [None]
+    if not used:
+        for other in _OTHER_SEPARATORS:
+            per_line = {line.count(other) for line in sample}
+            if len(per_line) == 1 and per_line.pop() > 0:
+                raise ValueError(
+                    f"{path}: columns look separated by {other!r}, which is not read; "
+                    "use ',', ';', tab or spaces"
+                )
+        return Dialect(",")  # one column
+    delimiter = used[0]
+    if delimiter is not None:
+        counts = _field_counts(sample, delimiter)
+    odd = next(n for n, count in enumerate(counts) if count != counts[0])
+    raise ValueError(
+        f"{path}: rows split by {_describe(delimiter)} have different numbers of fields "
+        f"({counts[0]} in the first non-blank line, {counts[odd]} in non-blank line {odd + 1})"
+    )
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _has_header(first: list[str], rows: list[list[str]], dialect: Dialect) -> bool:
+    """Whether the first row names the columns (see rule 3 of the module docstring)."""
+    if rows and len(first) == len(rows[0]) - 1:
+        return True  # one field short: the names skip the index column (R's write.csv)
+    columns = [[row[j] for row in rows if j < len(row)] for j in range(len(first))]
+    non_empty = [field for field in first if field]
+    if any(not dialect.is_number(field) for field in non_empty):
+        # Text: a header, unless its values recur below in their own columns (headerless
+        # categorical sources repeat 'red'; a column name does not reappear as a value).
+        pairs = zip(first, columns, strict=True)
+        return not any(field and field in column for field, column in pairs)
+    # Integers above columns that each hold non-integers: names such as pandas' default
+    # 0, 1, ..; above integer data the row is data.
+    if non_empty and rows and all(_INTEGER.fullmatch(field) for field in non_empty):
+        if all(
+            any(value and not _INTEGER.fullmatch(value) for value in column)
+            for field, column in zip(first, columns, strict=True)
+            if field
+        ):
+            return True
+    # An empty field where no later row has one: the index column's blank header.
+    return any(
+        not field and column and all(column) for field, column in zip(first, columns, strict=True)
+    )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the data start, the header names (if any) and the dialect."""
+
+    dialect: Dialect
+    names: list[str] | None
+    data_offset: int
+
+
+def layout(path: Path, text: str, header: bool | None) -> Layout:
+    """Find the dialect, the header row and the offset of the first data line."""
+    lines, cut = _lines(text, _SAMPLE_LINES)
+    if not lines:
+        raise ValueError(f"{path}: empty file")
+    comment = None
+    if lines[0][0].lstrip().startswith("#"):  # np.savetxt(header=...) writes "# a,b"
+        comment, lines = lines[0], lines[1:]
+        if not lines:
+            raise ValueError(f"{path}: no data rows (only a '#' line)")
+    sample = [line for line, _ in lines]
+    if cut and len(sample) > 2:  # the last line may be cut off by the sample's end
+        sample = sample[:-1]
+    dialect = detect_dialect(path, sample)
+    first = dialect.split(sample[0])
+    rows = [dialect.split(line) for line in sample[1:]]
+    if comment is not None:
+        names = dialect.split(comment[0].lstrip()[1:].strip())
+        keep = header is not False and len(names) == len(first)
+        return Layout(dialect, names if keep else None, comment[1])
+    if header is None:
+        header = _has_header(first, rows, dialect)
+    if not header:
+        return Layout(dialect, None, 0)
+    if len(lines) == 1:
+        raise ValueError(f"{path}: a header row and no data rows")
+    return Layout(dialect, first, lines[0][1])
+
+
+def _read_frame(path: Path, buffer: io.IOBase, dialect: Dialect):
+    """Parse ``buffer`` from its position (the first data line) with pandas' C parser."""
+    import pandas as pd  # slow import; only paid by CSV users
+
+    options = {
+        "header": None,
+        "keep_default_na": False,  # "NA", "None", "null" are labels, not missing values
+        "na_values": [""],
+        "skipinitialspace": True,
+        "decimal": dialect.decimal,
+    }
+    if int(pd.__version__.split(".")[0]) < 3:  # pandas 3 parses floats exactly already
+        options["float_precision"] = "round_trip"
+    if dialect.delimiter is None:
+        options["sep"] = r"\s+"
+    else:
+        options["sep"] = dialect.delimiter
+    try:
+        return pd.read_csv(buffer, encoding="utf-8", **options)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: no data rows") from None
+    except Exception as error:  # noqa: BLE001 - untrusted bytes: parser errors
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(f"{path}: malformed .csv file ({type(error).__name__}: {text})") from None
+
+
+def _align_names(path: Path, names: list[str], n_columns: int) -> tuple[list[str], bool]:
+    """Header names for ``n_columns`` columns, and whether column 0 is an unnamed index."""
+    names = list(names)
+    while len(names) > n_columns and names[-1] == "":  # trailing delimiter in the header
+        names.pop()
+    if len(names) == n_columns - 1:  # R's write.csv / pandas: the index has no header field
+        return ["", *names], True
+    if len(names) != n_columns:
+        raise ValueError(
+            f"{path}: the header has {len(names)} names but the rows have {n_columns} fields"
+        )
+    return names, False
+
+
+def _drop_trailing_empty(frame, names: list[str] | None):
+    """A trailing delimiter on every line adds an unnamed, all-empty last column."""
+    if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().all():
+        if names is None or names[-1] == "":
+            frame = frame.iloc[:, :-1]
+            names = None if names is None else names[:-1]
+    return frame, names
+
+
+def _is_row_index(column) -> bool:
+    values = column.to_numpy()
+    if values.dtype.kind not in "iu":
+        return False
+    return bool(np.array_equal(values, np.arange(values.shape[0])))
+
+
+def _index_position(
+    path: Path, frame, names: list[str] | None, index_col, unnamed_index: bool
+) -> tuple[int | None, str]:
+    """Which column is a row index (None: none) and why, under ``index_col``."""
+    n_columns = frame.shape[1]
+    if index_col is None or index_col == "none":
+        return None, ""
+    if isinstance(index_col, (int, np.integer)) and not isinstance(index_col, bool):
+        if not 0 <= index_col < n_columns:
+            raise ValueError(
+                f"{path}: index_col={index_col} is out of range ({n_columns} columns, "
+                "counted from 0)"
+            )
+        return int(index_col), "as asked"
+    if not isinstance(index_col, str):
+        raise ValueError(
+            f"index_col must be 'auto', 'none', a column name or a 0-based position; "
+            f"got {index_col!r}"
+        )
+    if index_col != "auto":
+        if names is None or index_col not in names:
+            found = "it has no header" if names is None else f"columns: {', '.join(names)}"
+            raise ValueError(f"{path}: no column named {index_col!r} for index_col ({found})")
+        return names.index(index_col), "as asked"
+    if n_columns < 2:
+        return None, ""
+    if unnamed_index or (names is not None and names[0].strip().lower() in _INDEX_NAMES):
+        return 0, "it has no name in the header: a row index, as df.to_csv() writes it"
+    if frame.shape[0] >= 3 and _is_row_index(frame.iloc[:, 0]):
+        return 0, f"its values are exactly 0..{frame.shape[0] - 1}: a row index"
+    return None, ""
+
+
+def _missing_message(path: Path, label: str, row: int) -> str:
+    return f"{path}: empty value in column {label} (data row {row + 1})"
+
+
+def _column_array(path: Path, column, label: str, role: str) -> np.ndarray:
+    """One column as a numpy array; missing values and NaN/inf refused."""
+    missing = np.flatnonzero(column.isna().to_numpy())
+    if missing.size:
+        raise ValueError(_missing_message(path, label, int(missing[0])))
+    values = column.to_numpy()
+    if values.dtype.kind in "biuf":
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            bad = "NaN" if np.isnan(values[row]) else "inf"
+            raise ValueError(f"{path}: column {label} contains {bad} (data row {row + 1})")
+        return values
+    text = np.char.strip(values.astype(str))
+    special = np.array([bool(_SPECIAL.match(value.strip())) for value in text])
+    if special.any():
+        row = int(np.flatnonzero(special)[0])
+        bad = "NaN" if "nan" in text[row].lower() else "inf"
+        raise ValueError(f"{path}: column {label} contains {bad} (data row {row + 1})")
+    if role == "latents":
+        if all(re.fullmatch(r"[+-]?\d+", value.strip()) for value in text):
+            raise ValueError(
+                f"{path}: column {label} holds integers beyond 64 bits (e.g. {text[0]})"
+            )
+        bad = next(n for n, value in enumerate(text) if not _is_float(value))
+        raise ValueError(
+            f"{path}: latents column {label} holds text ({str(text[bad])!r} in data row "
+            f"{bad + 1}); latents must be numbers"
+        )
+    return text
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """The columns read from a delimited text file."""
+
+    columns: list[np.ndarray]
+    names: list[str] | None
+    dropped: str | None
+
+
+def read_text_table(
+    path: Path, role: str, *, header: bool | None = None, index_col="auto"
+) -> TextTable:
+    """Read ``path`` by the module's rules into one array per column.
+
+    Parameters
+    ----------
+    path : Path
+    role : {"latents", "sources"}
+        Latents must be numbers; sources may be text.
+    header : bool, optional
+        Force a header row (True) or none (False); detected by default.
+    index_col : "auto", "none", str or int, default "auto"
+        Which column is a row index to drop (see the module docstring).
+    """
+    raw = path.read_bytes()
+    text = decode(path, raw)  # decodes the whole file once: a bad byte anywhere is refused
+    try:
+        found = layout(path, text, header)
+    except csv.Error as error:  # e.g. a field over csv's size limit
+        raise ValueError(f"{path}: malformed .csv file ({error})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: rare, parse the decoded text
+        buffer: io.IOBase = io.StringIO(text)
+        buffer.seek(found.data_offset)
+    else:  # UTF-8: pandas parses the bytes themselves (a str copy would take 4x the file)
+        bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+        buffer = io.BytesIO(raw)
+        buffer.seek(bom + len(text[: found.data_offset].encode("utf-8")))
+    del text
+    frame = _read_frame(path, buffer, found.dialect)
+    if frame.shape[0] == 0:
+        raise ValueError(f"{path}: no data rows")
+    names, unnamed_index = found.names, False
+    if names is not None:
+        names, unnamed_index = _align_names(path, names, frame.shape[1])
+    frame, names = _drop_trailing_empty(frame, names)
+    position, why = _index_position(path, frame, names, index_col, unnamed_index)
+    dropped = None
+    if position is not None:
+        dropped = _column_label(names, position)
+        keep = [j for j in range(frame.shape[1]) if j != position]
+        if not keep:
+            raise ValueError(f"{path}: no column left after dropping the index column")
+        if why != "as asked":
+            _warn(
+                f"{path}: dropped column {dropped} ({why}); pass --index-col none "
+                "(API: index_col='none') to keep it"
+            )
+        frame = frame.iloc[:, keep]
+        names = None if names is None else [names[j] for j in keep]
+    if names is not None:
+        _check_header_names(path, names)
+    columns = [
+        _column_array(path, frame.iloc[:, j], _column_label(names, j), role)
+        for j in range(frame.shape[1])
+    ]
+    return TextTable(columns=columns, names=names, dropped=dropped)
+
+
+def _column_label(names: list[str] | None, j: int) -> str:
+    if names is None:
+        return str(j + 1)
+    return f"'{names[j]}'" if names[j] else str(j + 1)
+
+
+def _check_header_names(path: Path, names: list[str]) -> None:
+    for position, name in enumerate(names):
+        if not name:
+            raise ValueError(
+                f"{path}: column {position + 1} has no name in the header"
+                + (" (a row index? --index-col auto drops it)" if position == 0 else "")
+            )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{path}: the header names column '{name}' twice")
+        seen.add(name)
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, InfoMECWarning, stacklevel=5)
