@@ -235,7 +235,7 @@ def test_missing_values_and_text_latents_are_refused(data):
         infomec.score(latents=pd.DataFrame({"word": text}), sources=sources)
     nan_latents = pd.DataFrame(latents, columns=["a", "b", "c"])
     nan_latents.iloc[3, 1] = np.nan
-    with pytest.raises(ValueError, match="latents column 1 contains NaN"):
+    with pytest.raises(ValueError, match="latents column 'b' contains NaN"):
         infomec.score(latents=nan_latents, sources=sources)
 
 
