@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 import cli
 import infomec
 from infomec.bootstrap import per_source_key
+from infomec.outputs import MARKER
 from infomec.report import (
     INACTIVE_COLOR,
     build_report,
@@ -185,7 +186,8 @@ def test_report_folder(result, tmp_path):
     assert external and all((written["html"].parent / ref).is_file() for ref in external)
     assert "http" not in page
     assert "shape" in page and f"{result.infom:.4f}" in page
-    assert not list((tmp_path / "out").glob(".*"))  # no temporary files left behind
+    # No temporary files left behind; only the list of the files infomec wrote.
+    assert [path.name for path in (tmp_path / "out").glob(".*")] == [MARKER]
 
 
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
