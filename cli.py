@@ -8,25 +8,77 @@ computed here.
 
 from __future__ import annotations
 
-import argparse
+import atexit
 import contextlib
-import csv
-import io
 import os
 import signal
 import sys
-import warnings
-from collections.abc import Sequence
-from pathlib import Path
 
-import numpy as np
 
-import infomec
-from infomec.io import load_array
-from infomec.metrics.dci import DCI_MODELS
-from infomec.outputs import STDOUT, check_file, write_file
-from infomec.presets import PRESETS
-from infomec.result import NonFiniteError
+def _exit_quietly(signum, frame) -> None:
+    """A signal outside a command (while importing, or after the command finished, during
+    interpreter shutdown): one line and 128 + signal, no traceback from whatever it
+    would interrupt."""
+    try:
+        message = "interrupted" if signum == signal.SIGINT else "terminated"
+        sys.stderr.write(f"infomec: {message}\n")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - a closed stderr must not stop the exit
+        pass
+    os._exit(128 + signum)
+
+
+#: 128 + the signal that arrived after the command finished, if one did.
+_late_status: int | None = None
+#: The command's exit status, once :func:`main` has returned one (console script only).
+_final_status: int | None = None
+
+
+def _late_signal(signum, frame) -> None:
+    """A signal after the command finished: one line now, status 128 + signal at exit,
+    and the clean-up on the way out (worker processes, temporary folders) still runs."""
+    global _late_status
+    if _late_status is None:
+        _late_status = 128 + signum
+        with contextlib.suppress(Exception):
+            message = "interrupted" if signum == signal.SIGINT else "terminated"
+            sys.stderr.write(f"infomec: {message}\n")
+            sys.stderr.flush()
+
+
+def _exit_with_late_status() -> None:
+    """Registered before any other module's exit hook, so it runs after all of them:
+    every clean-up is done, and what is left of the interpreter's shutdown (where a
+    signal would kill the process without a word) is skipped."""
+    status = _late_status if _late_status is not None else _final_status
+    if status is not None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status)
+
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "infomec":
+    # The imports below take a second or more; Ctrl-C during them exits quietly too.
+    signal.signal(signal.SIGINT, _exit_quietly)
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    atexit.register(_exit_with_late_status)
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import infomec  # noqa: E402
+from infomec.io import load_array  # noqa: E402
+from infomec.metrics.dci import DCI_MODELS  # noqa: E402
+from infomec.outputs import STDOUT, check_file, write_file  # noqa: E402
+from infomec.presets import PRESETS  # noqa: E402
+from infomec.result import NonFiniteError  # noqa: E402
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -459,16 +511,6 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated()
 
 
-def _exit_quietly(signum, frame) -> None:
-    """A signal after the work is done (during interpreter shutdown): one line, no
-    traceback from whatever cleanup it would interrupt."""
-    with contextlib.suppress(Exception):
-        message = "interrupted" if signum == signal.SIGINT else "terminated"
-        sys.stderr.write(f"infomec: {message}\n")
-        sys.stderr.flush()
-    os._exit(128 + signum)
-
-
 def _silence_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so the exit-time flush is quiet."""
     with contextlib.suppress(Exception):
@@ -486,13 +528,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _print_warning
     owns_process = argv is None
     if owns_process:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return _main(argv)
+        status = _main(argv)
+    except KeyboardInterrupt as interrupt:  # arrived while _main was reporting something
+        status = _interrupted(interrupt)
     finally:
         if owns_process:
             for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, _exit_quietly)
+                signal.signal(signum, _late_signal)
+    if owns_process:
+        global _final_status
+        _final_status = status
+    return status
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> int:
+    terminated = isinstance(interrupt, Terminated)
+    print(f"infomec: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -515,12 +570,8 @@ def _main(argv: Sequence[str] | None) -> int:
         text = " ".join(str(error).split())
         print(f"infomec: error: {text}", file=sys.stderr)
         return EXIT_USAGE
-    except Terminated:
-        print("infomec: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("infomec: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated)
+        return _interrupted(interrupt)
 
 
 if __name__ == "__main__":

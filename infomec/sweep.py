@@ -25,7 +25,8 @@ import os
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -294,6 +295,34 @@ def score_run(
     return row
 
 
+@contextmanager
+def _workers_deaf_to_ctrl_c(enabled: bool) -> Iterator[None]:
+    """Keep Ctrl-C away from worker processes started in this block; not from us.
+
+    A terminal sends Ctrl-C's SIGINT to every process of the foreground group, loky's
+    workers included, and a worker interrupted while it starts prints a traceback. A
+    process started by a thread that blocks SIGINT inherits the block across exec, so
+    the calling thread blocks it while workers may be started. This process still
+    hears it: a helper thread that keeps SIGINT unblocked (the kernel hands the signal
+    to it) trips Python's handler, which raises KeyboardInterrupt in the main thread.
+    """
+    import signal
+    import threading
+
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    done = threading.Event()
+    listener = threading.Thread(target=done.wait, name="infomec-sigint", daemon=True)
+    listener.start()  # before the block: it keeps SIGINT deliverable to this process
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        done.set()
+
+
 def _ignore_interrupts() -> None:
     import signal
     import threading
@@ -410,7 +439,11 @@ def sweep(
 
     rows = []
     disable = None if progress is None else not progress
-    with tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar:
+    deaf = workers > 1 and scheduler == "joblib" and hasattr(os, "fork")
+    with (
+        tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar,
+        _workers_deaf_to_ctrl_c(deaf),
+    ):
         for row in map_in_order(score_one, runs, n_jobs=workers, scheduler=scheduler):
             rows.append(row)
             bar.update()
