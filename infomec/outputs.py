@@ -106,18 +106,18 @@ def _existing_ancestor(path: Path) -> Path:
     return path
 
 
-def _check_writable_folder(folder: Path, shown: PathLike) -> None:
+def _check_writable_folder(folder: Path) -> None:
     if not folder.exists():
         ancestor = _existing_ancestor(folder)
         if not ancestor.is_dir():
-            raise NotADirectoryError(f"{shown}: {ancestor} is not a folder")
+            raise NotADirectoryError(f"{folder}: cannot be created, {ancestor} is a file")
         if not os.access(ancestor, os.W_OK | os.X_OK):
-            raise PermissionError(f"{shown}: cannot create folders in {ancestor}")
+            raise PermissionError(f"{folder}: cannot be created, {ancestor} is not writable")
         return
     if not folder.is_dir():
-        raise NotADirectoryError(f"{shown}: {folder} exists and is not a folder")
+        raise NotADirectoryError(f"{folder}: exists and is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"{shown}: folder {folder} is not writable")
+        raise PermissionError(f"{folder}: folder is not writable")
 
 
 def check_file(path: PathLike, inputs: Iterable[PathLike] = ()) -> None:
@@ -172,7 +172,7 @@ def check_folder(folder: PathLike, names: Iterable[str], inputs: Iterable[PathLi
         folder or not a regular file there.
     """
     folder = Path(folder)
-    _check_writable_folder(folder, folder)
+    _check_writable_folder(folder)
     inputs = list(inputs)
     for name in names:
         target = folder / name

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -312,6 +313,12 @@ def _workers_deaf_to_ctrl_c(enabled: bool) -> Iterator[None]:
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield
         return
+    # Python 3.11's multiprocessing resource tracker unblocks SIGINT after it starts its
+    # own process (bpo-33613's fix, without restoring the previous mask): start it first.
+    with contextlib.suppress(Exception):
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     done = threading.Event()
     listener = threading.Thread(target=done.wait, name="infomec-sigint", daemon=True)
     listener.start()  # before the block: it keeps SIGINT deliverable to this process
