@@ -6,6 +6,7 @@ stdout silently with 141, a NaN that reached an output (a bug) with 1. Nothing i
 computed here.
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
 
 import atexit
@@ -16,15 +17,12 @@ import sys
 
 
 def _exit_quietly(signum, frame) -> None:
-    """A signal outside a command (while importing, or after the command finished, during
-    interpreter shutdown): one line and 128 + signal, no traceback from whatever it
-    would interrupt."""
-    try:
+    """A signal while the modules below are imported: one line and 128 + signal, no
+    traceback from the import it interrupts."""
+    with contextlib.suppress(Exception):
         message = "interrupted" if signum == signal.SIGINT else "terminated"
         sys.stderr.write(f"infomec: {message}\n")
         sys.stderr.flush()
-    except Exception:  # noqa: BLE001 - a closed stderr must not stop the exit
-        pass
     os._exit(128 + signum)
 
 
@@ -58,27 +56,28 @@ def _exit_with_late_status() -> None:
         os._exit(status)
 
 
-if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "infomec":
-    # The imports below take a second or more; Ctrl-C during them exits quietly too.
+if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] == "infomec":
+    # The console script (or python -m cli). The imports below take a second or more;
+    # Ctrl-C during them exits quietly too. (Hence imports after code: E402 is off.)
     signal.signal(signal.SIGINT, _exit_quietly)
     signal.signal(signal.SIGTERM, _exit_quietly)
     atexit.register(_exit_with_late_status)
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import io  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import csv
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import infomec  # noqa: E402
-from infomec.io import load_array  # noqa: E402
-from infomec.metrics.dci import DCI_MODELS  # noqa: E402
-from infomec.outputs import STDOUT, check_file, write_file  # noqa: E402
-from infomec.presets import PRESETS  # noqa: E402
-from infomec.result import NonFiniteError  # noqa: E402
+import infomec
+from infomec.io import load_array
+from infomec.metrics.dci import DCI_MODELS
+from infomec.outputs import STDOUT, check_file, write_file
+from infomec.presets import PRESETS
+from infomec.result import NonFiniteError
 
 EXIT_BUG = 1
 EXIT_USAGE = 2

@@ -141,13 +141,13 @@ def _interrupt_at_several_points(data, tmp_path, old_args, new_args, state, frac
     assert completed.returncode == 0, completed.stderr
     assert state(reference / "out", old) == "new"
     seen = {}
-    for delay in _delays(duration, fractions):
-        trial = tmp_path / f"trial-{delay}"
+    for index, delay in enumerate(_delays(duration, fractions)):
+        trial = tmp_path / f"trial-{index}"
         shutil.copytree(base, trial, symlinks=True)
         status, _, err = _interrupt_after(new_args, trial, delay)
         assert status in (0, 130), (delay, status, err)
         _check_stderr(status, err)
-        seen[delay] = (status, state(trial / "out", old))
+        seen[index, delay] = (status, state(trial / "out", old))
         leftovers = [p.name for p in (trial / "out").iterdir() if "staging" in p.name]
         assert not leftovers, leftovers
     return seen
