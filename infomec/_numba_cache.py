@@ -73,3 +73,6 @@ def ensure_numba_cache() -> None:
     folder = _private_folder()
     if folder is not None:
         os.environ["NUMBA_CACHE_DIR"] = folder
+        config = sys.modules.get("numba.core.config")
+        if config is not None:  # numba was imported first: it read the variable already
+            config.CACHE_DIR = folder

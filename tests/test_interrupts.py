@@ -127,7 +127,7 @@ def _interrupt_at_several_points(data, tmp_path, old_args, new_args, state, frac
     """Write the old set, time an uninterrupted new run, then interrupt new runs
     (over a fresh copy of the old set) at fractions of that time."""
     base = tmp_path / "base"
-    base.mkdir()
+    base.mkdir(parents=True)
     for name in os.listdir(data):
         os.symlink(data / name, base / name)
     completed = subprocess.run(_command(*old_args), cwd=base, env=_env(), capture_output=True)
