@@ -203,14 +203,15 @@ def deferred_signals() -> Iterator[None]:
         caught.append(signum)
 
     previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None:
-            previous[signum] = signal.signal(signum, record)
     try:
+        for signum in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None:
+                previous[signum] = signal.signal(signum, record)
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # None: a handler set outside Python, which cannot be put back; the default.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
         if caught:
             # Delivered now, to whatever handled it before (KeyboardInterrupt for SIGINT).
             signal.raise_signal(caught[0])
