@@ -84,10 +84,17 @@ def _check_stderr(status: int, err: str) -> None:
     assert lines == ([] if status == 0 else ["infomec: interrupted"]), err
 
 
+def _interpreter_start() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], env=_env(), check=True)
+    return time.perf_counter() - started
+
+
 def _delays(duration: float, fractions) -> list[float]:
-    # Not before 0.5 s: the interpreter's own start (before cli.py runs a line) is
-    # Python's, and a Ctrl-C there ends in Python's traceback.
-    return [round(max(0.5, fraction * duration), 2) for fraction in fractions]
+    # Not before the interpreter's own start (before cli.py runs a line), with a wide
+    # margin for a loaded machine: a Ctrl-C there is Python's, with Python's traceback.
+    floor = max(0.5, 3 * _interpreter_start() + 0.2)
+    return [round(max(floor, fraction * duration), 2) for fraction in fractions]
 
 
 # -------------------------------------------------------------- report / sweep
