@@ -1,15 +1,71 @@
 """The ``infomec`` command line: parse, call the library, format, map errors.
 
 Bad input ends with a one-line ``infomec: error: ...`` on stderr and exit status 2;
-Ctrl-C with status 130. Nothing is computed here.
+Ctrl-C (SIGINT) with one line and status 130, SIGTERM with 143, a closed pipe on
+stdout silently with 141, a NaN that reached an output (a bug) with 1. Nothing is
+computed here.
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+
+
+def _exit_quietly(signum, frame) -> None:
+    """A signal while the modules below are imported: one line and 128 + signal, no
+    traceback from the import it interrupts."""
+    with contextlib.suppress(Exception):
+        message = "interrupted" if signum == signal.SIGINT else "terminated"
+        sys.stderr.write(f"infomec: {message}\n")
+        sys.stderr.flush()
+    os._exit(128 + signum)
+
+
+#: 128 + the signal that arrived after the command finished, if one did.
+_late_status: int | None = None
+#: The command's exit status, once :func:`main` has returned one (console script only).
+_final_status: int | None = None
+
+
+def _late_signal(signum, frame) -> None:
+    """A signal after the command finished: one line now, status 128 + signal at exit,
+    and the clean-up on the way out (worker processes, temporary folders) still runs."""
+    global _late_status
+    if _late_status is None:
+        _late_status = 128 + signum
+        with contextlib.suppress(Exception):
+            message = "interrupted" if signum == signal.SIGINT else "terminated"
+            sys.stderr.write(f"infomec: {message}\n")
+            sys.stderr.flush()
+
+
+def _exit_with_late_status() -> None:
+    """Registered before any other module's exit hook, so it runs after all of them:
+    every clean-up is done, and what is left of the interpreter's shutdown (where a
+    signal would kill the process without a word) is skipped."""
+    status = _late_status if _late_status is not None else _final_status
+    if status is not None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status)
+
+
+if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] == "infomec":
+    # The console script (or python -m cli). The imports below take a second or more;
+    # Ctrl-C during them exits quietly too. (Hence imports after code: E402 is off.)
+    signal.signal(signal.SIGINT, _exit_quietly)
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    atexit.register(_exit_with_late_status)
 
 import argparse
 import csv
 import io
-import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,16 +73,25 @@ from pathlib import Path
 import numpy as np
 
 import infomec
-from infomec.io import load_array, write_text_atomic
+from infomec.io import load_array
 from infomec.metrics.dci import DCI_MODELS
+from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS
+from infomec.result import NonFiniteError
 
+EXIT_BUG = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a tool killed by the signal would report
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class UsageError(Exception):
     """A problem with the command line itself (reported like bad input)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup on the way out runs."""
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -86,12 +151,10 @@ FORMATTERS = {
 }
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print ``text`` or write it atomically to ``output``."""
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(output, text)
+def emit(text: str, output: str | None, inputs: Sequence[str] = ()) -> None:
+    """Write ``text`` to stdout (``output`` None or ``-``) or to ``output``, never over
+    one of ``inputs`` (see :func:`infomec.outputs.write_file`)."""
+    write_file(STDOUT if output is None else output, text, inputs=inputs)
 
 
 # --------------------------------------------------------------------- commands
@@ -107,7 +170,13 @@ def _load(args: argparse.Namespace, path: str, role: str):
     return load_array(path, role, key, header=args.header, index_col=args.index_col)
 
 
+def _score_inputs(args: argparse.Namespace) -> list[str]:
+    return [p for p in (args.latents, args.sources, args.test_latents, args.test_sources) if p]
+
+
 def run_score(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_file(args.output, _score_inputs(args))  # before any loading or computing
     latents = _load(args, args.latents, "latents")
     sources = _load(args, args.sources, "sources")
     discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
@@ -141,7 +210,7 @@ def run_score(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
-    emit(FORMATTERS[args.format](result), args.output)
+    emit(FORMATTERS[args.format](result), args.output, _score_inputs(args))
     return 0
 
 
@@ -200,8 +269,10 @@ def _score_options(args: argparse.Namespace) -> dict:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from infomec.report import build_report
+    from infomec.report import build_report, check_report_folder
 
+    inputs = [args.latents, args.sources]
+    check_report_folder(args.out, args.figure_format, inputs)  # before any computing
     latents = _load(args, args.latents, "latents")
     sources = _load(args, args.sources, "sources")
     if args.bootstrap == 1:
@@ -217,6 +288,7 @@ def run_report(args: argparse.Namespace) -> int:
             source_names=_split_names(args.source_names) or sources.names,
             latent_names=_split_names(args.latent_names) or latents.names,
             n_jobs=args.n_jobs,
+            inputs=inputs,
             **_score_options(args),
         )
     except ValueError as error:
@@ -226,8 +298,14 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from infomec.report import plot_sweep, save_figure
-    from infomec.sweep import read_manifest, runs_from_paths, sweep
+    from infomec.sweep import (
+        check_sweep_folder,
+        read_manifest,
+        run_inputs,
+        runs_from_paths,
+        sweep,
+        write_sweep,
+    )
 
     if not args.latents and args.manifest is None:
         raise UsageError("give latents files, or --manifest runs.csv")
@@ -235,8 +313,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         raise UsageError("latents files need --sources FILE")
     runs = [] if args.manifest is None else read_manifest(args.manifest, sources=args.sources)
     runs += runs_from_paths(args.latents, args.sources) if args.latents else []
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
+    inputs = [p for p in (args.manifest, args.sources) if p] + run_inputs(runs)
+    check_sweep_folder(args.out, inputs)  # before any scoring
     frame = sweep(
         runs,
         n_jobs=args.n_jobs,
@@ -248,11 +326,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     failed = frame[frame["error"] != ""]
     for run, error in zip(failed["run"], failed["error"], strict=True):
         print(f"infomec: error: run {run}: {error}", file=sys.stderr)
-    write_text_atomic(folder / "sweep.csv", frame.to_csv(index=False))
+    written = write_sweep(frame, args.out, inputs=inputs)
     scored = len(frame) - len(failed)
-    written = [folder / "sweep.csv"]
-    if scored:
-        written.append(save_figure(plot_sweep(frame), folder / "sweep.png"))
     print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
     return 0 if scored else EXIT_USAGE
 
@@ -469,22 +544,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit-time flush is quiet."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``infomec`` console script; returns the exit status."""
+    """Entry point of the ``infomec`` console script; returns the exit status.
+
+    With ``argv=None`` (the console script, ``python -m cli``) the process is ours:
+    SIGTERM is handled like Ctrl-C, and a signal that arrives after the command has
+    finished still ends the process with one line and 130 / 143.
+    """
     warnings.showwarning = _print_warning
+    owns_process = argv is None
+    if owns_process:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        status = _main(argv)
+    except KeyboardInterrupt as interrupt:  # arrived while _main was reporting something
+        status = _interrupted(interrupt)
+    finally:
+        if owns_process:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, _late_signal)
+    if owns_process:
+        global _final_status
+        _final_status = status
+    return status
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> int:
+    terminated = isinstance(interrupt, Terminated)
+    print(f"infomec: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return args.handler(args)
+        status = args.handler(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a broken pipe shows here, not at exit
+        return status
     except UsageError as error:
         print(f"infomec: error: {error} (see infomec --help)", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except NonFiniteError as error:
+        print(f"infomec: error: {error}", file=sys.stderr)
+        return EXIT_BUG
     except (ValueError, OSError) as error:
         text = " ".join(str(error).split())
         print(f"infomec: error: {text}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("infomec: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated)
+        return _interrupted(interrupt)
 
 
 if __name__ == "__main__":

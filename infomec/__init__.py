@@ -11,14 +11,18 @@ Examples
 1.0
 """
 
-from infomec._validation import InfoMECWarning
-from infomec.bootstrap import bootstrap
-from infomec.collector import Collector
-from infomec.metrics.infomec import infoc, infoe, infom, nmi_matrix
-from infomec.presets import PRESETS, PruningRule
-from infomec.result import ScoreResult
-from infomec.scoring import score
-from infomec.version import __version__
+from infomec._numba_cache import ensure_numba_cache as _ensure_numba_cache
+
+_ensure_numba_cache()  # before numba is first imported (below): it reads the setting then
+
+from infomec._validation import InfoMECWarning  # noqa: E402
+from infomec.bootstrap import bootstrap  # noqa: E402
+from infomec.collector import Collector  # noqa: E402
+from infomec.metrics.infomec import infoc, infoe, infom, nmi_matrix  # noqa: E402
+from infomec.presets import PRESETS, PruningRule  # noqa: E402
+from infomec.result import ScoreResult  # noqa: E402
+from infomec.scoring import score  # noqa: E402
+from infomec.version import __version__  # noqa: E402
 
 __all__ = [
     "Collector",

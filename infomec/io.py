@@ -11,7 +11,6 @@ file. A latents file that holds only ``sources`` (or the reverse) is refused as 
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -261,29 +260,14 @@ def load_array(
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+    """Old name of :func:`infomec.outputs.write_file` (outputs live there now)."""
+    from infomec.outputs import write_file
 
-    A failed or interrupted write never leaves a partial file behind.
-    """
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_file(path, text)
 
 
 def write_bytes_atomic(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` atomically (temporary file in the same folder + rename)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{path}: folder {folder} does not exist")
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-        # mkstemp creates 0600 files; give the result the permissions open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    """Old name of :func:`infomec.outputs.write_file` (outputs live there now)."""
+    from infomec.outputs import write_file
+
+    write_file(path, payload)

@@ -35,8 +35,8 @@ from matplotlib.patches import Rectangle
 
 from infomec._frameworks import numpy_inputs
 from infomec.bootstrap import per_source_key
-from infomec.io import write_bytes_atomic, write_text_atomic
-from infomec.result import ScoreResult, to_plain
+from infomec.outputs import check_folder, write_file, write_folder
+from infomec.result import ScoreResult, dumps_json, to_plain
 from infomec.sweep import score_columns
 
 FORMATS = ("png", "svg", "pdf")
@@ -734,31 +734,30 @@ def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
-def save_figure(figure: Figure, path: str | Path, dpi: int = DPI) -> Path:
-    """Write ``figure`` atomically to ``path``; the format follows the suffix."""
+def save_figure(
+    figure: Figure, path: str | Path, dpi: int = DPI, *, inputs: Sequence[str | Path] = ()
+) -> Path:
+    """Write ``figure`` to ``path`` (see :func:`infomec.outputs.write_file`); the format
+    follows the suffix, and ``path`` may not be one of ``inputs``."""
     path = Path(path)
-    write_bytes_atomic(path, figure_bytes(figure, path.suffix.lstrip(".").lower(), dpi))
+    write_file(path, figure_bytes(figure, path.suffix.lstrip(".").lower(), dpi), inputs=inputs)
     return path
 
 
-def _json_ready(value: Any) -> Any:
-    """:func:`to_plain`, with non-finite floats as ``null`` (JSON has no NaN)."""
-    value = to_plain(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_ready(item) for item in value]
-    return value
-
-
 def report_dict(result: ScoreResult, intervals: Intervals | None = None) -> dict[str, Any]:
-    """The SPEC section 4 JSON content, plus ``"ci"`` when intervals are given."""
+    """The SPEC section 4 JSON content, plus ``"ci"`` when intervals are given.
+
+    An interval that the resamples could not determine (no finite replicate) is
+    ``[null, null]``; every other value is finite (:func:`infomec.result.dumps_json`
+    refuses NaN).
+    """
     content = result.to_dict()
     if intervals is not None:
-        content["ci"] = {key: list(bound) for key, bound in intervals.items()}
-    return _json_ready(content)
+        content["ci"] = {
+            key: [float(v) if math.isfinite(v) else None for v in bound]
+            for key, bound in intervals.items()
+        }
+    return to_plain(content)
 
 
 def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -894,6 +893,32 @@ def render_html(
     return "\n".join(parts) + "\n"
 
 
+def report_files(fmt: str = "png") -> list[str]:
+    """Every file name a report may write (the set :func:`write_report` replaces).
+
+    Examples
+    --------
+    >>> report_files("svg")
+    ['nmi.svg', 'infoe.svg', 'summary.svg', 'scores.json', 'report.html']
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    return [f"{stem}.{fmt}" for stem in ("nmi", "infoe", "summary")] + [
+        "scores.json",
+        "report.html",
+    ]
+
+
+def check_report_folder(
+    out_dir: str | Path, fmt: str = "png", inputs: Sequence[str | Path] = ()
+) -> None:
+    """Raise (``ValueError`` / ``OSError``) unless a report can be written into ``out_dir``.
+
+    Cheap: :func:`build_report` calls it before computing anything.
+    """
+    check_folder(out_dir, report_files(fmt), inputs)
+
+
 def write_report(
     result: ScoreResult,
     out_dir: str | Path,
@@ -901,25 +926,35 @@ def write_report(
     intervals: Intervals | None = None,
     fmt: str = "png",
     dpi: int = DPI,
+    inputs: Sequence[str | Path] = (),
 ) -> dict[str, Path]:
-    """Write the figures, ``scores.json`` and ``report.html`` into ``out_dir``.
+    """Write the figures, ``scores.json`` and ``report.html`` into ``out_dir``, as one set.
 
     Parameters
     ----------
     result : ScoreResult
     out_dir : str or path-like
-        Created if missing. Every file is written atomically.
+        Created if missing. Every file is rendered first, then the set replaces the
+        previous report's set at once (:func:`infomec.outputs.write_folder`): an
+        interrupted report leaves the old report whole; other files are left alone.
     intervals : dict, optional
         :func:`infomec.bootstrap` output (adds ``"ci"`` to ``scores.json``).
     fmt : {"png", "svg", "pdf"}, default="png"
         Format of the figure files (the HTML page always embeds PNG renderings).
     dpi : int, default=150
+    inputs : sequence of path, optional
+        Files the report was computed from; refused as targets.
 
     Returns
     -------
     dict
         ``{"nmi": path, "infoe": path, "summary": path, "scores": path, "html": path}``
         (no ``nmi`` / ``infoe`` without the ``infomec`` family).
+
+    Raises
+    ------
+    infomec.result.NonFiniteError
+        A score is NaN or infinite (a bug); nothing is written.
 
     Examples
     --------
@@ -929,12 +964,10 @@ def write_report(
     >>> sorted(write_report(result, tempfile.mkdtemp()))
     ['html', 'infoe', 'nmi', 'scores', 'summary']
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    check_report_folder(out_dir, fmt, inputs)
     folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    # Serialised first: a NaN (a bug) stops the report before anything is drawn or written.
+    scores_json = dumps_json(report_dict(result, intervals), indent=2)
     figures: list[tuple[str, str, Figure]] = []
     if "infomec" in result.families:
         figures.append(
@@ -948,20 +981,22 @@ def write_report(
             ("infoe", "InfoE per source", plot_infoe(result, intervals=intervals).figure)
         )
     figures.append(("summary", "Every scalar score", plot_summary(result, intervals=intervals)))
-    written: dict[str, Path] = {}
+    keys: dict[str, str] = {}
+    files: dict[str, bytes | str] = {}
     embedded: list[tuple[str, str, bytes]] = []
     for stem, caption, figure in figures:
-        path = folder / f"{stem}.{fmt}"
+        name = f"{stem}.{fmt}"
         payload = figure_bytes(figure, fmt, dpi)
-        write_bytes_atomic(path, payload)
         png = payload if fmt == "png" else figure_bytes(figure, "png", dpi)
-        embedded.append((path.name, caption, png))
-        written[stem] = path
-    written["scores"] = folder / "scores.json"
-    write_text_atomic(written["scores"], json.dumps(report_dict(result, intervals), indent=2))
-    written["html"] = folder / "report.html"
-    write_text_atomic(written["html"], render_html(result, embedded, intervals=intervals))
-    return written
+        embedded.append((name, caption, png))
+        files[name] = payload
+        keys[stem] = name
+    files["scores.json"] = scores_json
+    keys["scores"] = "scores.json"
+    files["report.html"] = render_html(result, embedded, intervals=intervals)
+    keys["html"] = "report.html"
+    written = write_folder(folder, files, inputs=inputs)
+    return {key: written[name] for key, name in keys.items()}
 
 
 def build_report(
@@ -975,6 +1010,7 @@ def build_report(
     confidence: float = 0.95,
     method: str = "auto",
     progress: bool | None = None,
+    inputs: Sequence[str | Path] = (),
     **score_kwargs: Any,
 ) -> tuple[ScoreResult, dict[str, tuple[float, float]] | None, dict[str, Path]]:
     """Score, optionally bootstrap, and write the report folder (what ``infomec report`` does).
@@ -991,6 +1027,8 @@ def build_report(
     method : {"auto", "bootstrap", "half"}, default="auto"
     progress : bool, optional
         Progress bar of the resamples on stderr (default: when stderr is a terminal).
+    inputs : sequence of path, optional
+        Files ``latents`` and ``sources`` were read from: never overwritten.
     **score_kwargs
         Any other keyword of :func:`infomec.score`.
 
@@ -1027,8 +1065,8 @@ def build_report(
     score_kwargs.update(source_names=names[0], latent_names=names[1])
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ValueError(f"n_boot must be 0 (no intervals) or an integer >= 2, got {n_boot!r}")
-    if fmt not in FORMATS:
-        raise ValueError(f"figure format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    # The folder is checked before any computing: a bad --out costs nothing.
+    check_report_folder(out_dir, fmt, inputs)
     result = score(latents=latents, sources=sources, seed=seed, **score_kwargs)
     intervals = None
     if n_boot:
@@ -1054,4 +1092,5 @@ def build_report(
             },
         )
         result = dataclasses.replace(result, settings=settings)
-    return result, intervals, write_report(result, out_dir, intervals=intervals, fmt=fmt)
+    written = write_report(result, out_dir, intervals=intervals, fmt=fmt, inputs=inputs)
+    return result, intervals, written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,56 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return float(value)
     return value
+
+
+class NonFiniteError(RuntimeError):
+    """A score or setting is NaN or infinite: a bug, since JSON output has no such values."""
+
+
+def _non_finite_key(value: Any, where: str = "") -> str | None:
+    """The dotted key of the first NaN/inf float in a :func:`to_plain` value, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where or "<top>")
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        joined = f"{where}{key}" if key.startswith("[") or not where else f"{where}.{key}"
+        found = _non_finite_key(item, joined)
+        if found is not None:
+            return found
+    return None
+
+
+def dumps_json(content: Any, indent: int | None = 2) -> str:
+    """Strict JSON (``allow_nan=False``) of a :func:`to_plain` value.
+
+    Raises
+    ------
+    NonFiniteError
+        ``content`` holds NaN or infinity, which JSON cannot represent; naming the key.
+
+    Examples
+    --------
+    >>> dumps_json({"a": [1.0, 2]}, indent=None)
+    '{"a": [1.0, 2]}'
+    >>> try:
+    ...     dumps_json({"a": {"b": float("nan")}})
+    ... except NonFiniteError as error:
+    ...     print(str(error).split(",")[0])
+    a.b is NaN or infinite
+    """
+    content = to_plain(content)
+    key = _non_finite_key(content)
+    if key is not None:
+        raise NonFiniteError(
+            f"{key} is NaN or infinite, which JSON cannot hold; this is a bug in infomec, "
+            "please report it with the command that produced it"
+        )
+    return json.dumps(content, indent=indent, allow_nan=False)
 
 
 def _is_scalar(value: Any) -> bool:
@@ -97,8 +148,14 @@ class ScoreResult:
         return output
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The :meth:`to_dict` content as a JSON string."""
-        return json.dumps(self.to_dict(), indent=indent)
+        """The :meth:`to_dict` content as a strict JSON string.
+
+        Raises
+        ------
+        NonFiniteError
+            A value is NaN or infinite (never for a result of :func:`infomec.score`).
+        """
+        return dumps_json(self.to_dict(), indent=indent)
 
     def scalars(self) -> dict[str, float]:
         """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``)."""

@@ -21,11 +21,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -139,7 +141,10 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else "empty file"
         raise ValueError(f"{path}: malformed manifest ({message})") from None
+    header = _manifest_header(path)
+    table.columns = header if len(header) == len(table.columns) else table.columns
     table.columns = [str(column).strip() for column in table.columns]
+    _check_manifest_columns(path, list(table.columns))
     if "latents" not in table.columns:
         raise ValueError(
             f"{path}: the manifest needs a 'latents' column (found: {', '.join(table.columns)})"
@@ -175,6 +180,36 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
             )
         )
     return runs
+
+
+def _manifest_header(path: Path) -> list[str]:
+    """The manifest's first row as written (pandas renames a repeated ``a`` to ``a.1``)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _check_manifest_columns(path: Path, columns: list[str]) -> None:
+    """Refuse column names that would collide in the output table, in one line."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise ValueError(f"{path}: column {column!r} appears twice in the manifest")
+        seen.add(column)
+        if column in TAIL_COLUMNS:
+            raise ValueError(
+                f"{path}: column {column!r} is reserved for the sweep's output; rename it"
+            )
+    # A score column ("<family>.<name>") in the manifest would be overwritten by the score.
+    from infomec.metrics import REGISTRY
+
+    for column in columns:
+        if "." in column and column.split(".", 1)[0] in REGISTRY:
+            raise ValueError(f"{path}: column {column!r} has the name of a score column; rename it")
 
 
 @lru_cache(maxsize=8)
@@ -261,15 +296,70 @@ def score_run(
     return row
 
 
+@contextmanager
+def _workers_deaf_to_ctrl_c(enabled: bool) -> Iterator[None]:
+    """Keep Ctrl-C away from worker processes started in this block; not from us.
+
+    A terminal sends Ctrl-C's SIGINT to every process of the foreground group, loky's
+    workers included, and a worker interrupted while it starts prints a traceback. A
+    process started by a thread that blocks SIGINT inherits the block across exec, so
+    the calling thread blocks it while workers may be started. This process still
+    hears it: a helper thread that keeps SIGINT unblocked (the kernel hands the signal
+    to it) trips Python's handler, which raises KeyboardInterrupt in the main thread.
+    """
+    import signal
+    import threading
+
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # Python 3.11's multiprocessing resource tracker unblocks SIGINT after it starts its
+    # own process (bpo-33613's fix, without restoring the previous mask): start it first.
+    with contextlib.suppress(Exception):
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    done = threading.Event()
+    listener = threading.Thread(target=done.wait, name="infomec-sigint", daemon=True)
+    listener.start()  # before the block: it keeps SIGINT deliverable to this process
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        done.set()
+
+
+def _ignore_interrupts() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def score_columns(frame) -> list[str]:
-    """The score columns of a :func:`sweep` table (``"<family>.<name>"``), in order."""
+    """The score columns of a :func:`sweep` table (``"<family>.<name>"``), in order.
+
+    A table from :func:`sweep` lists them in ``frame.attrs["score_columns"]`` (so that a
+    manifest column such as ``kl.beta`` is not taken for a score); for any other table,
+    numeric columns named ``"<family>.<name>"`` are.
+    """
+    import pandas as pd
+
+    listed = frame.attrs.get("score_columns")
+    if listed is not None:
+        return [column for column in listed if column in frame.columns]
+    unique = ~frame.columns.duplicated(keep=False)
     return [
         column
-        for column in frame.columns
-        if "." in str(column)
+        for column, keep in zip(frame.columns, unique, strict=True)
+        if keep
+        and "." in str(column)
         and column not in META_COLUMNS
         and column not in TAIL_COLUMNS
-        and np.issubdtype(frame[column].dtype, np.number)
+        and pd.api.types.is_numeric_dtype(frame[column].dtype)
+        and not pd.api.types.is_bool_dtype(frame[column].dtype)
     ]
 
 
@@ -345,12 +435,22 @@ def sweep(
     local_threads = max(1, (os.cpu_count() or 1) // workers)
     score_kwargs.setdefault("n_jobs", local_threads if scheduler == "joblib" else 1)
 
+    caller = os.getpid()
+
     def score_one(run: Run) -> dict[str, Any]:
+        if os.getpid() != caller:
+            # A worker process: Ctrl-C reaches the whole process group, and the caller
+            # alone handles it (it stops the workers); a worker would print a traceback.
+            _ignore_interrupts()
         return score_run(run, latents_key=latents_key, sources_key=sources_key, **score_kwargs)
 
     rows = []
     disable = None if progress is None else not progress
-    with tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar:
+    deaf = workers > 1 and scheduler == "joblib" and hasattr(os, "fork")
+    with (
+        tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar,
+        _workers_deaf_to_ctrl_c(deaf),
+    ):
         for row in map_in_order(score_one, runs, n_jobs=workers, scheduler=scheduler):
             rows.append(row)
             bar.update()
@@ -359,7 +459,62 @@ def sweep(
     frame = pd.DataFrame(rows)
     # Nullable integers: a failed run has no sample count, and 5000.0 would read oddly.
     frame["n_samples"] = frame["n_samples"].astype("Int64")
-    scores = [c for c in frame.columns if c not in META_COLUMNS and c not in TAIL_COLUMNS]
-    extras = [c for c in scores if "." not in c]
-    scores = [c for c in scores if "." in c]
-    return frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]
+    # Extras are the runs' manifest columns (any name, dots included); scores the rest.
+    extras = list(dict.fromkeys(key for run in runs for key in run.extra))
+    scores = [
+        c
+        for c in frame.columns
+        if c not in META_COLUMNS and c not in TAIL_COLUMNS and c not in extras
+    ]
+    frame = frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]
+    frame.attrs["score_columns"] = scores
+    return frame
+
+
+# ------------------------------------------------------------------ output folder
+
+#: The files :func:`write_sweep` writes (``sweep.png`` only when a run was scored).
+SWEEP_FILES = ("sweep.csv", "sweep.png")
+
+
+def run_inputs(runs: Iterable[Run]) -> list[Path]:
+    """The files the runs read (latents and sources paths): never to be overwritten."""
+    paths = []
+    for run in runs:
+        for value in (run.latents, run.sources):
+            if isinstance(value, (str, os.PathLike)):
+                paths.append(Path(value))
+    return list(dict.fromkeys(paths))
+
+
+def check_sweep_folder(
+    out_dir: str | os.PathLike, inputs: Sequence[str | os.PathLike] = ()
+) -> None:
+    """Raise (``ValueError`` / ``OSError``) unless :func:`write_sweep` can write ``out_dir``."""
+    from infomec.outputs import check_folder
+
+    check_folder(out_dir, SWEEP_FILES, inputs)
+
+
+def write_sweep(
+    frame, out_dir: str | os.PathLike, *, inputs: Sequence[str | os.PathLike] = ()
+) -> list[Path]:
+    """Write ``sweep.csv`` and (when a run was scored) ``sweep.png`` into ``out_dir``, as one set.
+
+    The set replaces the previous sweep's at once (:func:`infomec.outputs.write_folder`);
+    other files in the folder, such as the manifest, are left alone, and none of
+    ``inputs`` is ever overwritten.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from infomec.outputs import write_folder
+
+    files: dict[str, bytes | str] = {"sweep.csv": frame.to_csv(index=False)}
+    if (frame["error"] == "").any():
+        from infomec.report import figure_bytes, plot_sweep
+
+        files["sweep.png"] = figure_bytes(plot_sweep(frame), "png")
+    return list(write_folder(out_dir, files, inputs=inputs).values())

@@ -197,3 +197,48 @@ def test_k_beyond_the_classes_is_recorded_as_used(files, capsys):
     assert status == 0 and "infomec: warning: k=100000 reaches" in err
     k = json.loads(out)["settings"]["k"]
     assert k < 600 and f"k={k}, which is used and recorded" in err
+
+
+def test_a_non_finite_score_is_a_bug_with_exit_1(files, capsys, monkeypatch):
+    folder, latents, sources = files
+    result = infomec.score(latents=latents, sources=sources)
+    broken = result.__class__(
+        families={"infomec": {**result["infomec"], "infoe": float("inf")}},
+        settings=result.settings,
+        n_samples=result.n_samples,
+        elapsed_s=result.elapsed_s,
+        source_names=result.source_names,
+        latent_names=result.latent_names,
+    )
+    monkeypatch.setattr(infomec, "score", lambda **_: broken)
+    target = folder / "out.json"
+    argv = ["score", folder / "latents.npz", folder / "sources.npz", "-o", target]
+    status, out, err = run(argv, capsys)
+    assert status == 1 and out == "" and not target.exists()
+    assert err.startswith("infomec: error: infomec.infoe is NaN or infinite")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+def test_unsupervised_json_is_strict_at_extreme_scales(files, capsys, scale):
+    folder, latents, _ = files
+    np.savez(folder / "scaled.npz", latents=latents * scale)
+    argv = ["score", folder / "scaled.npz", folder / "sources.npz", "--metrics", "unsupervised"]
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in the JSON output")
+
+    payload = json.loads(out, parse_constant=refuse)
+    assert 0 < payload["unsupervised"]["gaussian_wasserstein_correlation_norm"] < 1
+
+
+def test_console_script_help_and_version_work_with_a_closed_stdout():
+    completed = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0 and "Traceback" not in completed.stderr

@@ -660,6 +660,33 @@ def test_unsupervised_guards(rng):
     assert gaussian_scores(np.zeros((2, 2))) == (0.0, 0.0, 0.0)
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1e-100, 1e-50, 1e50, 1e80, 1e100, 1e150])
+def test_unsupervised_is_finite_and_scale_invariant(rng, scale):
+    # Plain np.cov gives NaN from about 1e80 (sums of squares overflow after the
+    # eigen-solver's own scaling) and a wrong _norm (1.0) at 1e-100 (subnormals).
+    correlated = rng.standard_normal((1000, 3))
+    correlated[:, 1] += 0.5 * correlated[:, 0]
+    correlated[:, 2] *= 10  # unequal column scales stay unequal
+    independent = rng.standard_normal((20000, 2))  # W_norm about 1e-5, mostly cancellation
+    for latents in (correlated, independent):
+        reference = unsupervised(latents=latents)
+        scaled = unsupervised(latents=latents * scale)
+        assert all(np.isfinite(value) for value in scaled.values())
+        for key in ("gaussian_total_correlation", "gaussian_wasserstein_correlation_norm"):
+            # W_norm is a difference of traces: its round-off is absolute (about 1e-15).
+            assert scaled[key] == pytest.approx(reference[key], rel=1e-6, abs=1e-12), key
+        assert scaled["gaussian_wasserstein_correlation"] == pytest.approx(
+            reference["gaussian_wasserstein_correlation"] * scale**2, rel=1e-6
+        )
+        assert scaled["mutual_info_score"] == reference["mutual_info_score"]
+
+
+def test_unsupervised_wasserstein_beyond_float64_is_refused(rng):
+    latents = rng.standard_normal((500, 2)) * 1e200  # W ~ 1e400 in squared units
+    with pytest.raises(ValueError, match="overflows float64"):
+        unsupervised(latents=latents)
+
+
 # -------------------------------------------------- API, held-out rows, CLI
 
 

@@ -19,14 +19,17 @@ from matplotlib.figure import Figure
 import cli
 import infomec
 from infomec.bootstrap import per_source_key
+from infomec.outputs import MARKER
 from infomec.report import (
     INACTIVE_COLOR,
     build_report,
     figure_bytes,
     latent_order,
     plot_sweep,
+    report_files,
     write_report,
 )
+from infomec.result import NonFiniteError
 
 SOURCE_NAMES = ["shape", "scale", "orientation"]
 LOW_DPI = 40  # rendering dominates these tests; content does not depend on resolution
@@ -185,7 +188,8 @@ def test_report_folder(result, tmp_path):
     assert external and all((written["html"].parent / ref).is_file() for ref in external)
     assert "http" not in page
     assert "shape" in page and f"{result.infom:.4f}" in page
-    assert not list((tmp_path / "out").glob(".*"))  # no temporary files left behind
+    # No temporary files left behind; only the list of the files infomec wrote.
+    assert [path.name for path in (tmp_path / "out").glob(".*")] == [MARKER]
 
 
 @pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")])
@@ -308,3 +312,56 @@ def test_cli_report_missing_file_exits_2(files, capsys):
         ["report", files / "nope.npz", files / "sources.npz", "--out", files / "r"], capsys
     )
     assert status == 2 and "no such file" in stderr
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def _never(**_):
+    raise AssertionError("scored although --out was refused")
+
+
+@pytest.mark.parametrize(
+    "out, message",
+    [
+        ("file.txt", "exists and is not a folder"),
+        ("file.txt/sub", "cannot be created"),
+        ("holder", "is an input of this run"),  # holder/scores.json is the sources file
+        ("clash", "is a folder"),
+    ],
+)
+def test_cli_report_checks_out_before_computing(files, capsys, monkeypatch, out, message):
+    (files / "file.txt").write_text("x")
+    (files / "holder").mkdir()
+    (files / "holder" / "scores.json").symlink_to(files / "sources.npz")
+    (files / "clash" / "report.html").mkdir(parents=True)
+    monkeypatch.setattr("infomec.scoring.score", _never)
+    monkeypatch.setattr(cli, "load_array", lambda *a, **k: _never())
+    argv = ["report", files / "latents.npz", files / "holder" / "scores.json", "--out"]
+    status, stdout, stderr = run([*argv, files / out], capsys)
+    assert status == 2 and stdout == ""
+    assert message in stderr and len(stderr.splitlines()) == 1
+
+
+def test_report_replaces_its_own_set_and_keeps_other_files(result, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    write_report(result, tmp_path, fmt="svg", dpi=LOW_DPI)
+    write_report(result, tmp_path, fmt="png", dpi=LOW_DPI)
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    # The svg figures were the previous report's: gone with it.
+    assert names == sorted(["notes.txt", *report_files("png")])
+
+
+def test_a_nan_score_is_a_bug_not_invalid_json(result, tmp_path, files, capsys, monkeypatch):
+    broken = dataclasses.replace(
+        result, families={**result.families, "infomec": {**result["infomec"], "infom": np.nan}}
+    )
+    with pytest.raises(NonFiniteError, match="infomec.infom is NaN or infinite"):
+        write_report(broken, tmp_path / "out", dpi=LOW_DPI)
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setattr("infomec.scoring.score", lambda **_: broken)
+    status, _, stderr = run(
+        ["report", files / "latents.npz", files / "sources.npz", "--out", tmp_path / "cli"], capsys
+    )
+    assert status == 1 and "bug" in stderr and len(stderr.splitlines()) == 1
+    assert not (tmp_path / "cli").exists()

@@ -186,3 +186,106 @@ def test_cli_sweep_exits_2_when_no_run_is_scored(folder, tmp_path, capsys):
     assert status == 2
     assert "scored 0 of 1 runs" in stdout
     assert (tmp_path / "sweep.csv").is_file() and not (tmp_path / "sweep.png").exists()
+
+
+# ------------------------------------------------------------------ manifests, outputs
+
+
+@pytest.mark.parametrize(
+    "header, row",
+    [
+        ("run,latents,kl.beta,my col", "r,../qlae_0.npz,4.0,x"),
+        ("run, latents ,beta.1", "r,../qlae_0.npz,2"),
+    ],
+)
+def test_manifest_columns_with_dots_and_spaces_are_carried(folder, tmp_path, capsys, header, row):
+    (folder / "runs" / "odd.csv").write_text(f"{header}\n{row}\n")
+    out = tmp_path / "out"
+    argv = ["sweep", "--manifest", folder / "runs" / "odd.csv", "--sources", folder / "sources.npz"]
+    status, stdout, stderr = run([*argv, "--out", out], capsys)
+    assert status == 0, stderr
+    assert "scored 1 of 1" in stdout and (out / "sweep.png").is_file()
+    frame = pd.read_csv(out / "sweep.csv", keep_default_na=False, dtype=str)
+    extras = [name.strip() for name in header.split(",")[2:]]
+    assert [column for column in frame.columns if column in extras] == extras
+    scores = sweep(read_manifest(folder / "runs" / "odd.csv", sources=folder / "sources.npz"))
+    assert score_columns(scores) == ["infomec.infom", "infomec.infoe", "infomec.infoc"]
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("run,latents,latents", "column 'latents' appears twice"),
+        ("run,latents, run", "column 'run' appears twice"),
+        ("latents,error", "column 'error' is reserved"),
+        ("latents,infomec.infom", "has the name of a score column"),
+    ],
+)
+def test_colliding_manifest_columns_are_refused_before_writing(
+    folder, tmp_path, capsys, header, message
+):
+    manifest = tmp_path / "runs.csv"
+    cells = ",".join([str(folder / "qlae_0.npz")] * len(header.split(",")))
+    manifest.write_text(f"{header}\n{cells}\n")
+    out = tmp_path / "out"
+    status, _, stderr = run(
+        ["sweep", "--manifest", manifest, "--sources", folder / "sources.npz", "--out", out],
+        capsys,
+    )
+    assert status == 2 and message in stderr and len(stderr.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_score_columns_of_any_table():
+    frame = pd.DataFrame(
+        {"run": ["a"], "kl.beta": ["1"], "infomec.infom": [0.5], "n_samples": pd.array([3])}
+    )
+    assert score_columns(frame) == ["infomec.infom"]  # a text column with a dot is not
+
+
+def test_sweep_never_overwrites_its_manifest(folder, tmp_path, capsys, monkeypatch):
+    manifest = tmp_path / "sweep.csv"
+    manifest.write_text(f"latents\n{folder / 'qlae_0.npz'}\n")
+    before = manifest.read_text()
+    monkeypatch.chdir(tmp_path)
+
+    def never(*args, **kwargs):
+        raise AssertionError("scored although --out was refused")
+
+    monkeypatch.setattr("infomec.sweep.sweep", never)
+    status, _, stderr = run(
+        ["sweep", "--manifest", "sweep.csv", "--sources", folder / "sources.npz", "--out", "."],
+        capsys,
+    )
+    assert status == 2 and "sweep.csv: is an input of this run" in stderr
+    assert manifest.read_text() == before
+
+
+def test_sweep_out_checked_before_scoring(folder, tmp_path, capsys, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+
+    def never(*args, **kwargs):
+        raise AssertionError("scored although --out was refused")
+
+    monkeypatch.setattr("infomec.sweep.sweep", never)
+    argv = ["sweep", folder / "qlae_0.npz", "--sources", folder / "sources.npz", "--out"]
+    status, _, stderr = run([*argv, tmp_path / "file"], capsys)
+    assert status == 2 and "exists and is not a folder" in stderr
+
+
+def test_sweep_into_a_folder_keeps_other_files_and_replaces_its_own(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    sources = ["--sources", folder / "sources.npz", "--out", out]
+    status, _, stderr = run(["sweep", folder / "qlae_0.npz", *sources], capsys)
+    assert status == 0, stderr
+    assert (out / "sweep.png").is_file()
+    # No run scored: the new set is sweep.csv alone; the old sweep.png goes with the old set.
+    status, _, _ = run(["sweep", folder / "corrupt.npz", *sources], capsys)
+    assert status == 2
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "notes.txt",
+        "sweep.csv",
+    ]
+    assert (out / "notes.txt").read_text() == "mine"

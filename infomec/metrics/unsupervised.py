@@ -18,6 +18,12 @@ normalised Wasserstein correlation). The sources are not used.
 symmetric ``D^1/2 Sigma D^1/2`` (the same matrix up to similarity), which equals
 disentanglement_lib's ``scipy.linalg.sqrtm`` trace without its complex round-off.
 
+Everything is computed on ``latents / 2**e``, ``2**e`` about the largest magnitude (an
+exact rescaling), and ``W`` multiplied back by ``4**e``: the scores are finite and do
+not depend on the latents' scale from 1e-150 to 1e150 (plain ``np.cov`` overflows to
+NaN above about 1e154 / sqrt(N) and loses the eigenvalues to subnormals below 1e-100).
+A ``W`` that float64 cannot hold in the latents' squared units is refused (ValueError).
+
 Guards (disentanglement_lib gives NaN or inf):
 
 - constant latents are left out of the Gaussian scores (their variance is 0; they are
@@ -77,6 +83,30 @@ def gaussian_scores(covariance) -> tuple[float, float, float]:
         or not np.isfinite(covariance).all()
     ):
         raise ValueError(f"covariance must be a finite square matrix, got {covariance.shape}")
+    # One power-of-two factor brings the largest variance near 1 (exact in binary, so
+    # ordinary covariances give the same bits); W scales with it, the rest does not.
+    peak = float(np.max(np.abs(np.diag(covariance)), initial=0.0))
+    exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
+    total_correlation, wasserstein, wasserstein_norm = _gaussian_scores_unit(
+        np.ldexp(covariance, -exponent)
+    )
+    return total_correlation, _rescaled(wasserstein, exponent), wasserstein_norm
+
+
+def _rescaled(value: float, exponent: int) -> float:
+    """``value * 2**exponent``, refusing a result that float64 cannot hold."""
+    with np.errstate(over="ignore"):
+        scaled = float(np.ldexp(value, exponent))
+    if not np.isfinite(scaled):
+        raise ValueError(
+            "latents too large for gaussian_wasserstein_correlation (it overflows float64; "
+            "it is in squared latent units): rescale the latents"
+        )
+    return scaled
+
+
+def _gaussian_scores_unit(covariance: np.ndarray) -> tuple[float, float, float]:
+    """:func:`gaussian_scores` of a covariance whose largest variance is about 1."""
     variances = np.diag(covariance)
     keep = variances > 0
     if not keep.any():
@@ -95,12 +125,24 @@ def gaussian_scores(covariance) -> tuple[float, float, float]:
     return total_correlation, wasserstein, float(np.clip(wasserstein / trace, 0.0, 1.0))
 
 
+def _covariance_and_exponent(latents: np.ndarray) -> tuple[np.ndarray, int]:
+    """``np.cov`` of ``latents / 2**e`` and ``e``, chosen so that no moment overflows or
+    underflows: the largest magnitude of the data becomes about 1."""
+    peak = float(np.max(np.abs(latents), initial=0.0)) if latents.size else 0.0
+    exponent = int(np.frexp(peak)[1]) if peak > 0 and np.isfinite(peak) else 0
+    scaled = np.ldexp(latents, -exponent)
+    covariance = np.atleast_2d(np.cov(scaled, rowvar=False))
+    return covariance, exponent
+
+
 def _unsupervised_scores(
     latents: np.ndarray, codes: np.ndarray, cardinalities: np.ndarray, n_jobs: int | None
 ) -> dict:
-    total_correlation, wasserstein, wasserstein_norm = gaussian_scores(
-        np.atleast_2d(np.cov(latents, rowvar=False))
-    )
+    # In a frame scaled by a power of two (exact): cov of 1e150-sized latents overflows,
+    # and of 1e-100-sized ones underflows to subnormals that wreck the eigenvalues.
+    covariance, exponent = _covariance_and_exponent(latents)
+    total_correlation, wasserstein, wasserstein_norm = gaussian_scores(covariance)
+    wasserstein = _rescaled(wasserstein, 2 * exponent)
     n_latents = latents.shape[1]
     if n_latents < 2:
         mean_mutual_information = 0.0  # no pair of distinct latents
