@@ -775,6 +775,9 @@ PROPERTIES = {
             "mutual_info_score": 0.2,  # plug-in bias of 20 x 20 bins on 1500 rows
         },
     },
+    "dcimig": {"bounded": ["score"], "perfect": {"score": 0.9}, "noise": {"score": 0.1}},
+    # Gaussian noise fills 10 bins unevenly: 1 - (H(s) + H(z)) / (H(s) + log2 10) > 0.
+    "jemmig": {"bounded": ["score"], "perfect": {"score": 0.9}, "noise": {"score": 0.3}},
 }
 # Families whose draws follow the row grouping (exactly reproducible, but not exactly
 # invariant to relabelling source values); and DCI's trees, whose tie-breaking follows

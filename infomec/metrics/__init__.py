@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 from infomec.metrics import beta_vae as _beta_vae
 from infomec.metrics import dci as _dci
+from infomec.metrics import dcimig as _dcimig
 from infomec.metrics import factor_vae as _factor_vae
 from infomec.metrics import infomec as _infomec
 from infomec.metrics import irs as _irs
+from infomec.metrics import jemmig as _jemmig
 from infomec.metrics import mig as _mig
 from infomec.metrics import mig_sup as _mig_sup
 from infomec.metrics import modularity as _modularity
@@ -52,6 +54,9 @@ REGISTRY: dict[str, MetricFamily] = {
     "factor_vae": MetricFamily(_factor_vae.compute, needs_held_out=True),
     "irs": MetricFamily(_irs.compute),
     "unsupervised": MetricFamily(_unsupervised.compute),
+    # The review of Zaidi et al. (2020), its own binning (10 bins, bits).
+    "dcimig": MetricFamily(_dcimig.compute),
+    "jemmig": MetricFamily(_jemmig.compute),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]

@@ -1,0 +1,235 @@
+"""The review families (DCIMIG, JEMMIG, Z-max-var), DCI-ES explicitness and UDR.
+
+DCIMIG and JEMMIG are compared with straightforward re-implementations of the review's
+procedure written here from its formulas (min-max scaling, ``np.digitize`` against
+``linspace(0, 1, 11)[:-1]``, plug-in information in bits from scikit-learn), and with
+closed forms on factorial grids; the stochastic families with their definitions'
+properties (perfect code, independent noise, invariances, seeding).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.metrics import mutual_info_score
+from sklearn.preprocessing import minmax_scale
+
+import infomec
+from infomec.metrics.dcimig import dcimig, dcimig_from_mutual_information
+from infomec.metrics.jemmig import jemmig, jemmig_from_information
+
+LN2 = np.log(2.0)
+
+
+# ------------------------------------------------------------ the review's procedure
+
+
+def review_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The review's discretiser: min-max scale each column, digitise on [0, 1) edges."""
+    edges = np.linspace(0, 1, n_bins + 1)[:-1]
+    return np.digitize(minmax_scale(values), edges, right=False)
+
+
+def histogram_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The same bins drawn with numpy's histogram edges (the maximum in the top bin)."""
+    return np.column_stack(
+        [
+            np.digitize(column, np.histogram_bin_edges(column, n_bins)[:-1])
+            for column in values.T
+        ]
+    )
+
+
+def bits_mi(a: np.ndarray, b: np.ndarray) -> float:
+    return mutual_info_score(a, b) / LN2
+
+
+def bits_entropy(*columns: np.ndarray) -> float:
+    _, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    p = counts / counts.sum()
+    return float(-np.sum(p * np.log2(p)))
+
+
+def review_dcimig(sources: np.ndarray, codes: np.ndarray) -> float:
+    n_sources, n_latents = sources.shape[1], codes.shape[1]
+    matrix = np.array(
+        [[bits_mi(sources[:, k], codes[:, j]) for j in range(n_latents)] for k in range(n_sources)]
+    )
+    for j in range(n_latents):
+        column = np.sort(matrix[:, j])
+        winner = np.argmax(matrix[:, j])
+        gap = column[-1] - column[-2]
+        matrix[:, j] = 0.0
+        matrix[winner, j] = gap
+    gap_sum = sum(np.max(matrix[k]) for k in range(n_sources))
+    return gap_sum / sum(bits_entropy(sources[:, k]) for k in range(n_sources))
+
+
+def review_jemmig(sources: np.ndarray, codes: np.ndarray, n_bins: int = 10) -> float:
+    n_sources, n_latents = sources.shape[1], codes.shape[1]
+    terms = []
+    for k in range(n_sources):
+        mi = np.array([bits_mi(sources[:, k], codes[:, j]) for j in range(n_latents)])
+        best = np.argsort(mi, kind="stable")[-1]
+        ordered = np.sort(mi)
+        numerator = bits_entropy(sources[:, k], codes[:, best]) - ordered[-1] + ordered[-2]
+        terms.append(1 - numerator / (bits_entropy(sources[:, k]) + np.log2(n_bins)))
+    return float(np.mean(terms))
+
+
+def _mixed(rng, n=3000, sizes=(3, 5, 4, 2)):
+    sources = np.column_stack([rng.integers(0, size, n) for size in sizes])
+    latents = np.column_stack(
+        [
+            sources[:, 0] + 0.3 * rng.standard_normal(n),
+            sources[:, 1] * 0.5 - sources[:, 2] + 0.5 * rng.standard_normal(n),
+            np.exp(sources[:, 2] + rng.standard_normal(n)),
+            rng.uniform(-1, 1, n),
+            sources[:, 3] * 2.0 + 0.1 * rng.standard_normal(n),
+        ]
+    )
+    return sources, latents
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dcimig_and_jemmig_equal_the_review_procedure(seed):
+    rng = np.random.default_rng(seed)
+    sources, latents = _mixed(rng)
+    codes = review_bins(latents)
+    np.testing.assert_array_equal(codes, histogram_bins(latents))  # same bins, no edge hit
+    assert dcimig(latents=latents, sources=sources)["score"] == pytest.approx(
+        review_dcimig(sources, codes), abs=1e-12
+    )
+    assert jemmig(latents=latents, sources=sources)["score"] == pytest.approx(
+        review_jemmig(sources, codes), abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("bins", [2, 7, 25])
+def test_bins_knob_follows_the_review(bins):
+    rng = np.random.default_rng(3)
+    sources, latents = _mixed(rng, n=2000)
+    codes = histogram_bins(latents, bins)
+    assert dcimig(latents=latents, sources=sources, bins=bins)["score"] == pytest.approx(
+        review_dcimig(sources, codes), abs=1e-12
+    )
+    assert jemmig(latents=latents, sources=sources, bins=bins)["score"] == pytest.approx(
+        review_jemmig(sources, codes, bins), abs=1e-12
+    )
+
+
+def test_discrete_latents_are_binned_like_the_review():
+    # 15 integer values: 10 bins merge some of them, as the review's code does.
+    rng = np.random.default_rng(4)
+    sources = rng.integers(0, 5, (2000, 2))
+    latents = np.column_stack([sources[:, 0] * 3 + rng.integers(0, 3, 2000), sources[:, 1]])
+    codes = histogram_bins(latents.astype(float))
+    assert dcimig(latents=latents, sources=sources)["score"] == pytest.approx(
+        review_dcimig(sources, codes), abs=1e-12
+    )
+    assert jemmig(latents=latents, sources=sources)["score"] == pytest.approx(
+        review_jemmig(sources, codes), abs=1e-12
+    )
+
+
+def _grid(sizes=(2, 3, 4), repeats=50):
+    """Every combination equally often: sources exactly independent in the sample."""
+    grid = np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1)
+    return np.repeat(grid.reshape(-1, len(sizes)), repeats, axis=0)
+
+
+def test_perfect_code_on_a_grid_scores_exactly_one():
+    sources = _grid()
+    latents = sources * 0.7 + 1.0
+    assert dcimig(latents=latents, sources=sources)["score"] == pytest.approx(1.0, abs=1e-12)
+    result = jemmig(latents=latents, sources=sources)
+    np.testing.assert_allclose(result["per_source"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(
+        dcimig(latents=latents, sources=sources)["gaps"], np.log2([2, 3, 4]), atol=1e-12
+    )
+
+
+def test_jemmig_closed_form_with_a_redundant_latent():
+    # Source 0 copied twice: I1 = I2 = H(s0) = 1 bit, H(s0, z*) = 1 bit.
+    sources = _grid((2, 4))
+    latents = np.column_stack([sources[:, 0], sources[:, 0], sources[:, 1]]).astype(float)
+    per_source = jemmig(latents=latents, sources=sources)["per_source"]
+    assert per_source[0] == pytest.approx(1 - 1 / (1 + np.log2(10)), abs=1e-12)
+    assert per_source[1] == pytest.approx(1.0, abs=1e-12)
+    # DCIMIG: both copies of s0 have gap 1 bit for s0; s1 gets 2 bits: (1 + 2) / (1 + 2).
+    assert dcimig(latents=latents, sources=sources)["score"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_dcimig_aggregation_by_hand():
+    # Latent 0: s0 wins by 0.5; latent 1: s0 wins by 0.1; latent 2: tie s1/s2 -> s1, gap 0.
+    mi = np.array([[0.9, 0.3, 0.0], [0.4, 0.2, 0.6], [0.1, 0.1, 0.6]])
+    score, gaps = dcimig_from_mutual_information(mi, np.array([1.0, 2.0, 1.0]))
+    np.testing.assert_allclose(gaps, [0.5, 0.0, 0.0])
+    assert score == pytest.approx(0.5 / 4.0)
+    # One source: the gap is the MI itself.
+    score, gaps = dcimig_from_mutual_information([[0.3, 0.5]], [1.0])
+    assert score == pytest.approx(0.5) and gaps.tolist() == [0.5]
+
+
+def test_jemmig_ties_take_the_last_latent():
+    mi = np.array([[0.5, 0.5]])
+    joint = np.array([[9.0, 1.5]])
+    score, _ = jemmig_from_information(mi, [1.0], joint, bins=2)
+    assert score == pytest.approx(1 - (1.5 - 0.5 + 0.5) / 2.0)
+
+
+def test_review_families_invariances():
+    rng = np.random.default_rng(5)
+    sources, latents = _mixed(rng)
+    base_d = dcimig(latents=latents, sources=sources)
+    base_j = jemmig(latents=latents, sources=sources)
+    permutation = np.array([3, 0, 4, 2, 1])
+    transformed = latents[:, permutation] * np.array([2.0, -1.0, 0.5, -3.0, 10.0]) + 7.0
+    assert dcimig(latents=transformed, sources=sources)["score"] == pytest.approx(
+        base_d["score"], abs=1e-12
+    )
+    assert jemmig(latents=transformed, sources=sources)["score"] == pytest.approx(
+        base_j["score"], abs=1e-12
+    )
+    # Source columns permuted: the per-source outputs follow, relabelled values change nothing.
+    order = np.array([2, 0, 3, 1])
+    relabelled = np.array([7, 2, 9, 4, 1])[sources[:, order]]
+    np.testing.assert_allclose(
+        jemmig(latents=latents, sources=relabelled)["per_source"],
+        base_j["per_source"][order],
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        dcimig(latents=latents, sources=relabelled)["gaps"], base_d["gaps"][order], atol=1e-12
+    )
+
+
+def test_review_families_on_independent_noise():
+    rng = np.random.default_rng(6)
+    sources = rng.integers(0, 4, (20000, 3))
+    noise = rng.uniform(size=(20000, 4))  # uniform: each latent fills its 10 bins evenly
+    assert dcimig(latents=noise, sources=sources)["score"] < 0.01
+    assert abs(jemmig(latents=noise, sources=sources)["score"]) < 0.01
+
+
+def test_review_families_refuse_bad_bins_and_are_registered():
+    rng = np.random.default_rng(7)
+    sources = rng.integers(0, 3, (300, 2))
+    latents = rng.standard_normal((300, 2))
+    for function in (dcimig, jemmig):
+        with pytest.raises(ValueError, match="bins must be an integer >= 2"):
+            function(latents=latents, sources=sources, bins=1)
+    result = infomec.score(latents=latents, sources=sources, metrics="dcimig,jemmig")
+    assert result["dcimig"]["score"] == dcimig(latents=latents, sources=sources)["score"]
+    assert result["jemmig"]["score"] == jemmig(latents=latents, sources=sources)["score"]
+
+
+def test_dcimig_single_valued_sources_warn():
+    latents = np.random.default_rng(8).standard_normal((100, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", infomec.InfoMECWarning)
+        sources = np.zeros((100, 2), dtype=int)
+        with pytest.warns(infomec.InfoMECWarning, match="dcimig: every source"):
+            assert dcimig(latents=latents, sources=sources)["score"] == 0.0
