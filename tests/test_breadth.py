@@ -35,10 +35,7 @@ def review_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
 def histogram_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
     """The same bins drawn with numpy's histogram edges (the maximum in the top bin)."""
     return np.column_stack(
-        [
-            np.digitize(column, np.histogram_bin_edges(column, n_bins)[:-1])
-            for column in values.T
-        ]
+        [np.digitize(column, np.histogram_bin_edges(column, n_bins)[:-1]) for column in values.T]
     )
 
 

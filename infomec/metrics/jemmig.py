@@ -83,9 +83,7 @@ def last_argmax(matrix: np.ndarray) -> np.ndarray:
 
 
 def _jemmig_of_sample(sample: Sample, bins: int, n_jobs: int | None) -> dict:
-    mutual_information, entropies, codes, cardinalities = information_in_bits(
-        sample, bins, n_jobs
-    )
+    mutual_information, entropies, codes, cardinalities = information_in_bits(sample, bins, n_jobs)
     sources = sample.sources
     best = last_argmax(mutual_information)
     # Only H(s_k, z*) enters the score; the other entries are never read.
