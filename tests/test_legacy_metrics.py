@@ -778,11 +778,16 @@ PROPERTIES = {
     "dcimig": {"bounded": ["score"], "perfect": {"score": 0.9}, "noise": {"score": 0.1}},
     # Gaussian noise fills 10 bins unevenly: 1 - (H(s) + H(z)) / (H(s) + log2 10) > 0.
     "jemmig": {"bounded": ["score"], "perfect": {"score": 0.9}, "noise": {"score": 0.3}},
+    "z_max_var": {
+        "bounded": ["train_accuracy", "eval_accuracy"],
+        "perfect": {"score": 0.95},
+        "noise": {"score": 0.25},
+    },
 }
 # Families whose draws follow the row grouping (exactly reproducible, but not exactly
 # invariant to relabelling source values); and DCI's trees, whose tie-breaking follows
 # the column order.
-STOCHASTIC = {"beta_vae", "factor_vae"}
+STOCHASTIC = {"beta_vae", "factor_vae", "z_max_var"}
 PERMUTATION_TOLERANCE = {"dci": 0.03}
 SIZES = (2, 3, 4)
 

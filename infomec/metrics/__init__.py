@@ -26,6 +26,7 @@ from infomec.metrics import mig_sup as _mig_sup
 from infomec.metrics import modularity as _modularity
 from infomec.metrics import sap as _sap
 from infomec.metrics import unsupervised as _unsupervised
+from infomec.metrics import z_max_var as _z_max_var
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ REGISTRY: dict[str, MetricFamily] = {
     # The review of Zaidi et al. (2020), its own binning (10 bins, bits).
     "dcimig": MetricFamily(_dcimig.compute),
     "jemmig": MetricFamily(_jemmig.compute),
+    "z_max_var": MetricFamily(_z_max_var.compute),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]
