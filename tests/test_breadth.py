@@ -343,3 +343,82 @@ def test_z_max_var_sources_without_repeated_combinations():
         z_max_var(latents=latents, sources=sources, source_bins=1)
     with pytest.raises(ValueError, match="std_threshold must be a finite number"):
         z_max_var(latents=latents, sources=sources, std_threshold=-1)
+
+
+# ------------------------------------------------------------------------ DCI-ES
+
+from infomec.metrics.dci_es import DEPTHS, dci_es, explicitness_from_curve  # noqa: E402
+
+
+def test_explicitness_of_curves_by_hand():
+    # Trapezoids by hand: excess (0.3, 0.1, 0, 0) over capacities (1, 2, 4, 8):
+    # 0.5 * (0.3 + 0.1) * 1 + 0.5 * 0.1 * 2 = 0.3; E = 1 - 2 * 0.3 / (7 * 0.6).
+    assert explicitness_from_curve([1, 2, 4, 8], [0.4, 0.2, 0.1, 0.1], 0.6) == pytest.approx(
+        1 - 0.6 / 4.2
+    )
+    # The running minimum ignores a probe worse than a smaller one.
+    assert explicitness_from_curve([1, 2, 4, 8], [0.4, 0.1, 0.5, 0.1], 0.6) == pytest.approx(
+        1 - 2 * 0.15 / 4.2
+    )
+    # Linear fall from the baseline: 0; best loss from the start: 1; late drop: about -1.
+    assert explicitness_from_curve([1, 3], [0.5, 0.0], 0.5) == pytest.approx(0.0)
+    assert explicitness_from_curve(DEPTHS, [0.3] * 12, 0.5) == 1.0
+    late = explicitness_from_curve(np.arange(1.0, 101.0), [0.5] * 99 + [0.0], 0.5)
+    assert late == pytest.approx(-1 + 1 / 99)
+    # Extension to a larger capacity, and the area above 0 (the paper's l* = 0).
+    assert explicitness_from_curve([1, 3], [0.5, 0.0], 0.5, c_max=5) == pytest.approx(0.5)
+    assert explicitness_from_curve([1, 3], [0.5, 0.5], 0.5, lowest_loss=0.0) == -1.0
+    with pytest.raises(ValueError, match="strictly increasing"):
+        explicitness_from_curve([1, 1], [0.5, 0.4], 0.5)
+
+
+def test_dci_es_equals_forests_fitted_here():
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(12)
+    sources = rng.integers(0, 3, (900, 2))
+    latents = np.column_stack([sources[:, 0] + 0.6 * rng.standard_normal(900), sources[:, 1]])
+    latents = latents + np.column_stack([np.zeros(900), rng.standard_normal(900)])
+    depths = (1, 2, 4, 8)
+    result = dci_es(
+        latents=latents[:600], sources=sources[:600],
+        test_latents=latents[600:], test_sources=sources[600:],
+        depths=depths, n_estimators=20, seed=5, n_jobs=2,
+    )  # fmt: skip
+    for k in range(2):
+        losses = []
+        for depth in depths:
+            forest = RandomForestClassifier(n_estimators=20, max_depth=depth, random_state=5)
+            forest.fit(latents[:600], sources[:600, k])
+            losses.append(1 - forest.score(latents[600:], sources[600:, k]))
+        np.testing.assert_allclose(result["test_losses"][k], losses, atol=1e-12)
+        assert result["per_source"][k] == pytest.approx(
+            explicitness_from_curve(depths, losses, 2 / 3), abs=1e-12
+        )
+    assert result["explicitness"] == pytest.approx(result["per_source"].mean())
+
+
+def test_dci_es_perfect_code_noise_and_knobs():
+    rng = np.random.default_rng(13)
+    sources = rng.integers(0, 2, (900, 2))
+    perfect = sources + 0.05 * rng.standard_normal((900, 2))
+    assert dci_es(latents=perfect, sources=sources, n_estimators=10)["explicitness"] == 1.0
+    noise = rng.standard_normal((900, 2))
+    flat = dci_es(latents=noise, sources=sources, depths=(1, 4, 16), n_estimators=10)
+    above_zero = dci_es(
+        latents=noise, sources=sources, depths=(1, 4, 16), n_estimators=10, lowest_loss=0.0
+    )
+    assert flat["explicitness"] > 0.5  # own-minimum convention: a flat curve scores high
+    assert above_zero["explicitness"] < -0.5  # l* = 0: never better than guessing
+    # Seeded; n_jobs does not change the result; max_samples is a real knob.
+    again = dci_es(latents=noise, sources=sources, depths=(1, 4, 16), n_estimators=10, n_jobs=1)
+    np.testing.assert_array_equal(again["test_losses"], flat["test_losses"])
+    with pytest.raises(ValueError, match="depths must be strictly increasing"):
+        dci_es(latents=noise, sources=sources, depths=(4, 2))
+    with pytest.raises(ValueError, match="max_samples must be None or a float"):
+        dci_es(latents=noise, sources=sources, max_samples=2)
+    with pytest.raises(ValueError, match="lowest_loss must be None or a number"):
+        dci_es(latents=noise, sources=sources, lowest_loss=-0.1)
+    result = infomec.score(latents=perfect, sources=sources, metrics=["dci_es"])
+    assert result["dci_es"]["explicitness"] == 1.0
+    assert result["dci_es"]["test_losses"].shape == (2, len(DEPTHS))

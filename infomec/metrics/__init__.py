@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from infomec.metrics import beta_vae as _beta_vae
 from infomec.metrics import dci as _dci
+from infomec.metrics import dci_es as _dci_es
 from infomec.metrics import dcimig as _dcimig
 from infomec.metrics import factor_vae as _factor_vae
 from infomec.metrics import infomec as _infomec
@@ -59,6 +60,8 @@ REGISTRY: dict[str, MetricFamily] = {
     "dcimig": MetricFamily(_dcimig.compute),
     "jemmig": MetricFamily(_jemmig.compute),
     "z_max_var": MetricFamily(_z_max_var.compute),
+    # DCI-ES explicitness (Eastwood et al. 2023): random-forest loss-capacity curves.
+    "dci_es": MetricFamily(_dci_es.compute, needs_held_out=True),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]
