@@ -422,3 +422,101 @@ def test_dci_es_perfect_code_noise_and_knobs():
     result = infomec.score(latents=perfect, sources=sources, metrics=["dci_es"])
     assert result["dci_es"]["explicitness"] == 1.0
     assert result["dci_es"]["test_losses"].shape == (2, len(DEPTHS))
+
+
+# --------------------------------------------------------------------------- UDR
+
+from scipy.stats import spearmanr  # noqa: E402
+from sklearn.linear_model import Lasso  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from infomec.metrics.udr import relative_strength, udr  # noqa: E402
+
+
+def dlib_udr(runs, kl, correlation):
+    """disentanglement_lib's aggregation, written from its description, with scipy/sklearn."""
+    prepared = [StandardScaler().fit_transform(run) * (k > 0.01) for run, k in zip(runs, kl)]
+    masks = [k > 0.01 for k in kl]
+    n = len(runs)
+    pairwise = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            if correlation == "lasso":
+                matrix = np.abs(Lasso(alpha=0.1).fit(prepared[i], prepared[j]).coef_).T
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # constant columns: NaN
+                    matrix = np.array(
+                        [
+                            [abs(spearmanr(prepared[i][:, a], prepared[j][:, b])[0]) for b in
+                             range(prepared[j].shape[1])]
+                            for a in range(prepared[i].shape[1])
+                        ]
+                    )  # fmt: skip
+            matrix = matrix[masks[i]][:, masks[j]]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = np.nanmean(np.nan_to_num(matrix.max(axis=0) ** 2 / matrix.sum(axis=0)))
+                y = np.nanmean(np.nan_to_num(matrix.max(axis=1) ** 2 / matrix.sum(axis=1)))
+            pairwise[i, j] = (x + y) / 2
+    return np.array([np.median(np.delete(pairwise[:, i], i)) for i in range(n)]), pairwise
+
+
+def _udr_runs(rng, n=400):
+    factors = rng.standard_normal((n, 3))
+    runs = []
+    for _ in range(4):
+        mixing = np.eye(3) + 0.3 * rng.standard_normal((3, 3))
+        code = np.tanh(factors @ mixing) + 0.2 * rng.standard_normal((n, 3))
+        runs.append(np.column_stack([code, 0.001 * rng.standard_normal(n)]))  # + a dead latent
+    kl = [np.array([1.0, 0.5, 2.0, 0.001]) for _ in runs]
+    return runs, kl
+
+
+@pytest.mark.parametrize("correlation", ["spearman", "lasso"])
+def test_udr_equals_disentanglement_lib_aggregation(correlation):
+    runs, kl = _udr_runs(np.random.default_rng(14))
+    expected_scores, expected_pairwise = dlib_udr(runs, kl, correlation)
+    result = udr(runs, correlation=correlation, kl=kl)
+    np.testing.assert_allclose(result["pairwise"], expected_pairwise, atol=1e-9)
+    np.testing.assert_allclose(result["scores"], expected_scores, atol=1e-9)
+    assert result["num_active_dims"].tolist() == [3, 3, 3, 3]
+    # The variance rule finds the same active latents here (the dead one is tiny).
+    np.testing.assert_allclose(udr(runs, correlation=correlation)["scores"], expected_scores)
+
+
+def test_udr_identical_permuted_and_flipped_runs_score_one():
+    grid = _grid((4, 5, 3), repeats=2).astype(float)  # exactly uncorrelated columns
+    runs = [grid, -grid[:, [2, 0, 1]], np.exp(grid[:, [1, 2, 0]]) * 3.0]
+    np.testing.assert_allclose(udr(runs)["scores"], 1.0, atol=1e-12)
+    assert relative_strength(np.eye(4)) == 1.0
+    assert relative_strength([[1.0, 0.0], [0.5, 0.5]]) == pytest.approx((7 / 12 + 5 / 8) / 2)
+
+
+def test_udr_unrelated_runs_score_low_and_ranks_runs():
+    rng = np.random.default_rng(15)
+    factors = rng.standard_normal((2000, 3))
+    good = [factors[:, rng.permutation(3)] + 0.1 * rng.standard_normal((2000, 3)) for _ in range(3)]
+    unrelated = rng.standard_normal((2000, 3))
+    scores = udr([*good, unrelated])["scores"]
+    assert scores[:3].min() > 0.9 and scores[3] < 0.1
+    lasso = udr([*good, unrelated], correlation="lasso")["scores"]
+    assert lasso[:3].min() > 0.8 and lasso[3] < 0.1  # alpha = 0.1 shrinks the matches
+
+
+def test_udr_refuses_bad_input_and_warns_on_dead_runs():
+    rng = np.random.default_rng(16)
+    run = rng.standard_normal((50, 2))
+    with pytest.raises(ValueError, match="at least two runs"):
+        udr([run])
+    with pytest.raises(ValueError, match="every run must encode the same rows"):
+        udr([run, run[:40]])
+    with pytest.raises(ValueError, match="correlation must be one of"):
+        udr([run, run], correlation="pearson")
+    with pytest.raises(ValueError, match="kl\\[1\\] must hold one finite value per latent"):
+        udr([run, run], kl=[np.ones(2), np.ones(3)])
+    with pytest.warns(infomec.InfoMECWarning, match="no active latent"):
+        result = udr([run, run, run], kl=[np.ones(2), np.ones(2), np.zeros(2)])
+    assert result["pairwise"][2].tolist() == [0.0, 0.0, 0.0]
+    assert result["scores"][2] == 0.0
