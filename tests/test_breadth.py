@@ -435,7 +435,9 @@ from infomec.metrics.udr import relative_strength, udr  # noqa: E402
 
 def dlib_udr(runs, kl, correlation):
     """disentanglement_lib's aggregation, written from its description, with scipy/sklearn."""
-    prepared = [StandardScaler().fit_transform(run) * (k > 0.01) for run, k in zip(runs, kl)]
+    prepared = [
+        StandardScaler().fit_transform(run) * (k > 0.01) for run, k in zip(runs, kl, strict=True)
+    ]
     masks = [k > 0.01 for k in kl]
     n = len(runs)
     pairwise = np.zeros((n, n))

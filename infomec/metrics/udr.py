@@ -1,4 +1,4 @@
-"""Unsupervised Disentanglement Ranking (Duan et al., ICLR 2020), as disentanglement_lib computes it.
+"""Unsupervised Disentanglement Ranking (Duan et al. 2020), as disentanglement_lib computes it.
 
 UDR needs no sources: it compares the latents of several runs (same model and data,
 different seeds) encoded on the same rows. For every ordered pair of runs ``(i, j)``:
