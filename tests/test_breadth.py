@@ -337,8 +337,10 @@ def test_z_max_var_sources_without_repeated_combinations():
     latents = rng.standard_normal((500, 3))
     # Source 1 takes 500 values: 10 rank bins make its combinations repeat.
     assert z_max_var(latents=latents, sources=sources)["num_active_dims"] == 3
-    with pytest.warns(infomec.InfoMECWarning, match="occurs twice for s0, s2"):
-        z_max_var(latents=latents, sources=sources, source_bins=None)
+    with pytest.warns(infomec.InfoMECWarning, match="fewer than two sources can vote"):
+        with pytest.warns(infomec.InfoMECWarning, match="occurs twice for s0, s2"):
+            result = z_max_var(latents=latents, sources=sources, source_bins=None)
+    assert result["score"] == 0.0
     with pytest.raises(ValueError, match="source_bins must be an integer >= 2"):
         z_max_var(latents=latents, sources=sources, source_bins=1)
     with pytest.raises(ValueError, match="std_threshold must be a finite number"):
@@ -522,3 +524,28 @@ def test_udr_refuses_bad_input_and_warns_on_dead_runs():
         result = udr([run, run, run], kl=[np.ones(2), np.ones(2), np.zeros(2)])
     assert result["pairwise"][2].tolist() == [0.0, 0.0, 0.0]
     assert result["scores"][2] == 0.0
+
+
+# -------------------------------------------------------------------------- CLI
+
+
+def test_cli_scores_the_new_families(tmp_path, capsys):
+    import json
+
+    import cli
+
+    rng = np.random.default_rng(17)
+    sources = rng.integers(0, 3, (600, 3))
+    latents = np.column_stack([sources + 0.1 * rng.standard_normal((600, 3)), np.zeros(600)])
+    np.save(tmp_path / "z.npy", latents)
+    np.save(tmp_path / "s.npy", sources)
+    metrics = "dcimig,jemmig,z_max_var,dci_es"
+    argv = ["score", str(tmp_path / "z.npy"), str(tmp_path / "s.npy"), "--metrics", metrics]
+    assert cli.main([*argv, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dcimig"]["score"] > 0.9 and out["jemmig"]["score"] > 0.5
+    assert out["z_max_var"]["num_active_dims"] == 3
+    assert len(out["dci_es"]["test_losses"]) == 3
+    api = infomec.score(latents=latents, sources=sources, metrics=metrics.split(","))
+    assert out["z_max_var"] == api["z_max_var"]
+    assert out["dci_es"]["explicitness"] == api["dci_es"]["explicitness"]
