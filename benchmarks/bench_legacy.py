@@ -6,7 +6,11 @@ one ``mutual_info_score`` per pair; ``GradientBoostingClassifier()`` per source;
 ``LinearSVC(C=0.01, class_weight="balanced")`` per (latent, source); default
 ``LogisticRegression()`` + ``roc_auc_score``; Python loops drawing the BetaVAE pairs and
 FactorVAE batches from the rows that share a value; ``np.quantile`` per group for IRS;
-``np.cov`` / ``slogdet`` / ``scipy.linalg.sqrtm`` for the unsupervised scores.
+``np.cov`` / ``slogdet`` / ``scipy.linalg.sqrtm`` for the unsupervised scores; for the
+review's families (dcimig, jemmig, z_max_var) its procedure (min-max scaling, 10 bins
+from ``np.digitize``, information in bits, Python loops over combinations of the other
+sources' values), and for dci_es one ``RandomForestClassifier`` per (source, depth) with
+``np.trapezoid`` (``benchmarks/results/bench_breadth.md`` holds a run of these four).
 
 Data: 10 000 training + 5 000 test rows, d = 10 latents, K = 5 sources with 3dshapes-like
 cardinalities (10, 10, 8, 4, 15). Families that use no held-out rows (mig, mig_sup, irs,
