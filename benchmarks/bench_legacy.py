@@ -6,7 +6,11 @@ one ``mutual_info_score`` per pair; ``GradientBoostingClassifier()`` per source;
 ``LinearSVC(C=0.01, class_weight="balanced")`` per (latent, source); default
 ``LogisticRegression()`` + ``roc_auc_score``; Python loops drawing the BetaVAE pairs and
 FactorVAE batches from the rows that share a value; ``np.quantile`` per group for IRS;
-``np.cov`` / ``slogdet`` / ``scipy.linalg.sqrtm`` for the unsupervised scores.
+``np.cov`` / ``slogdet`` / ``scipy.linalg.sqrtm`` for the unsupervised scores; for the
+review's families (dcimig, jemmig, z_max_var) its procedure (min-max scaling, 10 bins
+from ``np.digitize``, information in bits, Python loops over combinations of the other
+sources' values), and for dci_es one ``RandomForestClassifier`` per (source, depth) with
+``np.trapezoid`` (``benchmarks/results/bench_breadth.md`` holds a run of these four).
 
 Data: 10 000 training + 5 000 test rows, d = 10 latents, K = 5 sources with 3dshapes-like
 cardinalities (10, 10, 8, 4, 15). Families that use no held-out rows (mig, mig_sup, irs,
@@ -271,6 +275,116 @@ def baseline_unsupervised(z, s):
     }
 
 
+# --------------------------------------- the review's families, DCI-ES explicitness
+
+LN2 = np.log(2.0)
+
+
+def review_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """The review's discretiser: min-max scaling, then digitise on linspace(0, 1) edges."""
+    scaled = (values - values.min(axis=0)) / np.where(
+        np.ptp(values, axis=0) > 0, np.ptp(values, axis=0), 1
+    )
+    return np.digitize(scaled, np.linspace(0, 1, n_bins + 1)[:-1])
+
+
+def bits_entropy(*columns: np.ndarray) -> float:
+    _, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
+    p = counts / counts.sum()
+    return float(-np.sum(p * np.log2(p)))
+
+
+def baseline_dcimig(z, s):
+    mi = mi_matrix(review_bins(z), s).T / LN2  # (K, d), bits
+    gaps = np.zeros(s.shape[1])
+    for j in range(z.shape[1]):
+        ordered = np.sort(mi[:, j])
+        k = np.argmax(mi[:, j])
+        gaps[k] = max(gaps[k], ordered[-1] - ordered[-2])
+    return {"score": gaps.sum() / sum(bits_entropy(c) for c in s.T), "gaps": gaps}
+
+
+def baseline_jemmig(z, s):
+    codes = review_bins(z)
+    mi = mi_matrix(codes, s).T / LN2
+    terms = []
+    for k in range(s.shape[1]):
+        best = np.argsort(mi[k], kind="stable")[-1]
+        ordered = np.sort(mi[k])
+        joint = bits_entropy(s[:, k], codes[:, best])
+        terms.append(
+            1 - (joint - ordered[-1] + ordered[-2]) / (bits_entropy(s[:, k]) + np.log2(10))
+        )
+    return {"score": float(np.mean(terms)), "per_source": np.array(terms)}
+
+
+def baseline_z_max_var(z, s, batch=200, n_train=800, n_eval=800):
+    """The review's procedure (sources have at most 15 values: its 10 bins of ranks kept)."""
+    rng = np.random.default_rng(0)
+    s = np.column_stack([review_bins(c[:, None].astype(float))[:, 0] for c in s.T])
+    variances = np.var(z[rng.permutation(len(z))[:10_000]], axis=0, ddof=1)
+    active = np.flatnonzero(np.sqrt(variances) >= 0.02)
+    factors = {
+        "train": rng.integers(0, s.shape[1], n_train),
+        "eval": rng.integers(0, s.shape[1], n_eval),
+    }
+    votes = {part: np.zeros((s.shape[1], z.shape[1]), dtype=int) for part in factors}
+    for k in range(s.shape[1]):
+        others = np.delete(s, k, axis=1)
+        keys, counts = np.unique(others, axis=0, return_counts=True)
+        usable = keys[counts >= 2]
+        n_tr = int(np.sum(factors["train"] == k))
+        chosen = rng.integers(0, len(usable), n_tr + int(np.sum(factors["eval"] == k)))
+        for group in np.unique(chosen):
+            positions = np.flatnonzero(chosen == group)
+            rows = np.flatnonzero(np.all(others == usable[group], axis=1))
+            loops = -(-batch * positions.size // rows.size)
+            sequence = np.concatenate([rng.permutation(rows) for _ in range(loops)])
+            for slot, position in enumerate(positions):
+                batch_rows = sequence[slot * batch : (slot + 1) * batch]
+                ratio = np.var(z[batch_rows][:, active], axis=0, ddof=1) / variances[active]
+                votes["train" if position < n_tr else "eval"][k, active[np.argmax(ratio)]] += 1
+    classifier = np.argmax(votes["train"], axis=0)
+    columns = np.arange(z.shape[1])
+    accuracy = {part: v[classifier, columns].sum() / v.sum() for part, v in votes.items()}
+    chance = 1 / s.shape[1]
+    return {
+        "score": (accuracy["eval"] - chance) / (1 - chance),
+        "train_accuracy": accuracy["train"],
+        "eval_accuracy": accuracy["eval"],
+        "num_active_dims": active.size,
+    }
+
+
+def baseline_dci_es(z, s, tz, ts):
+    from sklearn.ensemble import RandomForestClassifier
+
+    depths = np.array([1, 2, 3, 4, 8, 10, 12, 14, 16, 18, 20, 32], dtype=float)
+    losses = np.array(
+        [
+            [
+                1
+                - RandomForestClassifier(100, max_depth=int(d), random_state=0)
+                .fit(z, s[:, k])
+                .score(tz, ts[:, k])
+                for d in depths
+            ]
+            for k in range(s.shape[1])
+        ]
+    )
+    per_source = []
+    for k, curve in enumerate(np.minimum.accumulate(losses, axis=1)):
+        excess = curve - curve.min()
+        area = np.trapezoid(excess, depths)
+        baseline_loss = 1 - 1 / len(np.unique(np.concatenate([s[:, k], ts[:, k]])))
+        per_source.append(1 - 2 * area / ((depths[-1] - depths[0]) * baseline_loss))
+    return {
+        "explicitness": float(np.mean(per_source)),
+        "per_source": np.array(per_source),
+        "test_losses": losses,
+    }
+
+
 BASELINES = {
     "mig": (baseline_mig, False),
     "mig_sup": (baseline_mig_sup, False),
@@ -281,6 +395,10 @@ BASELINES = {
     "factor_vae": (baseline_factor_vae, True),
     "irs": (baseline_irs, False),
     "unsupervised": (baseline_unsupervised, False),
+    "dcimig": (baseline_dcimig, False),
+    "jemmig": (baseline_jemmig, False),
+    "z_max_var": (baseline_z_max_var, False),
+    "dci_es": (baseline_dci_es, True),
 }
 
 
@@ -418,7 +536,7 @@ def main() -> None:
 
     hard = make_hard_data()
     agreement = []
-    for name in ("beta_vae", "factor_vae"):
+    for name in ("beta_vae", "factor_vae", "z_max_var"):
         if name not in names:
             continue
         ours_result, base_result = ours(name, hard), baseline(name, hard)

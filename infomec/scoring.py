@@ -117,7 +117,9 @@ def score(
     metrics : str or sequence of str, default=("infomec",)
         Families to compute (``"all"`` for every registered one): ``infomec`` and the
         disentanglement_lib families ``mig``, ``mig_sup``, ``dci``, ``sap``,
-        ``modularity``, ``beta_vae``, ``factor_vae``, ``irs``, ``unsupervised``.
+        ``modularity``, ``beta_vae``, ``factor_vae``, ``irs``, ``unsupervised``; the
+        review's (Zaidi et al. 2020) ``dcimig``, ``jemmig``, ``z_max_var``; DCI-ES
+        explicitness ``dci_es``.
     preset : {"reference", "paper", "tripod"}, default="reference"
         The published InfoMEC code path to reproduce (SPEC section 2).
     discrete_latents : bool, optional

@@ -16,14 +16,18 @@ from dataclasses import dataclass
 
 from infomec.metrics import beta_vae as _beta_vae
 from infomec.metrics import dci as _dci
+from infomec.metrics import dci_es as _dci_es
+from infomec.metrics import dcimig as _dcimig
 from infomec.metrics import factor_vae as _factor_vae
 from infomec.metrics import infomec as _infomec
 from infomec.metrics import irs as _irs
+from infomec.metrics import jemmig as _jemmig
 from infomec.metrics import mig as _mig
 from infomec.metrics import mig_sup as _mig_sup
 from infomec.metrics import modularity as _modularity
 from infomec.metrics import sap as _sap
 from infomec.metrics import unsupervised as _unsupervised
+from infomec.metrics import z_max_var as _z_max_var
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,12 @@ REGISTRY: dict[str, MetricFamily] = {
     "factor_vae": MetricFamily(_factor_vae.compute, needs_held_out=True),
     "irs": MetricFamily(_irs.compute),
     "unsupervised": MetricFamily(_unsupervised.compute),
+    # The review of Zaidi et al. (2020), its own binning (10 bins, bits).
+    "dcimig": MetricFamily(_dcimig.compute),
+    "jemmig": MetricFamily(_jemmig.compute),
+    "z_max_var": MetricFamily(_z_max_var.compute),
+    # DCI-ES explicitness (Eastwood et al. 2023): random-forest loss-capacity curves.
+    "dci_es": MetricFamily(_dci_es.compute, needs_held_out=True),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]
