@@ -549,3 +549,12 @@ def test_cli_scores_the_new_families(tmp_path, capsys):
     api = infomec.score(latents=latents, sources=sources, metrics=metrics.split(","))
     assert out["z_max_var"] == api["z_max_var"]
     assert out["dci_es"]["explicitness"] == api["dci_es"]["explicitness"]
+
+
+def test_all_leaves_out_dci_es_which_runs_when_named():
+    from infomec.metrics import REGISTRY
+    from infomec.scoring import resolve_metrics
+
+    every = resolve_metrics("all")
+    assert "dci_es" not in every and set(every) == set(REGISTRY) - {"dci_es"}
+    assert resolve_metrics("infomec,dci_es") == ["infomec", "dci_es"]

@@ -36,12 +36,15 @@ class MetricFamily:
 
     ``needs_held_out``: training and test rows. ``needs_summable_latents``: float latents
     whose sums over the rows stay finite in float64 (disentanglement_lib's definitions
-    average raw values; InfoMEC ranks and rescales them).
+    average raw values; InfoMEC ranks and rescales them). ``in_all``: computed by
+    ``metrics="all"``; a family that costs minutes where the others cost seconds is
+    computed only when asked for by name.
     """
 
     compute: Callable[..., dict]
     needs_held_out: bool = False
     needs_summable_latents: bool = True
+    in_all: bool = True
 
 
 REGISTRY: dict[str, MetricFamily] = {
@@ -61,7 +64,8 @@ REGISTRY: dict[str, MetricFamily] = {
     "jemmig": MetricFamily(_jemmig.compute),
     "z_max_var": MetricFamily(_z_max_var.compute),
     # DCI-ES explicitness (Eastwood et al. 2023): random-forest loss-capacity curves.
-    "dci_es": MetricFamily(_dci_es.compute, needs_held_out=True),
+    # About a minute on 10,000 x 10 (1,200 forests): by name only, not in "all".
+    "dci_es": MetricFamily(_dci_es.compute, needs_held_out=True, in_all=False),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]
