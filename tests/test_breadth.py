@@ -333,9 +333,12 @@ def test_z_max_var_is_seeded_and_supports_the_held_out_form():
 
 def test_z_max_var_sources_without_repeated_combinations():
     rng = np.random.default_rng(11)
-    sources = np.column_stack([rng.integers(0, 3, 500), np.arange(500), rng.integers(0, 3, 500)])
+    # Source 1 takes 100 values (5 rows each, the sparsest accepted); within each of its
+    # values sources 0 and 2 take 5 distinct values, so fixing (s1, s2) or (s0, s1)
+    # selects one row. 10 rank bins of source 1 make those combinations repeat.
+    within = np.tile(np.arange(5), 100)
+    sources = np.column_stack([within, np.repeat(np.arange(100), 5), (within + 1) % 5])
     latents = rng.standard_normal((500, 3))
-    # Source 1 takes 500 values: 10 rank bins make its combinations repeat.
     assert z_max_var(latents=latents, sources=sources)["num_active_dims"] == 3
     with pytest.warns(infomec.InfoMECWarning, match="fewer than two sources can vote"):
         with pytest.warns(infomec.InfoMECWarning, match="occurs twice for s0, s2"):
