@@ -508,29 +508,41 @@ def plot_summary(
     # value column (wider with intervals); the family is in each label, so no legend.
     longest = max(len(_scalar_label(key)) for key in bounded) if bounded else 10
     width = 0.065 * longest + 0.4 + 3.8 + (2.0 if intervals else 0.7)
-    heights = [bar_height]
     cell = CELL_INCHES
+    beside = False
     if importance is not None:
-        # The heatmap's cells grow (up to 0.8 inch) until it is as wide as the bars
-        # above it, so that no half of the canvas is left blank.
-        cell = cell_to_fill(width, result.source_names, result.latent_names)
-        heat_width, heat_height = heatmap_size(result.source_names, result.latent_names, cell=cell)
-        width = max(width, heat_width)
-        heights.append(heat_height)
+        sources, latents = result.source_names, result.latent_names
+        # Stacked: the heatmap's cells grow (up to 0.8 inch) until it is as wide as the
+        # bars above it. A heatmap of few latents cannot fill that width: it then goes
+        # beside the bars, its cells grown towards the bars' height instead, so that
+        # neither layout leaves half of the canvas blank.
+        cell = cell_to_fill(width, sources, latents)
+        heat_width, heat_height = heatmap_size(sources, latents, cell=cell)
+        if heat_width < 0.8 * width:
+            beside = True
+            _, base_height = heatmap_size(sources, latents, cell=0.0)
+            cell = float(
+                np.clip((bar_height - base_height) / max(len(sources), 1), CELL_INCHES, 0.8)
+            )
+            heat_width, heat_height = heatmap_size(sources, latents, cell=cell)
+    if importance is None:
+        size = (width, bar_height)
+    elif beside:
+        size = (width + heat_width, max(bar_height, heat_height))
+    else:
+        size = (max(width, heat_width), bar_height + heat_height)
     if figure is None:
-        figure = Figure(figsize=(width, sum(heights)), layout="constrained")
+        figure = Figure(figsize=size, layout="constrained")
     # Sub-figures keep the panels' margins independent: long score names on the left of
-    # the bars must not squeeze the heatmap below them.
+    # the bars must not squeeze the heatmap beside or below them.
     if importance is None:
         panels = [figure]
+    elif beside:
+        grid = figure.add_gridspec(1, 2, width_ratios=[width, heat_width])
+        panels = [figure.add_subfigure(grid[0, 0]), figure.add_subfigure(grid[0, 1])]
     else:
-        # The heatmap's panel is exactly as wide as the heatmap needs (left-aligned),
-        # so its colour bar sits beside the matrix rather than at the far edge.
-        spare = max(width - heat_width, 0.0)
-        grid = figure.add_gridspec(
-            2, 2, height_ratios=heights, width_ratios=[heat_width, max(spare, 1e-3)]
-        )
-        panels = [figure.add_subfigure(grid[0, :]), figure.add_subfigure(grid[1, 0])]
+        grid = figure.add_gridspec(2, 1, height_ratios=[bar_height, heat_height])
+        panels = [figure.add_subfigure(grid[0, 0]), figure.add_subfigure(grid[1, 0])]
     ax = panels[0].add_subplot()
     families = list(dict.fromkeys(key.partition(".")[0] for key in bounded))
     palette = matplotlib.colormaps["tab10"]

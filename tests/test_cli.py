@@ -281,9 +281,7 @@ def _options(parser) -> dict[str, object]:
     import argparse
 
     return {
-        action.option_strings[-1]
-        if action.option_strings[-1].startswith("--")
-        else action.dest: action
+        next(o for o in action.option_strings if o.startswith("--")): action
         for action in parser._actions
         if action.option_strings and not isinstance(action, argparse._HelpAction)
     }

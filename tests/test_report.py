@@ -445,3 +445,20 @@ def test_sweep_draws_points_for_small_groups_and_boxes_for_large(result):
     scatter_labels = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "run-label"]
     assert sorted(scatter_labels) == sorted(frame["run"])
     assert sum(len(c.get_offsets()) for c in panel.collections) == 8
+
+
+def test_a_narrow_importance_map_goes_beside_the_bars():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(3)
+    sources = rng.integers(0, 4, size=(300, 3))
+    small = infomec.score(latents=sources + 0.2 * rng.standard_normal((300, 3)), sources=sources)
+    importance = np.eye(3) * 0.9 + 0.05
+    figure = _extended(small, importance).plot_summary()
+    FigureCanvasAgg(figure).draw()
+    bars, heat = figure.axes[0], figure.axes[1]
+    inches = figure.dpi_scale_trans.inverted()
+    bars_box = bars.get_window_extent().transformed(inches)
+    heat_box = heat.get_window_extent().transformed(inches)
+    assert heat_box.x0 > bars_box.x1  # beside, not below
+    assert heat_box.height > 0.5 * figure.get_figheight()
