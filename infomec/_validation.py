@@ -8,6 +8,7 @@ the names the user gave, where there are any).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import sys
@@ -27,6 +28,9 @@ class InfoMECWarning(UserWarning):
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Frames between two infomec frames that are not the caller's: ``with`` blocks of our
+# context managers run their exit code from contextlib.
+_PASS_THROUGH = frozenset({contextlib.__file__})
 
 
 def caller_stacklevel() -> int:
@@ -39,7 +43,10 @@ def caller_stacklevel() -> int:
     """
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_PACKAGE_DIR)
+        or frame.f_code.co_filename in _PASS_THROUGH
+    ):
         frame = frame.f_back
         level += 1
     return level
