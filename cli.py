@@ -65,6 +65,7 @@ if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] 
 
 import argparse
 import csv
+import dataclasses
 import io
 import warnings
 from collections.abc import Sequence
@@ -77,7 +78,9 @@ from infomec.io import load_array
 from infomec.metrics.dci import DCI_MODELS
 from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS
-from infomec.result import NonFiniteError
+from infomec.progress import quiet
+from infomec.provenance import loaded_record
+from infomec.result import NonFiniteError, format_score
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -114,7 +117,7 @@ def format_table(result: infomec.ScoreResult) -> str:
     )
     lines.append(header)
     for name, value in result.scalars().items():
-        lines.append(f"  {name:<{width}}  {value:.4f}")
+        lines.append(f"  {name:<{width}}  {format_score(name, value)}")
     if nmi is not None:
         active = result["infomec"]["active_latents"]
         label_width = max(len(name) for name in result.source_names + ["active"])
@@ -149,6 +152,17 @@ FORMATTERS = {
     "table": format_table,
     "csv": format_csv,
 }
+#: ``--format`` taken from ``--output``'s extension when not given (else JSON).
+FORMAT_OF_SUFFIX = {".json": "json", ".csv": "csv", ".txt": "table"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """``--format`` if given, else the one ``--output``'s extension names, else JSON."""
+    if fmt is not None:
+        return fmt
+    if output is None or output == STDOUT:
+        return "json"
+    return FORMAT_OF_SUFFIX.get(Path(output).suffix.lower(), "json")
 
 
 def emit(text: str, output: str | None, inputs: Sequence[str] = ()) -> None:
@@ -164,10 +178,27 @@ def _split_names(text: str | None) -> list[str] | None:
     return None if text is None else [name.strip() for name in text.split(",")]
 
 
-def _load(args: argparse.Namespace, path: str, role: str):
-    """Load one input file with the file options of ``score`` / ``report``."""
-    key = args.latents_key if role == "latents" else args.sources_key
-    return load_array(path, role, key, header=args.header, index_col=args.index_col)
+def _load(args: argparse.Namespace, path: str, role: str, records: dict | None = None):
+    """Load one input file with the file options of ``score`` / ``report``; with
+    ``records``, add its provenance (path, size, SHA-256, keys read) under ``role``."""
+    kind = "latents" if role.endswith("latents") else "sources"
+    key = args.latents_key if kind == "latents" else args.sources_key
+    loaded = load_array(path, kind, key, header=args.header, index_col=args.index_col)
+    if records is not None:
+        records[role] = loaded_record(path, loaded)
+    return loaded
+
+
+def _load_test(args: argparse.Namespace, records: dict) -> tuple:
+    """The held-out arrays of ``--test-latents`` / ``--test-sources`` (or two Nones)."""
+    if (args.test_latents is None) != (args.test_sources is None):
+        raise UsageError("--test-latents and --test-sources must be given together")
+    if args.test_latents is None:
+        return None, None
+    return (
+        _load(args, args.test_latents, "test_latents", records).values,
+        _load(args, args.test_sources, "test_sources", records).values,
+    )
 
 
 def _score_inputs(args: argparse.Namespace) -> list[str]:
@@ -177,40 +208,27 @@ def _score_inputs(args: argparse.Namespace) -> list[str]:
 def run_score(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_file(args.output, _score_inputs(args))  # before any loading or computing
-    latents = _load(args, args.latents, "latents")
-    sources = _load(args, args.sources, "sources")
-    discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
-    if (args.test_latents is None) != (args.test_sources is None):
-        raise UsageError("--test-latents and --test-sources must be given together")
-    test_latents = test_sources = None
-    if args.test_latents is not None:
-        test_latents = _load(args, args.test_latents, "latents").values
-        test_sources = _load(args, args.test_sources, "sources").values
+    records: dict[str, dict] = {}
+    latents = _load(args, args.latents, "latents", records)
+    sources = _load(args, args.sources, "sources", records)
+    test_latents, test_sources = _load_test(args, records)
     try:
         result = infomec.score(
             latents=latents.values,
             sources=sources.values,
-            metrics=args.metrics,
-            preset=args.preset,
-            discrete_latents=discrete,
-            k=args.k,
-            pruning=args.pruning,
-            aggregate=args.aggregate,
-            max_source_values=args.max_source_values,
-            source_bins=args.source_bins,
             source_names=_split_names(args.source_names) or sources.names,
             latent_names=_split_names(args.latent_names) or latents.names,
             test_latents=test_latents,
             test_sources=test_sources,
-            test_size=args.test_size,
-            dci_model=args.dci_model,
-            seed=args.seed,
             n_jobs=args.n_jobs,
             scheduler=args.scheduler,
+            **_score_options(args),
         )
     except ValueError as error:
         raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
-    emit(FORMATTERS[args.format](result), args.output, _score_inputs(args))
+    result = dataclasses.replace(result, inputs=records)
+    text = FORMATTERS[output_format(args.format, args.output)](result)
+    emit(text, args.output, _score_inputs(args))
     return 0
 
 
@@ -264,6 +282,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         "aggregate": args.aggregate,
         "max_source_values": args.max_source_values,
         "source_bins": args.source_bins,
+        "test_size": args.test_size,
+        "dci_model": args.dci_model,
         "seed": args.seed,
     }
 
@@ -271,10 +291,12 @@ def _score_options(args: argparse.Namespace) -> dict:
 def run_report(args: argparse.Namespace) -> int:
     from infomec.report import build_report, check_report_folder
 
-    inputs = [args.latents, args.sources]
+    inputs = _score_inputs(args)
     check_report_folder(args.out, args.figure_format, inputs)  # before any computing
-    latents = _load(args, args.latents, "latents")
-    sources = _load(args, args.sources, "sources")
+    records: dict[str, dict] = {}
+    latents = _load(args, args.latents, "latents", records)
+    sources = _load(args, args.sources, "sources", records)
+    test_latents, test_sources = _load_test(args, records)
     if args.bootstrap == 1:
         raise UsageError("--bootstrap needs at least 2 resamples (or 0 for none)")
     try:
@@ -287,8 +309,12 @@ def run_report(args: argparse.Namespace) -> int:
             method=args.resample,
             source_names=_split_names(args.source_names) or sources.names,
             latent_names=_split_names(args.latent_names) or latents.names,
+            test_latents=test_latents,
+            test_sources=test_sources,
             n_jobs=args.n_jobs,
+            scheduler=args.scheduler,
             inputs=inputs,
+            input_records=records,
             **_score_options(args),
         )
     except ValueError as error:
@@ -304,6 +330,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         run_inputs,
         runs_from_paths,
         sweep,
+        sweep_provenance,
         write_sweep,
     )
 
@@ -321,13 +348,29 @@ def run_sweep(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         latents_key=args.latents_key,
         sources_key=args.sources_key,
+        header=args.header,
+        index_col=args.index_col,
         **_score_options(args),
     )
     failed = frame[frame["error"] != ""]
-    for run, error in zip(failed["run"], failed["error"], strict=True):
-        print(f"infomec: error: run {run}: {error}", file=sys.stderr)
-    written = write_sweep(frame, args.out, inputs=inputs)
     scored = len(frame) - len(failed)
+    # With some runs scored the sweep succeeds (exit 0): a failed run is a warning then,
+    # and an error only when no run could be scored.
+    if scored == 0 or not args.quiet:
+        level = "warning" if scored else "error"
+        for run, error in zip(failed["run"], failed["error"], strict=True):
+            print(f"infomec: {level}: run {run} failed: {error}", file=sys.stderr)
+    provenance = sweep_provenance(
+        runs,
+        manifest=args.manifest,
+        sources=args.sources,
+        options={
+            **_score_options(args),
+            "latents_key": args.latents_key,
+            "sources_key": args.sources_key,
+        },
+    )
+    written = write_sweep(frame, args.out, inputs=inputs, provenance=provenance)
     print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
     return 0 if scored else EXIT_USAGE
 
@@ -339,6 +382,24 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("latents", help="latents file (.npz, .npy or .csv), shape (N, d)")
     parser.add_argument("sources", help="sources file (.npz, .npy or .csv), shape (N, K)")
     _add_shared_score_options(parser)
+    _add_single_run_options(parser)
+    parser.add_argument(
+        "--format",
+        choices=tuple(FORMATTERS),
+        default=None,
+        help="output format (default: from --output's extension, .json json, .csv csv, "
+        ".txt table; json otherwise and on stdout)",
+    )
+    parser.add_argument(
+        "--output", "-o", default=None, help="write here instead of stdout (default: stdout)"
+    )
+    _add_text_file_options(parser)
+    _add_quiet_option(parser)
+
+
+def _add_single_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``score`` and ``report`` (one representation): held-out files, names,
+    threads and the dask scheduler of the metric families."""
     parser.add_argument(
         "--test-latents",
         default=None,
@@ -346,27 +407,35 @@ def _add_score_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: split the sample by --test-size)",
     )
     parser.add_argument(
-        "--test-sources", default=None, help="held-out sources (with --test-latents)"
+        "--test-sources",
+        default=None,
+        help="held-out sources (with --test-latents; default: none)",
     )
     parser.add_argument(
-        "--test-size",
-        type=float,
-        default=1 / 3,
-        help="fraction of rows held out when no test files are given (default: 1/3)",
+        "--source-names",
+        default=None,
+        help="comma-separated source names (default: from the file, else s0, s1, ..)",
     )
     parser.add_argument(
-        "--dci-model",
-        choices=DCI_MODELS,
-        default="gbt",
-        help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
+        "--latent-names",
+        default=None,
+        help="comma-separated latent names (default: from the file, else z0, z1, ..)",
     )
     parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
     _add_scheduler_option(parser, "compute the metric families on, one task per family")
-    parser.add_argument("--source-names", default=None, help="comma-separated source names")
-    parser.add_argument("--latent-names", default=None, help="comma-separated latent names")
-    parser.add_argument("--format", choices=tuple(FORMATTERS), default="json")
-    parser.add_argument("--output", "-o", default=None, help="write here instead of stdout")
-    _add_text_file_options(parser)
+
+
+def _add_quiet_option(parser: argparse.ArgumentParser, default=argparse.SUPPRESS) -> None:
+    """``--quiet`` / ``-q``, before or after the command name (a subcommand's own flag
+    defaults to SUPPRESS so that it never overrides the global one)."""
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=default,
+        help="no progress and no warnings; errors still print, exit status unchanged "
+        "(default: off)",
+    )
 
 
 def _index_col(text: str) -> str | int:
@@ -375,7 +444,7 @@ def _index_col(text: str) -> str | int:
 
 
 def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
-    """How ``score`` and ``report`` read .csv / .tsv / .txt inputs."""
+    """How ``score``, ``report`` and ``sweep`` read .csv / .tsv / .txt inputs."""
     header = parser.add_mutually_exclusive_group()
     header.add_argument(
         "--header",
@@ -391,7 +460,7 @@ def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
         dest="header",
         action="store_const",
         const=False,
-        help="text files: the first row is data",
+        help="text files: the first row is data (default: detected, see --header)",
     )
     parser.add_argument(
         "--index-col",
@@ -431,31 +500,69 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         default="infomec",
         help="comma-separated metric families, or 'all' (default: infomec)",
     )
-    parser.add_argument("--k", type=int, default=None, help="KSG neighbours (preset default)")
     parser.add_argument(
-        "--pruning", default=None, help="active-latent rule, e.g. 'range>max/20', 'iqr>0.1', 'none'"
+        "--k", type=int, default=None, help="KSG neighbours (default: the preset's, 10 or 3)"
     )
-    parser.add_argument("--aggregate", choices=("ratio", "gap"), default=None)
-    parser.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
-    parser.add_argument("--max-source-values", type=int, default=1000)
+    parser.add_argument(
+        "--pruning",
+        default=None,
+        help="active-latent rule, e.g. 'range>max/20', 'iqr>0.1', 'none' (default: the preset's)",
+    )
+    parser.add_argument(
+        "--aggregate",
+        choices=("ratio", "gap"),
+        default=None,
+        help="InfoM/InfoC aggregation (default: the preset's, ratio)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of every stochastic step (default: 0)"
+    )
+    parser.add_argument(
+        "--max-source-values",
+        type=int,
+        default=1000,
+        help="sources with more distinct values are refused unless --source-bins is given "
+        "(default: 1000)",
+    )
     parser.add_argument(
         "--source-bins",
         type=int,
         default=None,
-        help="bin sources with more than --max-source-values values",
+        help="bin sources with more than --max-source-values values (default: refuse them)",
     )
-    parser.add_argument("--latents-key", default=None, help="array name in the latents .npz")
-    parser.add_argument("--sources-key", default=None, help="array name in the sources .npz")
+    parser.add_argument(
+        "--test-size",
+        type=float,
+        default=1 / 3,
+        help="fraction of rows held out when no test files are given (default: 1/3)",
+    )
+    parser.add_argument(
+        "--dci-model",
+        choices=DCI_MODELS,
+        default="gbt",
+        help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
+    )
+    parser.add_argument(
+        "--latents-key",
+        default=None,
+        help="array name in the latents .npz (default: 'latents' or the only array)",
+    )
+    parser.add_argument(
+        "--sources-key",
+        default=None,
+        help="array name in the sources .npz (default: 'sources' or the only array)",
+    )
 
 
 def _add_scheduler_option(parser: argparse.ArgumentParser, purpose: str) -> None:
-    """``--scheduler`` of ``score`` and ``sweep`` (see :func:`infomec.parallel.map_in_order`)."""
+    """``--scheduler`` of ``score``, ``report`` and ``sweep`` (see
+    :func:`infomec.parallel.map_in_order`)."""
     parser.add_argument(
         "--scheduler",
         default="joblib",
         metavar="ADDRESS",
         help=f"dask.distributed scheduler address (tcp://host:port) to {purpose} "
-        "(needs the dist extra); default: this machine",
+        "(needs the dist extra; default: this machine)",
     )
 
 
@@ -477,33 +584,41 @@ def _add_report_parser(commands) -> None:
         "--resample",
         choices=("auto", "bootstrap", "half"),
         default="auto",
-        help="resampling scheme of --bootstrap (auto: bootstrap for discrete latents, "
-        "half-samples for continuous ones)",
+        help="resampling scheme of --bootstrap (default: auto, bootstrap for discrete "
+        "latents, half-samples for continuous ones)",
     )
     report.add_argument(
-        "--format", dest="figure_format", choices=("png", "svg", "pdf"), default="png"
+        "--format",
+        dest="figure_format",
+        choices=("png", "svg", "pdf"),
+        default="png",
+        help="format of the figure files (default: png)",
     )
-    report.add_argument("--source-names", default=None, help="comma-separated source names")
-    report.add_argument("--latent-names", default=None, help="comma-separated latent names")
-    report.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores)")
+    _add_single_run_options(report)
     _add_text_file_options(report)
     _add_shared_score_options(report)
+    _add_quiet_option(report)
     report.set_defaults(handler=run_report)
 
 
 def _add_sweep_parser(commands) -> None:
     sweep = commands.add_parser("sweep", help="score many runs into sweep.csv and sweep.png")
     sweep.add_argument("latents", nargs="*", help="latents files, one per run")
-    sweep.add_argument("--sources", default=None, help="sources file shared by the runs")
+    sweep.add_argument(
+        "--sources", default=None, help="sources file shared by the runs (default: none)"
+    )
     sweep.add_argument(
         "--manifest",
         default=None,
-        help="CSV with columns latents [, run, sources, model, seed]; paths relative to it",
+        help="CSV with columns latents [, run, sources, model, seed]; paths relative to it "
+        "(default: none)",
     )
     sweep.add_argument("--out", required=True, help="folder to write into (created if needed)")
-    sweep.add_argument("--n-jobs", type=int, default=1, help="runs scored in parallel")
+    sweep.add_argument("--n-jobs", type=int, default=1, help="runs scored in parallel (default: 1)")
     _add_scheduler_option(sweep, "score the runs on")
     _add_shared_score_options(sweep)
+    _add_text_file_options(sweep)
+    _add_quiet_option(sweep)
     sweep.set_defaults(handler=run_sweep)
 
 
@@ -529,14 +644,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Disentanglement metrics (InfoM / InfoE / InfoC and more) from arrays.",
     )
     parser.add_argument("--version", action="version", version=f"infomec {infomec.__version__}")
+    _add_quiet_option(parser, default=False)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     score = commands.add_parser("score", help="score latents against sources")
     _add_score_arguments(score)
     score.set_defaults(handler=run_score)
     demo = commands.add_parser("demo", help="score the embedded example and compare two codes")
-    demo.add_argument("--n-samples", type=int, default=5000)
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", default=None, help="also write the example files here")
+    demo.add_argument(
+        "--n-samples", type=int, default=5000, help="rows of the example (default: 5000)"
+    )
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the example and the scores (default: 0)"
+    )
+    demo.add_argument(
+        "--out", default=None, help="also write the example files here (default: don't)"
+    )
+    _add_quiet_option(demo)
     demo.set_defaults(handler=run_demo)
     _add_report_parser(commands)
     _add_sweep_parser(commands)
@@ -590,7 +713,10 @@ def _interrupted(interrupt: KeyboardInterrupt) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        status = args.handler(args)
+        # --quiet: progress off, and every warning (ours, numba's, scikit-learn's)
+        # ignored; errors are not warnings and still print.
+        with quiet(args.quiet):
+            status = args.handler(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a broken pipe shows here, not at exit
         return status

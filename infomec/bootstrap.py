@@ -34,7 +34,6 @@ import numpy as np
 
 from infomec._frameworks import numpy_inputs
 from infomec._validation import (
-    InfoMECWarning,
     as_2d_array,
     check_choice,
     check_latents,
@@ -42,8 +41,10 @@ from infomec._validation import (
     check_same_length,
     is_discrete_dtype,
     resampled_sample,
+    warn,
 )
 from infomec.metrics import REGISTRY
+from infomec.progress import progress as progress_of
 from infomec.result import ScoreResult
 from infomec.scoring import resolve_metrics, score
 
@@ -159,7 +160,9 @@ def bootstrap(
         Without explicit test arrays, the seeded split that held-out families use
         (resampling happens inside each part).
     progress : bool, optional
-        Show a progress bar on stderr (default: only when stderr is a terminal).
+        Progress on stderr: a bar in a terminal, else a line every 10 s
+        (:mod:`infomec.progress`); default: shown unless silenced with
+        :func:`infomec.progress.set_quiet`.
     **score_kwargs
         Any other keyword of :func:`infomec.score` (``preset``, ``k``,
         ``discrete_latents``, ``source_names``, ...).
@@ -187,8 +190,6 @@ def bootstrap(
     >>> bool(low <= infomec.score(latents=latents, sources=sources).infom <= high)
     True
     """
-    from tqdm import tqdm  # progress bars only cost an import when used
-
     latents, sources, test_latents, test_sources, *names = numpy_inputs(
         latents,
         sources,
@@ -215,79 +216,78 @@ def bootstrap(
     in_sample = [name for name in names if not REGISTRY[name].needs_held_out]
     held_out = [name for name in names if REGISTRY[name].needs_held_out]
     common = dict(score_kwargs, seed=seed)
-    if result is None:
-        result = score(
-            latents=latent_array,
-            sources=source_array,
-            metrics=names,
-            test_latents=test_latents,
-            test_sources=test_sources,
-            test_size=test_size,
-            **common,
-        )
-    point = _replicate_scores(result)
+    # The point estimate is part of the job: its own scoring shows no second progress.
+    with progress_of(n_boot, "bootstrap", unit="resample", enabled=progress) as bar:
+        if result is None:
+            result = score(
+                latents=latent_array,
+                sources=source_array,
+                metrics=names,
+                test_latents=test_latents,
+                test_sources=test_sources,
+                test_size=test_size,
+                **common,
+            )
+        point = _replicate_scores(result)
 
-    all_rows = np.arange(latent_array.shape[0])
-    # Held-out families draw training rows from (latents, sources) and test rows from the
-    # test arrays, which are the same arrays split once when no test arrays are given.
-    test_latent_array, test_source_array = latent_array, source_array
-    train_rows = test_rows = all_rows
-    if held_out and test_latents is not None:
-        test_latent_array = check_latents(test_latents)
-        test_source_array = as_2d_array(test_sources, "test sources")
-        check_same_length(test_latent_array, test_source_array, context="test ")
-        test_rows = np.arange(test_latent_array.shape[0])
-    elif held_out:
-        train_rows, test_rows = _split_rows(all_rows.size, test_size, seed)
+        all_rows = np.arange(latent_array.shape[0])
+        # Held-out families draw training rows from (latents, sources) and test rows from the
+        # test arrays, which are the same arrays split once when no test arrays are given.
+        test_latent_array, test_source_array = latent_array, source_array
+        train_rows = test_rows = all_rows
+        if held_out and test_latents is not None:
+            test_latent_array = check_latents(test_latents)
+            test_source_array = as_2d_array(test_sources, "test sources")
+            check_same_length(test_latent_array, test_source_array, context="test ")
+            test_rows = np.arange(test_latent_array.shape[0])
+        elif held_out:
+            train_rows, test_rows = _split_rows(all_rows.size, test_size, seed)
 
-    replicates: dict[str, list[float]] = {key: [] for key in point}
-    messages: Counter[str] = Counter()
-    streams = np.random.SeedSequence(seed).spawn(n_boot)
-    # disable=None: tqdm shows the bar only when stderr is a terminal.
-    disable = None if progress is None else not progress
-    bar = tqdm(streams, desc="bootstrap", unit="resample", disable=disable)
-    for stream in bar:
-        rng = np.random.default_rng(stream)
-        values: dict[str, float] = {}
-        # The full sample passed the source density check; a half-sample has half its
-        # rows per value and must not be refused for that.
-        with warnings.catch_warnings(record=True) as caught, resampled_sample():
-            warnings.simplefilter("always")
-            if in_sample:
-                rows = _draw(rng, all_rows, method)
-                values.update(
-                    _replicate_scores(
-                        score(
-                            latents=latent_array[rows],
-                            sources=source_array[rows],
-                            metrics=in_sample,
-                            **common,
+        replicates: dict[str, list[float]] = {key: [] for key in point}
+        messages: Counter[str] = Counter()
+        streams = np.random.SeedSequence(seed).spawn(n_boot)
+        for stream in streams:
+            rng = np.random.default_rng(stream)
+            values: dict[str, float] = {}
+            # The full sample passed the source density check; a half-sample has half its
+            # rows per value and must not be refused for that.
+            with warnings.catch_warnings(record=True) as caught, resampled_sample():
+                warnings.simplefilter("always")
+                if in_sample:
+                    rows = _draw(rng, all_rows, method)
+                    values.update(
+                        _replicate_scores(
+                            score(
+                                latents=latent_array[rows],
+                                sources=source_array[rows],
+                                metrics=in_sample,
+                                **common,
+                            )
                         )
                     )
-                )
-            if held_out:
-                train = _draw(rng, train_rows, method)
-                test = _draw(rng, test_rows, method)
-                values.update(
-                    _replicate_scores(
-                        score(
-                            latents=latent_array[train],
-                            sources=source_array[train],
-                            test_latents=test_latent_array[test],
-                            test_sources=test_source_array[test],
-                            metrics=held_out,
-                            **common,
+                if held_out:
+                    train = _draw(rng, train_rows, method)
+                    test = _draw(rng, test_rows, method)
+                    values.update(
+                        _replicate_scores(
+                            score(
+                                latents=latent_array[train],
+                                sources=source_array[train],
+                                test_latents=test_latent_array[test],
+                                test_sources=test_source_array[test],
+                                metrics=held_out,
+                                **common,
+                            )
                         )
                     )
-                )
-        messages.update(" ".join(str(w.message).split()) for w in caught)
-        for key in replicates:
-            replicates[key].append(values.get(key, float("nan")))
-    bar.close()
+            messages.update(" ".join(str(w.message).split()) for w in caught)
+            for key in replicates:
+                replicates[key].append(values.get(key, float("nan")))
+            bar.update()
     # One line per distinct message instead of one per resample: a dead latent warns in
     # every replicate, and B copies of it would bury everything else on stderr.
     for message, count in messages.items():
-        warnings.warn(f"in {count} of {n_boot} resamples: {message}", InfoMECWarning, stacklevel=2)
+        warn(f"in {count} of {n_boot} resamples: {message}")
     return {
         key: _interval(point[key], np.asarray(replicates[key], dtype=float), confidence)
         for key in point

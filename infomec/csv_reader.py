@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import InfoMECWarning
+from infomec._validation import warn
 
 DELIMITERS = ("\t", ";", ",")
 _SAMPLE_LINES = 64
@@ -442,6 +442,4 @@ def _check_header_names(path: Path, names: list[str]) -> None:
 
 
 def _warn(message: str) -> None:
-    import warnings
-
-    warnings.warn(message, InfoMECWarning, stacklevel=5)
+    warn(message)

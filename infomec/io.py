@@ -11,14 +11,13 @@ file. A latents file that holds only ``sources`` (or the reverse) is refused as 
 from __future__ import annotations
 
 import os
-import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import InfoMECWarning, stack_columns
+from infomec._validation import stack_columns, warn
 from infomec.csv_reader import read_text_table
 
 NAME_KEYS = ("source_names", "latent_names")
@@ -35,7 +34,10 @@ class LoadedArray:
     """An array read from a file, with the column names the file carried (if any).
 
     ``names`` are the names for the role the file was loaded as; ``kind`` is the
-    format read (``"npz"``, ``"npy"`` or ``"text"``).
+    format read (``"npz"``, ``"npy"`` or ``"text"``); ``read`` says what was read, for
+    provenance (:mod:`infomec.provenance`): ``{"format": kind}`` plus the ``.npz`` key
+    (``"key"``) or, for text files, ``"header"`` (whether the first row was taken as
+    column names), ``"columns"`` (the names, or null) and ``"index_col_dropped"``.
     """
 
     values: np.ndarray
@@ -43,6 +45,7 @@ class LoadedArray:
     source_names: list[str] | None = None
     latent_names: list[str] | None = None
     kind: str = "npz"
+    read: dict = field(default_factory=dict)
 
 
 def _first_line(error: BaseException) -> str:
@@ -83,11 +86,7 @@ def detect_format(path: Path) -> str:
     else:
         raise ValueError(f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy or .csv)")
     if suffix != f".{found}":
-        warnings.warn(
-            f"{path}: read as a .{found} file (its content), not by its name",
-            InfoMECWarning,
-            stacklevel=3,
-        )
+        warn(f"{path}: read as a .{found} file (its content), not by its name")
     return found
 
 
@@ -179,7 +178,9 @@ def _load_npz(path: Path, role: str, key: str | None) -> LoadedArray:
     except Exception as error:  # noqa: BLE001 - untrusted bytes: zlib, zipfile, tokenize...
         raise ValueError(f"{path}: corrupt or truncated .npz file ({_first_line(error)})") from None
     names = source_names if role == "sources" else latent_names
-    return LoadedArray(values, names, source_names, latent_names, kind="npz")
+    names_key = f"{role[:-1]}_names" if names is not None else None
+    read = {"format": "npz", "key": key, "names_key": names_key}
+    return LoadedArray(values, names, source_names, latent_names, kind="npz", read=read)
 
 
 def _load_npy(path: Path) -> LoadedArray:
@@ -197,14 +198,20 @@ def _load_npy(path: Path) -> LoadedArray:
         raise ValueError(f"{path}: not a readable .npy file ({error})") from None
     except Exception as error:  # noqa: BLE001 - untrusted bytes: header parser, mmap...
         raise ValueError(f"{path}: corrupt or truncated .npy file ({_first_line(error)})") from None
-    return LoadedArray(values, None, kind="npy")
+    return LoadedArray(values, None, kind="npy", read={"format": "npy"})
 
 
 def _load_text(path: Path, role: str, header: bool | None, index_col) -> LoadedArray:
     table = read_text_table(path, role, header=header, index_col=index_col)
     labels = table.names or [str(j + 1) for j in range(len(table.columns))]
     values = stack_columns(table.columns, f"{path}:", labels)
-    return LoadedArray(values, table.names, kind="text")
+    read = {
+        "format": "text",
+        "header": table.names is not None,
+        "columns": table.names,
+        "index_col_dropped": table.dropped,
+    }
+    return LoadedArray(values, table.names, kind="text", read=read)
 
 
 def load_array(

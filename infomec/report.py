@@ -36,11 +36,15 @@ from matplotlib.patches import Rectangle
 from infomec._frameworks import numpy_inputs
 from infomec.bootstrap import per_source_key
 from infomec.outputs import check_folder, write_file, write_folder
-from infomec.result import ScoreResult, dumps_json, to_plain
+from infomec.result import ScoreResult, dumps_json, format_score, to_plain
 from infomec.sweep import score_columns
 
 FORMATS = ("png", "svg", "pdf")
 INACTIVE_COLOR = "#c62828"
+#: Sweep groups with fewer runs are drawn as labelled points, without a box plot.
+MIN_BOX_RUNS = 5
+#: Sweeps of at most this many runs label every point of the scatter.
+MAX_LABELLED_RUNS = 20
 HEATMAP_CMAP = "viridis"
 DPI = 150
 # Scalars that are not scores in [0, 1]: listed as numbers in the summary, not drawn as bars.
@@ -79,10 +83,13 @@ def _text_color(value: float, cmap: str) -> str:
     return "black" if luminance > 0.45 else "white"
 
 
-def _interval_text(interval: Sequence[float] | None, digits: int = 2) -> str:
+def _interval_text(interval: Sequence[float] | None, digits: int = 2, key: str = "") -> str:
+    """`` [low, high]`` with ``digits`` decimals (counts as integers, see
+    :func:`infomec.result.format_score`), or ``""`` without a finite interval."""
     if interval is None or not all(np.isfinite(interval)):
         return ""
-    return f" [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
+    low, high = (format_score(key, bound, digits) for bound in interval[:2])
+    return f" [{low}, {high}]"
 
 
 def _rotate_if_long(ax: Axes, labels: Sequence[str], axis: str = "x") -> None:
@@ -166,12 +173,15 @@ def _heatmap(
 CELL_INCHES = 0.45
 
 
-def _colorbar(ax: Axes, image: Any, shape: tuple[int, int] | None) -> Any:
+def _colorbar(
+    ax: Axes, image: Any, shape: tuple[int, int] | None, cell: float = CELL_INCHES
+) -> Any:
     """A colour bar as long as the matrix, when the cell size is ours to know.
 
     A colour bar's width is a fraction of its parent's width and its length a multiple
     of its width, so with default settings a tall, narrow matrix gets a stubby bar; for
-    matrices drawn at :data:`CELL_INCHES` both are set from the matrix shape instead.
+    matrices drawn at a known cell size (``cell`` inches) both are set from the matrix
+    shape instead.
     """
     if shape is None:
         return ax.figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
@@ -180,14 +190,18 @@ def _colorbar(ax: Axes, image: Any, shape: tuple[int, int] | None) -> Any:
     return ax.figure.colorbar(
         image,
         ax=ax,
-        fraction=1.3 * width / (n_columns * CELL_INCHES),
-        aspect=n_rows * CELL_INCHES / width,
+        fraction=1.3 * width / (n_columns * cell),
+        aspect=n_rows * cell / width,
         pad=0.02,
     )
 
 
 def heatmap_size(
-    row_labels: Sequence[str], column_labels: Sequence[str], *, title_lines: int = 1
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    *,
+    title_lines: int = 1,
+    cell: float = CELL_INCHES,
 ) -> tuple[float, float]:
     """Figure size (inches) for a heatmap of square cells with its labels and colour bar.
 
@@ -206,9 +220,25 @@ def heatmap_size(
     # About 0.065 inch per character at 8 points; slanted labels need their projection.
     row_margin = 0.065 * longest_row + 0.45
     column_margin = (0.05 * longest_column if longest_column > 4 else 0.15) + 0.55
-    width = len(column_labels) * CELL_INCHES + row_margin + 0.95
-    height = len(row_labels) * CELL_INCHES + column_margin + 0.22 * title_lines + 0.15
+    width = len(column_labels) * cell + row_margin + 0.95
+    height = len(row_labels) * cell + column_margin + 0.22 * title_lines + 0.15
     return width, height
+
+
+def cell_to_fill(
+    width: float, row_labels: Sequence[str], column_labels: Sequence[str], largest: float = 0.8
+) -> float:
+    """The cell size (inches) at which a heatmap is ``width`` inches wide (between
+    :data:`CELL_INCHES` and ``largest``), so that it fills a panel of that width.
+
+    Examples
+    --------
+    >>> round(cell_to_fill(heatmap_size(["a"], ["z0", "z1"], cell=0.6)[0], ["a"], ["z0", "z1"]), 2)
+    0.6
+    """
+    base, _ = heatmap_size(row_labels, column_labels, cell=0.0)
+    n_columns = max(len(column_labels), 1)
+    return float(np.clip((width - base) / n_columns, CELL_INCHES, largest))
 
 
 # ------------------------------------------------------------------------ figures
@@ -478,26 +508,41 @@ def plot_summary(
     # value column (wider with intervals); the family is in each label, so no legend.
     longest = max(len(_scalar_label(key)) for key in bounded) if bounded else 10
     width = 0.065 * longest + 0.4 + 3.8 + (2.0 if intervals else 0.7)
-    heights = [bar_height]
+    cell = CELL_INCHES
+    beside = False
     if importance is not None:
-        n_latents, n_sources = importance.shape
-        heat_width, heat_height = heatmap_size(result.source_names, result.latent_names)
-        width = max(width, heat_width)
-        heights.append(heat_height)
+        sources, latents = result.source_names, result.latent_names
+        # Stacked: the heatmap's cells grow (up to 0.8 inch) until it is as wide as the
+        # bars above it. A heatmap of few latents cannot fill that width: it then goes
+        # beside the bars, its cells grown towards the bars' height instead, so that
+        # neither layout leaves half of the canvas blank.
+        cell = cell_to_fill(width, sources, latents)
+        heat_width, heat_height = heatmap_size(sources, latents, cell=cell)
+        if heat_width < 0.8 * width:
+            beside = True
+            _, base_height = heatmap_size(sources, latents, cell=0.0)
+            cell = float(
+                np.clip((bar_height - base_height) / max(len(sources), 1), CELL_INCHES, 0.8)
+            )
+            heat_width, heat_height = heatmap_size(sources, latents, cell=cell)
+    if importance is None:
+        size = (width, bar_height)
+    elif beside:
+        size = (width + heat_width, max(bar_height, heat_height))
+    else:
+        size = (max(width, heat_width), bar_height + heat_height)
     if figure is None:
-        figure = Figure(figsize=(width, sum(heights)), layout="constrained")
+        figure = Figure(figsize=size, layout="constrained")
     # Sub-figures keep the panels' margins independent: long score names on the left of
-    # the bars must not squeeze the heatmap below them.
+    # the bars must not squeeze the heatmap beside or below them.
     if importance is None:
         panels = [figure]
+    elif beside:
+        grid = figure.add_gridspec(1, 2, width_ratios=[width, heat_width])
+        panels = [figure.add_subfigure(grid[0, 0]), figure.add_subfigure(grid[0, 1])]
     else:
-        # The heatmap's panel is exactly as wide as the heatmap needs (left-aligned),
-        # so its colour bar sits beside the matrix rather than at the far edge.
-        spare = max(width - heat_width, 0.0)
-        grid = figure.add_gridspec(
-            2, 2, height_ratios=heights, width_ratios=[heat_width, max(spare, 1e-3)]
-        )
-        panels = [figure.add_subfigure(grid[0, :]), figure.add_subfigure(grid[1, 0])]
+        grid = figure.add_gridspec(2, 1, height_ratios=[bar_height, heat_height])
+        panels = [figure.add_subfigure(grid[0, 0]), figure.add_subfigure(grid[1, 0])]
     ax = panels[0].add_subplot()
     families = list(dict.fromkeys(key.partition(".")[0] for key in bounded))
     palette = matplotlib.colormaps["tab10"]
@@ -528,7 +573,7 @@ def plot_summary(
         ax.text(
             1.02,
             position,
-            f"{scalars[key]:.3f}{_interval_text(bound, 3)}",
+            f"{format_score(key, scalars[key], 3)}{_interval_text(bound, 3, key)}",
             transform=ax.get_yaxis_transform(),
             va="center",
             fontsize=7.5,
@@ -550,23 +595,36 @@ def plot_summary(
     )
     if other:
         lines = [
-            f"{_scalar_label(key)} = {scalars[key]:.4g}{_interval_text(intervals.get(key), 3)}"
+            f"{_scalar_label(key)} = {_other_value(key, scalars[key])}"
+            f"{_interval_text(intervals.get(key), 3, key)}"
             for key in other
         ]
         ax.set_xlabel("\n".join(["other values:", *lines]), fontsize=7.5, loc="left")
     if importance is not None:
         heat = panels[1].add_subplot()
-        _plot_importance(result, importance, heat)
+        _plot_importance(result, importance, heat, cell)
     return figure
+
+
+def _other_value(key: str, value: float) -> str:
+    # Counts as integers; correlations in nats (any magnitude) with 4 significant digits.
+    text = format_score(key, value, 3)
+    return text if text.lstrip("-").isdigit() else f"{value:.4g}"
 
 
 def _confidence(result: ScoreResult) -> float:
     return float(result.settings.get("bootstrap", {}).get("confidence", 0.95))
 
 
-def _plot_importance(result: ScoreResult, importance: np.ndarray, ax: Axes) -> None:
+def _plot_importance(
+    result: ScoreResult, importance: np.ndarray, ax: Axes, cell: float = CELL_INCHES
+) -> None:
     # DCI importance is (latents x sources); drawn transposed so that it lines up with
-    # the NMI heatmap (sources as rows) and in the same latent order.
+    # the NMI heatmap (sources as rows) and in the same latent order. Same colour
+    # convention as the NMI heatmap (viridis on a fixed 0-1 scale): the tree models'
+    # importances of a source are fractions summing to 1, so 1 is their natural top, and
+    # a fixed scale keeps colours comparable between reports. (dci_model="lasso" gives
+    # |coefficients|, which may exceed 1: the scale then stretches to the largest.)
     matrix = importance.T
     n_latents = matrix.shape[1]
     if "infomec" in result.families and len(result["infomec"]["active_latents"]) == n_latents:
@@ -574,18 +632,20 @@ def _plot_importance(result: ScoreResult, importance: np.ndarray, ax: Axes) -> N
         order = latent_order(np.asarray(family["nmi"]), np.asarray(family["active_latents"]))
     else:
         order = latent_order(matrix, np.ones(n_latents, dtype=bool))
-    vmax = float(matrix.max()) if matrix.size and matrix.max() > 0 else 1.0
+    vmax = max(1.0, float(matrix.max()) if matrix.size else 1.0)
     image = _heatmap(
         ax,
         matrix[:, order],
         row_labels=result.source_names,
         column_labels=[result.latent_names[j] for j in order],
         vmax=vmax,
-        cmap="magma_r",
+        cmap=HEATMAP_CMAP,
         annotate=True,
     )
-    bar = _colorbar(ax, image, matrix.shape)
+    bar = _colorbar(ax, image, matrix.shape, cell)
     bar.set_label("importance", fontsize=8)
+    if vmax == 1.0:
+        bar.set_ticks([0.0, 0.25, 0.5, 0.75, 1.0])
     bar.ax.tick_params(labelsize=7)
     dci = result["dci"]
     scores = ", ".join(
@@ -607,6 +667,12 @@ def plot_sweep(
     metrics: Sequence[str] | None = None,
 ) -> Figure:
     """Scatter of two scores over many runs, coloured by model, plus per-metric spreads.
+
+    Each metric panel shows every run as a point (with a little horizontal jitter); a
+    group of at least :data:`MIN_BOX_RUNS` runs gets a box plot behind its points, a
+    smaller group only its points, each labelled with its run name (a box of 1-4 runs
+    would suggest a distribution that is not there). With at most
+    :data:`MAX_LABELLED_RUNS` runs the scatter labels its points with run names too.
 
     Parameters
     ----------
@@ -643,6 +709,11 @@ def plot_sweep(
         else np.full(len(frame), "(no model)")
     )
     models = list(dict.fromkeys(sorted(set(groups))))
+    run_names = (
+        frame["run"].fillna("").astype(str).to_numpy()
+        if "run" in frame.columns
+        else np.array([str(i) for i in range(len(frame))])
+    )
     palette = matplotlib.colormaps["tab10"]
     colours = {model: palette(i % 10) for i, model in enumerate(models)}
     metrics = list(metrics) if metrics is not None else score_columns(frame)
@@ -667,6 +738,19 @@ def plot_sweep(
                 label=f"{model} ({int(rows.sum())})",
                 zorder=3,
             )
+            if len(frame) <= MAX_LABELLED_RUNS:
+                for name, px, py in zip(
+                    run_names[rows], frame.loc[rows, x], frame.loc[rows, y], strict=True
+                ):
+                    scatter.annotate(
+                        name,
+                        (px, py),
+                        xytext=(4, 3),
+                        textcoords="offset points",
+                        fontsize=6,
+                        color="0.25",
+                        gid="run-label",
+                    )
     scatter.set_xlim(-0.02, 1.02)
     scatter.set_ylim(-0.02, 1.02)
     scatter.set_aspect("equal")
@@ -682,21 +766,42 @@ def plot_sweep(
         jitter = np.random.default_rng(0)  # fixed: the same sweep gives the same picture
         for index, metric in enumerate(metrics):
             ax = figure.add_subplot(inner[index // n_columns, index % n_columns])
-            data = [frame.loc[np.asarray(groups == m), metric].dropna().to_numpy() for m in models]
-            ax.boxplot(
-                data,
-                positions=np.arange(len(models)),
-                widths=0.55,
-                showfliers=False,
-                medianprops={"color": "black"},
-                boxprops={"color": "0.4"},
-                whiskerprops={"color": "0.4"},
-                capprops={"color": "0.4"},
-            )
+            data, names = [], []
+            for model in models:
+                column = frame.loc[np.asarray(groups == model), metric]
+                keep = column.notna().to_numpy()
+                data.append(column.to_numpy(dtype=float)[keep])
+                names.append(run_names[np.asarray(groups == model)][keep])
+            boxed = [i for i, values in enumerate(data) if values.size >= MIN_BOX_RUNS]
+            if boxed:
+                ax.boxplot(
+                    [data[i] for i in boxed],
+                    positions=boxed,
+                    widths=0.55,
+                    showfliers=False,
+                    medianprops={"color": "black"},
+                    boxprops={"color": "0.4"},
+                    whiskerprops={"color": "0.4"},
+                    capprops={"color": "0.4"},
+                )
             for position, (model, values) in enumerate(zip(models, data, strict=True)):
                 offsets = jitter.uniform(-0.15, 0.15, values.size)
-                ax.scatter(position + offsets, values, s=12, color=colours[model], zorder=3)
+                ax.scatter(position + offsets, values, s=14, color=colours[model], zorder=3)
+                if values.size < MIN_BOX_RUNS:
+                    points = zip(names[position], position + offsets, values, strict=True)
+                    for name, px, py in points:
+                        ax.annotate(
+                            name,
+                            (px, py),
+                            xytext=(5, 0),
+                            textcoords="offset points",
+                            va="center",
+                            fontsize=6,
+                            color="0.25",
+                            gid="run-label",
+                        )
             ax.set_xticks(np.arange(len(models)), labels=models)
+            ax.set_xlim(-0.6, len(models) - 0.4)
             _rotate_if_long(ax, models)
             ax.set_title(_scalar_label(metric), fontsize=8)
             everything = np.concatenate(data) if data else np.array([])
@@ -788,10 +893,10 @@ def _score_rows(result: ScoreResult, intervals: Intervals | None) -> str:
     rows = []
     for key, value in result.scalars().items():
         bound = (intervals or {}).get(key)
-        low, high = bound if bound is not None else ("", "")
-        cells = [f"{low:.4f}" if low != "" else "", f"{high:.4f}" if high != "" else ""]
+        finite = bound is not None and all(math.isfinite(v) for v in bound)
+        cells = [format_score(key, v) for v in bound] if finite else ["", ""]
         rows.append(
-            f"<tr><td>{html.escape(key)}</td><td class='num'>{value:.4f}</td>"
+            f"<tr><td>{html.escape(key)}</td><td class='num'>{format_score(key, value)}</td>"
             f"<td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>"
         )
     return "\n".join(rows)
@@ -813,6 +918,30 @@ def _source_rows(result: ScoreResult, intervals: Intervals | None) -> str:
             f"<td>{html.escape(result.latent_names[best])} ({nmi_row[best]:.2f})</td></tr>"
         )
     return "\n".join(rows)
+
+
+def _input_rows(result: ScoreResult) -> list[str]:
+    """The "Inputs" section: each input file's path, size, SHA-256 and what was read."""
+    if not result.inputs:
+        return ["<h2>Inputs</h2>", "<p class='meta'>Arrays in memory (no input files).</p>"]
+    rows = [
+        "<h2>Inputs</h2>",
+        "<table><tr><th>role</th><th>path</th><th>size (bytes)</th><th>SHA-256</th>"
+        "<th>read</th></tr>",
+    ]
+    for role, record in result.inputs.items():
+        read = record.get("read") or {}
+        how = "; ".join(f"{key} {json.dumps(to_plain(value))}" for key, value in read.items())
+        rows.append(
+            f"<tr><td>{html.escape(role)}</td>"
+            f"<td>{html.escape(str(record.get('path', '')))}<br>"
+            f"<span class='meta'>{html.escape(str(record.get('absolute_path', '')))}</span></td>"
+            f"<td class='num'>{record.get('size_bytes', '')}</td>"
+            f"<td class='num'>{html.escape(str(record.get('sha256', '')))}</td>"
+            f"<td>{html.escape(how)}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
 
 
 def render_html(
@@ -871,6 +1000,7 @@ def render_html(
             _source_rows(result, intervals),
             "</table>",
         ]
+    parts += _input_rows(result)
     parts.append("<h2>Figures</h2>")
     for name, caption, png in figures:
         encoded = base64.b64encode(png).decode("ascii")
@@ -1011,6 +1141,7 @@ def build_report(
     method: str = "auto",
     progress: bool | None = None,
     inputs: Sequence[str | Path] = (),
+    input_records: Mapping[str, Mapping[str, Any]] | None = None,
     **score_kwargs: Any,
 ) -> tuple[ScoreResult, dict[str, tuple[float, float]] | None, dict[str, Path]]:
     """Score, optionally bootstrap, and write the report folder (what ``infomec report`` does).
@@ -1026,9 +1157,13 @@ def build_report(
     confidence : float, default=0.95
     method : {"auto", "bootstrap", "half"}, default="auto"
     progress : bool, optional
-        Progress bar of the resamples on stderr (default: when stderr is a terminal).
+        Progress of the scoring and the resamples on stderr (see
+        :mod:`infomec.progress`; default: shown unless silenced).
     inputs : sequence of path, optional
         Files ``latents`` and ``sources`` were read from: never overwritten.
+    input_records : dict, optional
+        Their provenance by role (:func:`infomec.provenance.loaded_record`), recorded
+        in ``scores.json`` and ``report.html`` as ``result.inputs``.
     **score_kwargs
         Any other keyword of :func:`infomec.score`.
 
@@ -1067,7 +1202,9 @@ def build_report(
         raise ValueError(f"n_boot must be 0 (no intervals) or an integer >= 2, got {n_boot!r}")
     # The folder is checked before any computing: a bad --out costs nothing.
     check_report_folder(out_dir, fmt, inputs)
-    result = score(latents=latents, sources=sources, seed=seed, **score_kwargs)
+    result = score(latents=latents, sources=sources, seed=seed, progress=progress, **score_kwargs)
+    if input_records:
+        result = dataclasses.replace(result, inputs=dict(input_records))
     intervals = None
     if n_boot:
         intervals = bootstrap(

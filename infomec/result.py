@@ -77,6 +77,37 @@ def dumps_json(content: Any, indent: int | None = 2) -> str:
     return json.dumps(content, indent=indent, allow_nan=False)
 
 
+def is_count(key: str) -> bool:
+    """Whether the scalar score ``key`` (``"<family>.<name>"``) counts something, so that
+    it is shown as an integer (``factor_vae.num_active_dims``).
+
+    Examples
+    --------
+    >>> is_count("factor_vae.num_active_dims"), is_count("infomec.infom")
+    (True, False)
+    """
+    name = key.rpartition(".")[2]
+    return name.startswith(("num_", "n_"))
+
+
+def format_score(key: str, value: float, digits: int = 4) -> str:
+    """``value`` as text: counts (:func:`is_count`) whole as integers (``4``, not
+    ``4.0000``; a non-integral interval bound keeps one decimal), other scores with
+    ``digits`` decimals.
+
+    Examples
+    --------
+    >>> format_score("irs.num_active_dims", 4.0), format_score("irs.num_active_dims", 3.5)
+    ('4', '3.5')
+    >>> format_score("infomec.infom", 1.0, 3)
+    '1.000'
+    """
+    value = float(value)
+    if is_count(key) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return f"{value:.{digits}f}"
+
+
 def _is_scalar(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
@@ -97,6 +128,10 @@ class ScoreResult:
     elapsed_s : float
         Wall time of the scoring, in seconds.
     source_names, latent_names : list of str
+    inputs : dict
+        Provenance of the input files, by role (``"latents"``, ``"sources"``,
+        ``"test_latents"``, ``"test_sources"``): see
+        :func:`infomec.provenance.file_record`. Empty for arrays scored in memory.
 
     Examples
     --------
@@ -113,6 +148,7 @@ class ScoreResult:
     elapsed_s: float
     source_names: list[str] = field(default_factory=list)
     latent_names: list[str] = field(default_factory=list)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __getitem__(self, family: str) -> dict[str, Any]:
         return self.families[family]
@@ -138,9 +174,11 @@ class ScoreResult:
         return self.families["infomec"]["nmi"]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: one key per family, then settings, names, n_samples, elapsed_s."""
+        """JSON-ready dict: one key per family, then settings (versions included), the
+        input files (``inputs``, empty for in-memory arrays), names, n_samples, elapsed_s."""
         output: dict[str, Any] = {name: to_plain(values) for name, values in self.families.items()}
         output["settings"] = to_plain(self.settings)
+        output["inputs"] = to_plain(self.inputs)
         output["source_names"] = list(self.source_names)
         output["latent_names"] = list(self.latent_names)
         output["n_samples"] = int(self.n_samples)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import platform
 import time
 import warnings
 from collections.abc import Sequence
 from functools import partial
-
-import numba
-import numpy as np
 
 from infomec._frameworks import numpy_inputs
 from infomec._validation import (
@@ -19,14 +15,16 @@ from infomec._validation import (
     check_positive_int,
     check_summable,
     effective_k,
+    warn,
 )
 from infomec.data import prepare_held_out, prepare_sample, split_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.presets import resolve_settings
+from infomec.progress import progress as progress_of
+from infomec.provenance import versions
 from infomec.result import ScoreResult
-from infomec.version import __version__
 
 
 def resolve_metrics(metrics: str | Sequence[str]) -> list[str]:
@@ -75,7 +73,7 @@ def _compute_on_cluster(
     families = {}
     for name, (family, caught) in zip(names, outcomes, strict=True):
         for message, category in caught:
-            warnings.warn(message, category, stacklevel=3)
+            warn(message, category)
         families[name] = family
     return families
 
@@ -106,6 +104,7 @@ def score(
     seed: int = 0,
     n_jobs: int | None = None,
     scheduler: str = "joblib",
+    progress: bool | None = None,
 ) -> ScoreResult:
     """Score a representation against ground-truth sources.
 
@@ -184,6 +183,10 @@ def score(
         so the scores equal the local ones; warnings raised on the workers are raised
         again here. Worth it when several slow families (``dci``, ``factor_vae``,
         ``infomec`` at large N, ...) are requested.
+    progress : bool, optional
+        Per-family progress on stderr (a bar in a terminal, else a line every 10 s;
+        see :mod:`infomec.progress`): default shown unless silenced, never inside
+        another job (a bootstrap, a sweep).
 
     Returns
     -------
@@ -266,12 +269,14 @@ def score(
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents")
     if scheduler == "joblib":
-        families = {
-            name: REGISTRY[name].compute(
-                sample, settings, seed=seed, n_jobs=n_jobs, held_out=held_out
-            )
-            for name in names
-        }
+        families = {}
+        with progress_of(len(names), "score", unit="family", enabled=progress) as bar:
+            for name in names:
+                bar.note(name)
+                families[name] = REGISTRY[name].compute(
+                    sample, settings, seed=seed, n_jobs=n_jobs, held_out=held_out
+                )
+                bar.update()
     else:
         families = _compute_on_cluster(
             names, sample, settings, held_out, seed=seed, n_jobs=n_jobs, address=scheduler
@@ -283,12 +288,7 @@ def score(
         source_bins=source_bins,
         test_size=None if held_out is None or held_out.explicit else test_size,
         seed=seed,
-        versions={
-            "infomec": __version__,
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "python": platform.python_version(),
-        },
+        versions=dict(versions()),
     )
     return ScoreResult(
         families=families,

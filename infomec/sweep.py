@@ -37,6 +37,7 @@ import numpy as np
 
 from infomec.io import load_array
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
+from infomec.progress import progress as progress_of
 
 #: Columns of :func:`sweep`'s table that describe a run rather than score it.
 META_COLUMNS = ("run", "model", "seed", "latents", "sources")
@@ -213,16 +214,16 @@ def _check_manifest_columns(path: Path, columns: list[str]) -> None:
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: str, role: str, key: str | None):
+def _load_cached(path: str, role: str, key: str | None, header: bool | None, index_col: Any):
     # Many runs share one sources file; each worker process loads it once.
-    return load_array(path, role, key)
+    return load_array(path, role, key, header=header, index_col=index_col)
 
 
-def _load(value: Any, role: str, key: str | None):
+def _load(value: Any, role: str, key: str | None, header: bool | None, index_col: Any):
     if isinstance(value, (str, os.PathLike)):
         if role == "sources":
-            return _load_cached(str(value), role, key)
-        return load_array(value, role, key)
+            return _load_cached(str(value), role, key, header, index_col)
+        return load_array(value, role, key, header=header, index_col=index_col)
     return None
 
 
@@ -242,9 +243,14 @@ def score_run(
     *,
     latents_key: str | None = None,
     sources_key: str | None = None,
+    header: bool | None = None,
+    index_col: str | int | None = "auto",
     **score_kwargs: Any,
 ) -> dict[str, Any]:
     """Score one run and return its output row (never raises for a failing run).
+
+    ``latents_key``, ``sources_key``, ``header`` and ``index_col`` say how files are
+    read (see :func:`infomec.io.load_array`).
 
     Examples
     --------
@@ -268,9 +274,10 @@ def score_run(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            latents = _load(run.latents, "latents", latents_key)
-            sources = _load(run.sources, "sources", sources_key)
+            latents = _load(run.latents, "latents", latents_key, header, index_col)
+            sources = _load(run.sources, "sources", sources_key, header, index_col)
             result = score(
+                progress=False,  # the sweep shows its own progress, over runs
                 latents=run.latents if latents is None else latents.values,
                 sources=run.sources if sources is None else sources.values,
                 source_names=None if sources is None else sources.names,
@@ -371,6 +378,8 @@ def sweep(
     progress: bool | None = None,
     latents_key: str | None = None,
     sources_key: str | None = None,
+    header: bool | None = None,
+    index_col: str | int | None = "auto",
     **score_kwargs: Any,
 ):
     """Score every run; one row per run, failures recorded rather than raised.
@@ -390,9 +399,12 @@ def sweep(
         the ``dist`` extra), whose workers then score the runs. Scores do not depend
         on the scheduler.
     progress : bool, optional
-        Progress bar on stderr (default: only when stderr is a terminal).
+        Progress over runs on stderr: a bar in a terminal, else a line every 10 s
+        (:mod:`infomec.progress`); default: shown unless silenced.
     latents_key, sources_key : str, optional
         Array names inside ``.npz`` files.
+    header, index_col : optional
+        How delimited text files are read (see :func:`infomec.io.load_array`).
     **score_kwargs
         Any keyword of :func:`infomec.score` (``metrics``, ``preset``, ``seed``, ...).
 
@@ -418,7 +430,6 @@ def sweep(
     [{'run': 'r', 'infomec.infom': 1.0, 'error': ''}]
     """
     import pandas as pd
-    from tqdm import tqdm
 
     from infomec.scoring import resolve_metrics
 
@@ -442,20 +453,26 @@ def sweep(
             # A worker process: Ctrl-C reaches the whole process group, and the caller
             # alone handles it (it stops the workers); a worker would print a traceback.
             _ignore_interrupts()
-        return score_run(run, latents_key=latents_key, sources_key=sources_key, **score_kwargs)
+        return score_run(
+            run,
+            latents_key=latents_key,
+            sources_key=sources_key,
+            header=header,
+            index_col=index_col,
+            **score_kwargs,
+        )
 
     rows = []
-    disable = None if progress is None else not progress
     deaf = workers > 1 and scheduler == "joblib" and hasattr(os, "fork")
     with (
-        tqdm(total=len(runs), desc="sweep", unit="run", disable=disable) as bar,
+        progress_of(len(runs), "sweep", unit="run", enabled=progress) as bar,
         _workers_deaf_to_ctrl_c(deaf),
     ):
         for row in map_in_order(score_one, runs, n_jobs=workers, scheduler=scheduler):
             rows.append(row)
             bar.update()
             if row["error"]:
-                bar.set_postfix(failed=sum(1 for r in rows if r["error"]))
+                bar.note(f"{sum(1 for r in rows if r['error'])} failed")
     frame = pd.DataFrame(rows)
     # Nullable integers: a failed run has no sample count, and 5000.0 would read oddly.
     frame["n_samples"] = frame["n_samples"].astype("Int64")
@@ -473,8 +490,9 @@ def sweep(
 
 # ------------------------------------------------------------------ output folder
 
-#: The files :func:`write_sweep` writes (``sweep.png`` only when a run was scored).
-SWEEP_FILES = ("sweep.csv", "sweep.png")
+#: The files :func:`write_sweep` writes (``sweep.png`` only when a run was scored,
+#: ``sweep.json`` only with provenance).
+SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
 
 
 def run_inputs(runs: Iterable[Run]) -> list[Path]:
@@ -496,10 +514,57 @@ def check_sweep_folder(
     check_folder(out_dir, SWEEP_FILES, inputs)
 
 
+def sweep_provenance(
+    runs: Iterable[Run],
+    *,
+    manifest: str | os.PathLike | None = None,
+    sources: Any = None,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a sweep scored, for ``sweep.json``: the manifest and shared sources files,
+    every run's latents and sources files (path, size, SHA-256; see
+    :func:`infomec.provenance.file_record`), the scoring options and the versions.
+
+    A file that cannot be read is recorded with its ``"error"`` instead of its hash (its
+    run failed too, and says why in ``sweep.csv``).
+    """
+    from infomec.provenance import file_record, versions
+
+    hashed: dict[str, dict[str, Any]] = {}
+
+    def record(value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, (str, os.PathLike)):
+            return None if value is None else {"array": _describe(value)}
+        key = os.fspath(value)
+        if key not in hashed:  # a shared sources file is hashed once
+            try:
+                hashed[key] = file_record(value)
+            except OSError as error:
+                hashed[key] = {"path": key, "error": " ".join(str(error).split())}
+        return hashed[key]
+
+    return {
+        "manifest": record(manifest),
+        "sources": record(sources),
+        "runs": [
+            {"run": run.name, "latents": record(run.latents), "sources": record(run.sources)}
+            for run in runs
+        ],
+        "options": dict(options or {}),
+        "versions": dict(versions()),
+    }
+
+
 def write_sweep(
-    frame, out_dir: str | os.PathLike, *, inputs: Sequence[str | os.PathLike] = ()
+    frame,
+    out_dir: str | os.PathLike,
+    *,
+    inputs: Sequence[str | os.PathLike] = (),
+    provenance: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write ``sweep.csv`` and (when a run was scored) ``sweep.png`` into ``out_dir``, as one set.
+    """Write ``sweep.csv``, ``sweep.json`` (with ``provenance``: see
+    :func:`sweep_provenance`) and, when a run was scored, ``sweep.png`` into
+    ``out_dir``, as one set.
 
     The set replaces the previous sweep's at once (:func:`infomec.outputs.write_folder`);
     other files in the folder, such as the manifest, are left alone, and none of
@@ -511,8 +576,11 @@ def write_sweep(
         The files written.
     """
     from infomec.outputs import write_folder
+    from infomec.result import dumps_json
 
     files: dict[str, bytes | str] = {"sweep.csv": frame.to_csv(index=False)}
+    if provenance is not None:
+        files["sweep.json"] = dumps_json(provenance, indent=2) + "\n"
     if (frame["error"] == "").any():
         from infomec.report import figure_bytes, plot_sweep
 

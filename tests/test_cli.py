@@ -242,3 +242,116 @@ def test_console_script_help_and_version_work_with_a_closed_stdout():
         check=False,
     )
     assert completed.returncode == 0 and "Traceback" not in completed.stderr
+
+
+# ------------------------------------------------- one set of options (issue 18 item 6)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "check"),
+    [
+        ("out.json", None, lambda text: json.loads(text)["infomec"]),
+        ("out.csv", None, lambda text: text.startswith("infomec.infom,")),
+        ("out.txt", None, lambda text: text.startswith("infomec ") and "NMI (rows" in text),
+        ("out.dat", None, lambda text: json.loads(text)["infomec"]),
+        ("out.csv", "json", lambda text: json.loads(text)["infomec"]),
+    ],
+)
+def test_output_format_follows_the_extension_unless_given(files, capsys, name, fmt, check):
+    folder, _, _ = files
+    argv = ["score", folder / "latents.npz", folder / "sources.npz", "-o", folder / name]
+    status, out, err = run(argv + (["--format", fmt] if fmt else []), capsys)
+    assert status == 0, err
+    assert check((folder / name).read_text())
+
+
+def test_stdout_is_json_by_default(files, capsys):
+    folder, _, _ = files
+    status, out, _ = run(["score", folder / "latents.npz", folder / "sources.npz"], capsys)
+    assert status == 0 and json.loads(out)["infomec"]
+
+
+def _subparser(name: str):
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    return commands.choices[name]
+
+
+def _options(parser) -> dict[str, object]:
+    import argparse
+
+    return {
+        next(o for o in action.option_strings if o.startswith("--")): action
+        for action in parser._actions
+        if action.option_strings and not isinstance(action, argparse._HelpAction)
+    }
+
+
+def test_report_and_sweep_accept_every_score_option_that_applies():
+    score = set(_options(_subparser("score")))
+    report = set(_options(_subparser("report")))
+    sweep = set(_options(_subparser("sweep")))
+    # score's output options are its own; report writes a folder (its --format is the
+    # figures'), a sweep's runs have their own test rows, names and threads.
+    assert score - report == {"--output"}
+    per_run = {"--test-latents", "--test-sources", "--source-names", "--latent-names"}
+    assert score - sweep == {"--output", "--format"} | per_run
+    for option in ("--dci-model", "--test-size", "--scheduler", "--header", "--index-col"):
+        assert option in report and option in sweep
+
+
+@pytest.mark.parametrize("command", ["score", "report", "sweep", "demo"])
+def test_every_option_help_shows_its_default(command):
+    for name, action in _options(_subparser(command)).items():
+        if name == "--out" and action.required:
+            continue
+        assert action.help and "default" in action.help, f"{command} {name}: {action.help!r}"
+
+
+def test_report_passes_test_files_dci_model_and_test_size(files, capsys, rng):
+    folder, _, _ = files
+    sources = rng.integers(0, 4, size=(200, 3))
+    np.save(folder / "tz.npy", sources + 0.1 * rng.standard_normal(sources.shape))
+    np.save(folder / "ts.npy", sources)
+    out = folder / "report"
+    argv = [
+        "report", folder / "latents.npz", folder / "sources.npz", "--out", out,
+        "--metrics", "infomec,dci", "--dci-model", "hist_gbt",
+        "--test-latents", folder / "tz.npy", "--test-sources", folder / "ts.npy",
+    ]  # fmt: skip
+    status, _, err = run(argv, capsys)
+    assert status == 0, err
+    content = json.loads((out / "scores.json").read_text())
+    assert content["settings"]["dci_model"] == "hist_gbt"
+    assert content["settings"]["test_size"] is None  # explicit test rows were used
+    status, _, err = run(argv[:9] + ["--test-size", "0.25"], capsys)
+    assert status == 0, err
+    assert json.loads((out / "scores.json").read_text())["settings"]["test_size"] == 0.25
+
+
+def test_sweep_passes_dci_model_test_size_and_csv_options(files, capsys, rng):
+    folder, latents, sources = files
+    # Headerless CSV latents: --no-header must be honoured (the first row is data).
+    np.savetxt(folder / "z.csv", latents, delimiter=",")
+    argv = [
+        "sweep", folder / "z.csv", "--sources", folder / "sources.npz", "--out", folder / "o",
+        "--metrics", "infomec,dci", "--dci-model", "hist_gbt", "--test-size", "0.25",
+        "--no-header", "--index-col", "none",
+    ]  # fmt: skip
+    status, out, err = run(argv, capsys)
+    assert status == 0, err
+    import pandas as pd
+
+    frame = pd.read_csv(folder / "o" / "sweep.csv", keep_default_na=False)
+    assert frame.loc[0, "error"] == "" and frame.loc[0, "n_samples"] == 600
+    options = json.loads((folder / "o" / "sweep.json").read_text())["options"]
+    assert options["dci_model"] == "hist_gbt" and options["test_size"] == 0.25
+
+
+def test_table_shows_counts_as_integers(files, capsys):
+    folder, _, _ = files
+    argv = ["score", folder / "latents.npz", folder / "sources.npz", "--format", "table"]
+    status, out, err = run(argv + ["--metrics", "infomec,factor_vae"], capsys)
+    assert status == 0, err
+    line = next(line for line in out.splitlines() if "num_active_dims" in line)
+    assert line.split()[-1] == "3"

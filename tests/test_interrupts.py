@@ -21,7 +21,7 @@ import cli
 ROOT = Path(cli.__file__).resolve().parent
 OLD_NAMES, NEW_NAMES = "a,b", "first,second"
 REPORT_FILES = ["infoe.png", "nmi.png", "report.html", "scores.json", "summary.png"]
-SWEEP_FILES = ["sweep.csv", "sweep.png"]
+SWEEP_FILES = ["sweep.csv", "sweep.json", "sweep.png"]
 
 
 def _env(**extra) -> dict:

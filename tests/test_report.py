@@ -26,6 +26,7 @@ from infomec.report import (
     figure_bytes,
     latent_order,
     plot_sweep,
+    render_html,
     report_files,
     write_report,
 )
@@ -365,3 +366,99 @@ def test_a_nan_score_is_a_bug_not_invalid_json(result, tmp_path, files, capsys, 
     )
     assert status == 1 and "bug" in stderr and len(stderr.splitlines()) == 1
     assert not (tmp_path / "cli").exists()
+
+
+# --------------------------------------------- figures: counts, scales, canvas, strips
+
+
+def _extended(result, importance):
+    families = {
+        **result.families,
+        "dci": {"disentanglement": 0.4, "completeness": 0.3, "importance": importance},
+        "factor_vae": {"eval_accuracy": 0.7, "num_active_dims": 4},
+    }
+    return dataclasses.replace(result, families=families)
+
+
+def test_counts_are_integers_in_figures_and_html(result, tmp_path):
+    importance = np.random.default_rng(0).dirichlet(np.ones(6), size=3).T
+    extended = _extended(result, importance)
+    intervals = {key: (value, value) for key, value in extended.scalars().items()}
+    figure = extended.plot_summary(intervals=intervals)
+    assert "num_active_dims = 4 [4, 4]" in figure.axes[0].get_xlabel()
+    assert "4.0" not in figure.axes[0].get_xlabel()
+    page = render_html(extended, [], intervals=intervals)
+    row = next(line for line in page.splitlines() if "factor_vae.num_active_dims" in line)
+    assert "<td class='num'>4</td>" in row and "4.0000" not in row
+    assert "0.7000" in page  # other scores keep their decimals
+
+
+def test_dci_importance_uses_the_nmi_colour_convention(result):
+    importance = np.random.default_rng(0).dirichlet(np.ones(6), size=3).T
+    figure = _extended(result, importance).plot_summary()
+    heat = figure.axes[1]
+    image = heat.images[0]
+    assert image.get_cmap().name == "viridis"
+    assert image.get_clim() == (0.0, 1.0)
+    nmi_image = result.plot_nmi().images[0]
+    assert nmi_image.get_cmap().name == image.get_cmap().name
+    assert nmi_image.get_clim() == image.get_clim()
+
+
+def test_summary_canvas_has_no_blank_half(result):
+    importance = np.random.default_rng(0).dirichlet(np.ones(6), size=3).T
+    figure = _extended(result, importance).plot_summary()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure).draw()
+    bars, heat = figure.axes[0], figure.axes[1]
+    width = figure.get_figwidth()
+    heat_box = heat.get_window_extent().transformed(figure.dpi_scale_trans.inverted())
+    bars_box = bars.get_window_extent().transformed(figure.dpi_scale_trans.inverted())
+    # The heatmap (without its colour bar) spans most of the figure, as the bars do.
+    assert heat_box.width > 0.6 * width
+    assert heat_box.x1 > bars_box.x0 + 0.8 * bars_box.width
+
+
+def test_sweep_draws_points_for_small_groups_and_boxes_for_large(result):
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "run": [f"a{i}" for i in range(2)] + [f"b{i}" for i in range(6)],
+            "model": ["ae"] * 2 + ["qlae"] * 6,
+            "infomec.infom": rng.uniform(0, 1, 8),
+            "infomec.infoe": rng.uniform(0, 1, 8),
+            "error": [""] * 8,
+        }
+    )
+    figure = plot_sweep(frame)
+    panel = figure.axes[1]
+    # One box (the group of 6): a box plot draws one median line per box.
+    medians = [
+        line for line in panel.lines if len(line.get_xdata()) == 2 and line.get_color() == "black"
+    ]
+    assert len(medians) == 1 and np.allclose(medians[0].get_xdata(), [0.725, 1.275])
+    run_labels = [t.get_text() for t in panel.texts if t.get_gid() == "run-label"]
+    assert sorted(run_labels) == ["a0", "a1"]  # small groups name their runs
+    scatter_labels = [t.get_text() for t in figure.axes[0].texts if t.get_gid() == "run-label"]
+    assert sorted(scatter_labels) == sorted(frame["run"])
+    assert sum(len(c.get_offsets()) for c in panel.collections) == 8
+
+
+def test_a_narrow_importance_map_goes_beside_the_bars():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(3)
+    sources = rng.integers(0, 4, size=(300, 3))
+    small = infomec.score(latents=sources + 0.2 * rng.standard_normal((300, 3)), sources=sources)
+    importance = np.eye(3) * 0.9 + 0.05
+    figure = _extended(small, importance).plot_summary()
+    FigureCanvasAgg(figure).draw()
+    bars, heat = figure.axes[0], figure.axes[1]
+    inches = figure.dpi_scale_trans.inverted()
+    bars_box = bars.get_window_extent().transformed(inches)
+    heat_box = heat.get_window_extent().transformed(inches)
+    assert heat_box.x0 > bars_box.x1  # beside, not below
+    assert heat_box.height > 0.5 * figure.get_figheight()

@@ -143,8 +143,10 @@ def test_cli_sweep_with_a_broken_file(folder, tmp_path, capsys):
         capsys,
     )
     assert status == 0, stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("infomec: error:")]
-    assert len(errors) == 1 and "run corrupt:" in errors[0]
+    # The sweep succeeds: its failed run is a warning, not an error.
+    assert "infomec: error:" not in stderr
+    failed = [line for line in stderr.splitlines() if line.startswith("infomec: warning: run")]
+    assert len(failed) == 1 and failed[0].startswith("infomec: warning: run corrupt failed: ")
     assert "scored 2 of 3 runs" in stdout
     frame = pd.read_csv(tmp_path / "sweep.csv", keep_default_na=False)
     assert frame["run"].tolist() == ["qlae_0", "ae_0", "corrupt"]
@@ -281,11 +283,13 @@ def test_sweep_into_a_folder_keeps_other_files_and_replaces_its_own(folder, tmp_
     status, _, stderr = run(["sweep", folder / "qlae_0.npz", *sources], capsys)
     assert status == 0, stderr
     assert (out / "sweep.png").is_file()
-    # No run scored: the new set is sweep.csv alone; the old sweep.png goes with the old set.
+    # No run scored: the new set is sweep.csv and sweep.json; the old sweep.png goes with
+    # the old set.
     status, _, _ = run(["sweep", folder / "corrupt.npz", *sources], capsys)
     assert status == 2
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "notes.txt",
         "sweep.csv",
+        "sweep.json",
     ]
     assert (out / "notes.txt").read_text() == "mine"
