@@ -295,12 +295,14 @@ def _explicitness_of_source(
     ruled_out = None
     if one_hot_codes is not None:
         ruled_out = classes_absent_from_cells(one_hot_codes, labels, n_classes)
+    # InfoE = (null - CE) / null: an error of infoe_tol * null in CE is infoe_tol in it.
     fit = fit_multinomial_logistic(
         features,
         labels,
         n_classes,
         balanced=balanced,
         tol=settings["infoe_tol"],
+        loss_tol=settings["infoe_tol"] * null_loss,
         max_iter=settings["infoe_max_iter"],
         seed=seed,
         ruled_out=ruled_out,
@@ -340,9 +342,9 @@ def explicitness_per_source(
     if not converged.all():
         names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
         warn(
-            f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} within "
-            f"infoe_max_iter={settings['infoe_max_iter']} (or the work cap for many "
-            f"classes) for: {', '.join(names)}"
+            f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} (InfoE not "
+            f"determined to that tolerance) within infoe_max_iter="
+            f"{settings['infoe_max_iter']} or its work bound for: {', '.join(names)}"
         )
     return per_source, converged
 
