@@ -548,6 +548,60 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: i
     return result.x.reshape(shape), int(result.nit), evaluated(result.x)
 
 
+def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
+    """Coefficients of linear discriminant analysis, for a warm start; None if n/a.
+
+    With Gaussian classes sharing one covariance, LDA's logits are the logistic
+    optimum, so on latents of that shape Newton or L-BFGS starts next to it: class
+    means ``mu_c`` and the weighted within-class covariance ``S`` give slopes
+    ``S^-1 (mu_c - mu_ref)`` and intercepts ``-(mu_c' S^-1 mu_c - mu_ref' S^-1 mu_ref) / 2``
+    plus the log ratio of the classes' weights. Needs a dense design whose first column
+    is the intercept and nothing ruled out.
+    """
+    features = problem.features
+    if _is_sparse(features) or problem.free_offsets is not None or problem.fitted is not None:
+        return None
+    if not np.all(features[:, 0] == 1.0) or np.isinf(problem.reference_logits).any():
+        return None
+    latents = features[:, 1:]
+    weights = problem.weights
+    indicator = scipy.sparse.csr_array(
+        (weights, (problem.labels, np.arange(weights.size))), shape=(n_classes, weights.size)
+    )
+    class_weights = np.asarray(indicator.sum(axis=1)).ravel()
+    means = (indicator @ latents) / class_weights[:, None]
+    centred = latents - means[problem.labels]
+    scatter = centred.T @ (centred * weights[:, None])
+    # A whisper of ridge: duplicated or (within classes) constant latents.
+    scatter[np.diag_indices_from(scatter)] += 1e-9 * max(float(np.trace(scatter)), 1e-300)
+    try:
+        directions = scipy.linalg.solve(scatter, means.T, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    slopes = directions[:, :-1] - directions[:, -1:]
+    quadratic = np.einsum("ck,kc->c", means, directions)
+    intercepts = -(quadratic[:-1] - quadratic[-1]) / 2 + np.log(
+        class_weights[:-1] / class_weights[-1]
+    )
+    coef = np.vstack([intercepts, slopes])
+    return coef if np.isfinite(coef).all() else None
+
+
+def _warm_start(problem: _Problem, n_classes: int, budget: _Work) -> np.ndarray:
+    """The discriminant start scaled back until it beats zero (uniform), else zero."""
+    zero = np.zeros((problem.features.shape[1], problem.n_free))
+    start = _discriminant_start(problem, n_classes)
+    if start is None:
+        return zero
+    uniform = np.log(n_classes)  # the loss at zero when every class is allowed
+    for _ in range(6):
+        budget.spend_evaluation()
+        if _evaluate(start, problem).loss < uniform:
+            return start
+        start = start / 4  # an overconfident start: shrink it
+    return zero
+
+
 def _ruled_out_logits(features, labels: np.ndarray, n_classes: int, ruled_out):
     """Reference logits, free-logit offsets and fitted coefficients for ``ruled_out``."""
     n_samples = labels.shape[0]
@@ -687,7 +741,7 @@ def fit_multinomial_logistic(
     else:
         solver = partial(_lbfgs, tol=tol)
         window = 3
-    coef = np.zeros((n_features, n_free))
+    coef = _warm_start(problem, n_classes, budget)
 
     # Warm start: solve on nested random subsamples, each a few times larger. Not for
     # one-hot designs: with about as many parameters as a stage has rows, a stage fit
