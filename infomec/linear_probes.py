@@ -40,8 +40,11 @@ from infomec.one_hot_design import OneHotDesign
 # Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
 _NEWTON_BUDGET = 2e9
 _NEWTON_MAX_PARAMETERS = 3000
-# Work bound of one fit, in multiply-adds (see _Work): about 20 s on one core.
-_PROBE_WORK = 1e11
+# Work bound of one fit, in multiply-adds (see _Work): 10-20 s on one core.
+PROBE_WORK_BUDGET = 1.5e11
+# L-BFGS's decrease ratios jump about (a crawl along a flat valley can show a few small
+# ones in a row): its extrapolation takes the worst of this many.
+_LBFGS_WINDOW = 10
 # L-BFGS keeps at most this many bytes of correction pairs.
 _LBFGS_MEMORY_BYTES = 2**28
 _CHUNK_ROWS = 65536
@@ -527,6 +530,7 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: i
     accepted = {"evaluation": cache["evaluation"]}
 
     def callback(intermediate_result) -> None:
+        budget.spend_iteration()
         evaluation = evaluated(intermediate_result.x)
         determined = stopping.step(accepted["evaluation"], evaluation, True)
         accepted["evaluation"] = evaluation
@@ -673,7 +677,7 @@ def fit_multinomial_logistic(
     loss_tol : float, optional
         Absolute tolerance on ``log_loss`` (see ``tol``).
     work_budget : float, optional
-        Multiply-adds the fit may spend (default ``_PROBE_WORK``, about 20 s on one
+        Multiply-adds the fit may spend (default ``PROBE_WORK_BUDGET``, 10-20 s on one
         core); beyond it the fit stops and reports whether it had converged.
 
     Returns
@@ -723,13 +727,17 @@ def fit_multinomial_logistic(
         hessian_cost = n_rows_curvature * n_parameters**2
     # Newton while a Hessian and its solve stay cheap; L-BFGS beyond.
     use_newton = hessian_cost <= _NEWTON_BUDGET and n_parameters <= _NEWTON_MAX_PARAMETERS
-    # An evaluation: logits and gradient products, plus about 20 multiply-adds' worth
-    # per softmax entry (an exponential).
-    evaluation_cost = 2 * nnz * n_free + 20 * n_samples * n_classes
+    # Costs in multiply-adds at BLAS speed, calibrated on one core: an evaluation is the
+    # logits and gradient products (sparse or one-hot ones, bound by memory, count
+    # three times) plus about 60 per (row, class) for the exponential and residual
+    # kernel; an L-BFGS iteration adds about 100 per coefficient of its own work.
+    product_cost = (6 if _is_sparse(features) else 2) * nnz * n_free
+    evaluation_cost = product_cost + 60 * n_samples * n_classes
     budget = _Work(
-        _PROBE_WORK if work_budget is None else work_budget,
+        PROBE_WORK_BUDGET if work_budget is None else work_budget,
         evaluation_cost,
         hessian_cost + n_parameters**3 / 3,  # and its Cholesky
+        100 * n_features * n_free,
     )
     if loss_tol is None:
         loss_tol = tol * np.log(n_classes)
@@ -740,7 +748,7 @@ def fit_multinomial_logistic(
         window = 1
     else:
         solver = partial(_lbfgs, tol=tol)
-        window = 3
+        window = _LBFGS_WINDOW
     coef = _warm_start(problem, n_classes, budget)
 
     # Warm start: solve on nested random subsamples, each a few times larger. Not for
@@ -778,10 +786,13 @@ class _Work:
     whether the loss was already determined) once ``limit`` is spent.
     """
 
-    def __init__(self, limit: float, evaluation_cost: float, hessian_cost: float) -> None:
+    def __init__(
+        self, limit: float, evaluation_cost: float, hessian_cost: float, iteration_cost: float
+    ) -> None:
         self.limit = limit
         self.evaluation_cost = evaluation_cost
         self.hessian_cost = hessian_cost
+        self.iteration_cost = iteration_cost  # an L-BFGS iteration's own work
         self.total = 0.0
 
     def spend_evaluation(self, count: int = 1) -> None:
@@ -789,6 +800,9 @@ class _Work:
 
     def spend_hessian(self) -> None:
         self.total += self.hessian_cost
+
+    def spend_iteration(self) -> None:
+        self.total += self.iteration_cost
 
     def spent(self) -> bool:
         return self.total >= self.limit
@@ -799,6 +813,7 @@ class _Work:
             max(self.limit - self.total, 0.0),
             self.evaluation_cost * fraction,
             self.hessian_cost,  # the Hessian uses at most the same curvature rows
+            self.iteration_cost,
         )
 
     def absorb(self, other: _Work) -> None:

@@ -21,6 +21,7 @@ from infomec.estimators import (
     prepare_continuous_latents,
 )
 from infomec.linear_probes import (
+    PROBE_WORK_BUDGET,
     classes_absent_from_cells,
     fit_multinomial_logistic,
     least_squares_r2,
@@ -240,6 +241,9 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
 
 # ------------------------------------------------------------------------ InfoE
 
+# Sources that each get the probe's full work bound (see explicitness_per_source).
+_FULL_BUDGET_SOURCES = 4
+
 
 def _standardized_with_intercept(values: np.ndarray) -> np.ndarray:
     """Intercept column plus each non-constant column standardised.
@@ -277,6 +281,7 @@ def _explicitness_of_source(
     settings: dict,
     seed: int,
     one_hot_codes: list | None,
+    work_budget: float,
 ) -> tuple[float, bool]:
     if n_classes < 2:
         return 0.0, True
@@ -306,6 +311,7 @@ def _explicitness_of_source(
         max_iter=settings["infoe_max_iter"],
         seed=seed,
         ruled_out=ruled_out,
+        work_budget=work_budget,
     )
     return float(np.clip((null_loss - fit.log_loss) / null_loss, 0.0, 1.0)), fit.converged
 
@@ -318,6 +324,10 @@ def explicitness_per_source(
     sources = sample.sources
     one_hot = isinstance(features, OneHotDesign)
     one_hot_codes = list(sample.latent_codes.codes) if one_hot else None
+    # Each probe's work is bounded; beyond four sources the bounds are shared out, so a
+    # whole score stays bounded too (the share depends only on the number of sources).
+    n_fitted = max(int(np.sum(sources.cardinalities > 1)), 1)
+    work_budget = PROBE_WORK_BUDGET * min(1.0, _FULL_BUDGET_SOURCES / n_fitted)
 
     def fit(i: int) -> tuple[float, bool]:
         return _explicitness_of_source(
@@ -327,6 +337,7 @@ def explicitness_per_source(
             settings,
             seed,
             one_hot_codes,
+            work_budget,
         )
 
     # Threads pay off only on sizeable fits; below that their start-up dominates.
