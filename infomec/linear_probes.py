@@ -40,8 +40,8 @@ from infomec.one_hot_design import OneHotDesign
 # Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
 _NEWTON_BUDGET = 2e9
 _NEWTON_MAX_PARAMETERS = 3000
-# Work bound of one fit, in multiply-adds (see _Work): 10-20 s on one core.
-PROBE_WORK_BUDGET = 1.5e11
+# Work bound of one fit, in multiply-adds (see _Work): 20-30 s on one core.
+PROBE_WORK_BUDGET = 3e11
 # L-BFGS's decrease ratios jump about (a crawl along a flat valley can show a few small
 # ones in a row): its extrapolation takes the worst of this many.
 _LBFGS_WINDOW = 10
@@ -677,7 +677,7 @@ def fit_multinomial_logistic(
     loss_tol : float, optional
         Absolute tolerance on ``log_loss`` (see ``tol``).
     work_budget : float, optional
-        Multiply-adds the fit may spend (default ``PROBE_WORK_BUDGET``, 10-20 s on one
+        Multiply-adds the fit may spend (default ``PROBE_WORK_BUDGET``, 20-30 s on one
         core); beyond it the fit stops and reports whether it had converged.
 
     Returns

@@ -247,7 +247,9 @@ def _separability_case(rng, case: str, n_samples: int = 1500):
     noise = rng.standard_normal((n_samples, 2))
     latents = {
         "separable": np.column_stack([source + 0.05 * noise[:, 0], noise[:, 1]]),
-        "quasi": np.column_stack([3.0 * (source == 0) + 0.1 * noise[:, 0], (source == 2) + noise[:, 1]]),
+        "quasi": np.column_stack(
+            [3.0 * (source == 0) + 0.1 * noise[:, 0], (source == 2) + noise[:, 1]]
+        ),
         "ordinary": source[:, None] + noise,
     }[kind]
     return latents, source[:, None]

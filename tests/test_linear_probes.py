@@ -218,7 +218,9 @@ def test_conjugate_gradient_step_corrects_a_stale_factor(rng):
 def _separable(rng, n_samples: int = 3000):
     """Three classes a latent separates (the demo's shape): the optimum is at infinity."""
     labels = rng.integers(0, 3, n_samples)
-    x = np.column_stack([labels + 0.05 * rng.standard_normal(n_samples), rng.standard_normal(n_samples)])
+    x = np.column_stack(
+        [labels + 0.05 * rng.standard_normal(n_samples), rng.standard_normal(n_samples)]
+    )
     return (x - x.mean(0)) / x.std(0), labels
 
 

@@ -242,7 +242,7 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio") -> float:
 # ------------------------------------------------------------------------ InfoE
 
 # Sources that each get the probe's full work bound (see explicitness_per_source).
-_FULL_BUDGET_SOURCES = 4
+_FULL_BUDGET_SOURCES = 2
 
 
 def _standardized_with_intercept(values: np.ndarray) -> np.ndarray:
@@ -324,7 +324,7 @@ def explicitness_per_source(
     sources = sample.sources
     one_hot = isinstance(features, OneHotDesign)
     one_hot_codes = list(sample.latent_codes.codes) if one_hot else None
-    # Each probe's work is bounded; beyond four sources the bounds are shared out, so a
+    # Each probe's work is bounded; beyond two sources the bounds are shared out, so a
     # whole score stays bounded too (the share depends only on the number of sources).
     n_fitted = max(int(np.sum(sources.cardinalities > 1)), 1)
     work_budget = PROBE_WORK_BUDGET * min(1.0, _FULL_BUDGET_SOURCES / n_fitted)
