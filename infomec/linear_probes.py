@@ -577,7 +577,7 @@ def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
     centred = latents - means[problem.labels]
     scatter = centred.T @ (centred * weights[:, None])
     # A whisper of ridge: duplicated or (within classes) constant latents.
-    scatter[np.diag_indices_from(scatter)] += 1e-9 * max(float(np.trace(scatter)), 1e-300)
+    scatter[np.diag_indices_from(scatter)] += 1e-9 * max(float(np.trace(scatter)), 1.0)
     try:
         directions = scipy.linalg.solve(scatter, means.T, assume_a="pos", check_finite=False)
     except (np.linalg.LinAlgError, ValueError):
