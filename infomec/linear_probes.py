@@ -267,10 +267,10 @@ def _dense_hessian(dense: np.ndarray, probabilities: np.ndarray, weights: np.nda
     a quarter of the multiply-adds of the Kronecker form, which serves wide designs.
     """
     n_samples, n_features = dense.shape
-    n_free = probabilities.shape[1]
-    class_a, class_b = np.triu_indices(n_free)
     if n_features > _PACKED_MAX_FEATURES:
         return _kronecker_hessian(dense, probabilities, weights)
+    n_free = probabilities.shape[1]
+    class_a, class_b = np.triu_indices(n_free)
     feature_i, feature_j = np.triu_indices(n_features)
     packed = np.zeros((feature_i.size, class_a.size))
     for start in range(0, n_samples, _PACKED_CHUNK_ROWS):
@@ -330,7 +330,8 @@ class _Stopping:
       ``r / (1 - r)`` times its last change still to come (quadratic convergence has
       ``r`` near 0, and then much less). The reported loss's last change times
       ``r / (1 - r)``, doubled for safety, estimates what is left. Only consecutive full
-      (undamped) steps count: damped steps are far from the optimum.
+      (undamped) steps count: damped steps are far from the optimum. With ``window``
+      > 1, ``r`` is the largest of the last ``window`` ratios (all needed).
     """
 
     def __init__(self, loss_tol: float, mean_per_weighted: float, window: int = 1) -> None:
