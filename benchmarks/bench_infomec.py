@@ -37,6 +37,7 @@ from sklearn.feature_selection import mutual_info_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, mutual_info_score
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, machine  # noqa: E402
@@ -299,7 +300,8 @@ def worst_case_one(name: str) -> dict:
     else:
         design, ruled_out = _standardized_with_intercept(latents), None
     row["design"] = f"{'one-hot' if discrete else 'dense'} {design.shape[1]} columns"
-    with warnings.catch_warnings():
+    # One BLAS thread, as InfoE runs its probes.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         fit = fit_multinomial_logistic(design, labels, n_classes, ruled_out=ruled_out)
     row["probe_s"] = time.perf_counter() - started
