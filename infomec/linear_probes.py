@@ -729,16 +729,17 @@ def fit_multinomial_logistic(
     # Newton while a Hessian and its solve stay cheap; L-BFGS beyond.
     use_newton = hessian_cost <= _NEWTON_BUDGET and n_parameters <= _NEWTON_MAX_PARAMETERS
     # Costs in multiply-adds at BLAS speed, calibrated on one core: an evaluation is the
-    # logits and gradient products (sparse or one-hot ones, bound by memory, count
-    # three times) plus about 60 per (row, class) for the exponential and residual
-    # kernel; an L-BFGS iteration adds about 100 per coefficient of its own work.
-    product_cost = (6 if _is_sparse(features) else 2) * nnz * n_free
+    # logits and gradient products (sparse or one-hot ones, gathers and scatters bound
+    # by memory, count ten times) plus about 60 per (row, class) for the exponential
+    # and residual kernel; an L-BFGS iteration adds about 400 per coefficient of its
+    # own work (measured at 10^7 coefficients).
+    product_cost = (20 if _is_sparse(features) else 2) * nnz * n_free
     evaluation_cost = product_cost + 60 * n_samples * n_classes
     budget = _Work(
         PROBE_WORK_BUDGET if work_budget is None else work_budget,
         evaluation_cost,
         hessian_cost + n_parameters**3 / 3,  # and its Cholesky
-        100 * n_features * n_free,
+        400 * n_features * n_free,
     )
     if loss_tol is None:
         loss_tol = tol * np.log(n_classes)
