@@ -42,6 +42,9 @@ _NEWTON_BUDGET = 2e9
 _NEWTON_MAX_PARAMETERS = 3000
 # Work bound of one fit, in multiply-adds (see _Work): 20-30 s on one core.
 PROBE_WORK_BUDGET = 3e11
+# Newton stops once its predicted decrease is below this fraction of the loss: float64
+# resolves no less (a sum of many rows' losses carries relative rounding of about 1e-14).
+_FLOAT_FLOOR = 1e-12
 # L-BFGS's decrease ratios jump about (a crawl along a flat valley can show a few small
 # ones in a row): its extrapolation takes the worst of this many.
 _LBFGS_WINDOW = 10
@@ -417,6 +420,16 @@ def _newton(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: 
         else:
             step = factor.solve(-current.gradient)
         slope = float(np.dot(current.gradient.ravel(), step.ravel()))
+        if -slope <= _FLOAT_FLOOR * abs(current.loss):
+            # A Newton step whose predicted decrease (-slope / 2) float64 cannot resolve in
+            # the loss: line searches would only shuffle rounding. Take it and stop; what
+            # is left of the reported loss is well below its change in this step.
+            candidate = _evaluate(coef + step, problem, costly)
+            budget.spend_evaluation()
+            change = abs(candidate.mean_loss - current.mean_loss)
+            floor = 2.0 * change + stopping.mean_per_weighted * abs(slope)
+            stopping.error = min(stopping.separable_bound(candidate), floor)
+            return coef + step, iteration + 1, candidate
         if slope >= 0:  # not a descent direction: fall back to steepest descent
             step = -current.gradient
             slope = -float(np.dot(step.ravel(), step.ravel()))

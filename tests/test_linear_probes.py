@@ -290,3 +290,19 @@ def test_work_budget_bounds_a_fit(rng):
     features = np.column_stack([np.ones(600), x])
     fit = linear_probes.fit_multinomial_logistic(features, labels, 300, work_budget=1e8)
     assert not fit.converged and fit.n_iter < 50
+
+
+def test_fit_starting_at_the_optimum_stops_at_float_precision():
+    """Pure noise: the discriminant start is the optimum to about 1e-10, after which no
+    step can show a decrease in float64; the fit must stop, not crawl to max_iter."""
+    rng = np.random.default_rng(12345)
+    labels = rng.integers(0, 3, 4000)
+    x = rng.standard_normal((4000, 3))
+    features = np.column_stack([np.ones(4000), (x - x.mean(0)) / x.std(0)])
+    fit = linear_probes.fit_multinomial_logistic(features, labels, 3)
+    assert fit.converged and fit.n_iter <= 3
+    reference = LogisticRegression(
+        C=np.inf, class_weight="balanced", solver="newton-cg", tol=1e-10, max_iter=1000
+    ).fit(features[:, 1:], labels)
+    expected = log_loss(labels, reference.predict_proba(features[:, 1:]))
+    assert fit.log_loss == pytest.approx(expected, abs=1e-9)
