@@ -11,11 +11,19 @@ well-converged scikit-learn fit (tol 1e-8) where that is affordable.
 
 Run:  python benchmarks/bench_infomec.py --kinds continuous   (-> bench_infomec_continuous.md)
       python benchmarks/bench_infomec.py --sizes 10000 --repeats 1 --no-large   (quick)
+      python benchmarks/bench_infomec.py --worst-case   (-> bench_infomec_worstcase.md)
+
+``--worst-case`` times the InfoE probe's hardest inputs instead (many classes, separable
+sources, about one row per value, 1,000 classes at N = 100,000, wide one-hot designs),
+each in its own process under a time limit: ``infomec.score`` when the input is
+accepted, and the probe alone (as InfoE builds it) either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +37,7 @@ from sklearn.feature_selection import mutual_info_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, mutual_info_score
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, machine  # noqa: E402
@@ -188,6 +197,168 @@ def child_run(args: list[str]) -> tuple[float, float]:
     return wall, max(peak, before) / 1024
 
 
+# ------------------------------------------------------------ worst cases
+
+
+# name: (description, builder of (latents, one source column)); every source has
+# at least about 5 rows per value unless the name says otherwise.
+def _worst_case(name: str):
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal
+
+    def cyclic(n, k):
+        return np.arange(n) % k
+
+    if name.startswith("one-row-per-value"):  # an index column passed as a source
+        n = int(name.rsplit("-", 1)[1])
+        return noise((n, 2)), np.arange(n)
+    if name == "k1000-n5000-d2-noise":
+        return noise((5000, 2)), cyclic(5000, 1000)
+    if name == "k200-n1000-d20-noise":
+        return noise((1000, 20)), cyclic(1000, 200)
+    if name == "k1000-n5000-d2-separable":
+        s = cyclic(5000, 1000)
+        return np.column_stack([s / 1000 + 1e-5 * noise(5000), noise(5000)]), s
+    if name == "k3-n5000-separable-demo":
+        from infomec.demo import make_example
+
+        example = make_example(5000)
+        return example["disentangled"], example["sources"][:, 0]
+    if name == "k20-n100k-d20-separable":
+        s = rng.integers(0, 20, 100_000)
+        z = noise((100_000, 20))
+        z[:, 0] = s + 0.01 * noise(100_000)
+        return z, s
+    if name == "k1000-n100k-d10-separable":
+        s = cyclic(100_000, 1000)
+        z = noise((100_000, 10))
+        z[:, 0] = s / 1000 + 1e-5 * noise(100_000)
+        return z, s
+    if name == "k1000-n100k-d20-noise":
+        return noise((100_000, 20)), cyclic(100_000, 1000)
+    if name == "k1000-n100k-d20-informative":
+        s = cyclic(100_000, 1000)
+        z = noise((100_000, 20))
+        z[:, :3] += np.column_stack([s % 10, (s // 10) % 10, s // 100])
+        return z, s
+    if name == "k100-n100k-d50":
+        s = rng.integers(0, 100, 100_000)
+        z = noise((100_000, 50))
+        z[:, 0] += s / 10
+        return z, s
+    if name == "k1000-n100k-onehot-10x100":
+        s = cyclic(100_000, 1000)
+        z = rng.integers(0, 100, (100_000, 10))
+        z[:, 0] = s % 100
+        return z, s
+    if name == "k1000-n100k-onehot-2x5000":
+        return rng.integers(0, 5000, (100_000, 2)), cyclic(100_000, 1000)
+    if name == "k2-n100k-onehot-2x50000":
+        return rng.integers(0, 50_000, (100_000, 2)), rng.integers(0, 2, 100_000)
+    raise ValueError(f"unknown worst case {name!r}")
+
+
+WORST_CASES = (
+    "one-row-per-value-100",
+    "one-row-per-value-500",
+    "one-row-per-value-2000",
+    "k1000-n5000-d2-noise",
+    "k1000-n5000-d2-separable",
+    "k200-n1000-d20-noise",
+    "k3-n5000-separable-demo",
+    "k20-n100k-d20-separable",
+    "k100-n100k-d50",
+    "k1000-n100k-d10-separable",
+    "k1000-n100k-d20-noise",
+    "k1000-n100k-d20-informative",
+    "k1000-n100k-onehot-10x100",
+    "k1000-n100k-onehot-2x5000",
+    "k2-n100k-onehot-2x50000",
+)
+
+
+def worst_case_one(name: str) -> dict:
+    """Time one worst case in this process: the probe alone, then ``infomec.score``."""
+    from infomec.linear_probes import classes_absent_from_cells, fit_multinomial_logistic
+    from infomec.metrics.infomec import _standardized_with_intercept
+    from infomec.one_hot_design import OneHotDesign
+
+    latents, source = _worst_case(name)
+    labels = np.unique(source, return_inverse=True)[1].astype(np.int64)
+    n_classes = int(labels.max()) + 1
+    discrete = latents.dtype.kind in "iu"
+    row = {"case": name, "N": latents.shape[0], "K": n_classes, "d": latents.shape[1]}
+    with warnings.catch_warnings():  # load the compiled kernels first
+        warnings.simplefilter("ignore")
+        warm = min(200, latents.shape[0])
+        infomec.score(latents=latents[:warm], sources=np.arange(warm) % 2)
+    started, cpu = time.perf_counter(), time.process_time()
+    if discrete:
+        codes = [np.unique(c, return_inverse=True)[1] for c in latents.T]
+        design = OneHotDesign.from_codes(codes)
+        ruled_out = classes_absent_from_cells(codes, labels, n_classes)
+    else:
+        design, ruled_out = _standardized_with_intercept(latents), None
+    row["design"] = f"{'one-hot' if discrete else 'dense'} {design.shape[1]} columns"
+    # One BLAS thread, as InfoE runs its probes.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        warnings.simplefilter("ignore")
+        fit = fit_multinomial_logistic(design, labels, n_classes, ruled_out=ruled_out)
+    row["probe_s"] = time.perf_counter() - started
+    row["probe_cpu_s"] = time.process_time() - cpu
+    row["probe_infoe"] = 1 - fit.log_loss / np.log(n_classes)
+    row["probe_converged"] = fit.converged
+    row["probe_iterations"] = fit.n_iter
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = infomec.score(latents=latents, sources=source[:, None])
+        row["score_s"] = time.perf_counter() - started
+        row["score_cpu_s"] = time.process_time() - cpu
+        probe_warnings = sum("InfoE probe" in str(w.message) for w in caught)
+        row["score"] = (
+            f"InfoE {result.infoe:.6f}, converged "
+            f"{bool(result['infomec']['converged'].all())}, "
+            f"{probe_warnings} probe warning{'s' * (probe_warnings != 1)}"
+        )
+    except ValueError as error:
+        row["score_s"] = row["score_cpu_s"] = float("nan")
+        row["score"] = f"refused: {str(error)[:70]}"
+    return row
+
+
+def worst_case_table(limit: float) -> list[str]:
+    rows = []
+    for name in WORST_CASES:
+        command = [sys.executable, __file__, "--worst-case-one", name]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=limit, check=True
+            )
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            row = {"case": name, "score": f"over the {limit:.0f} s limit"}
+        print(row, flush=True)
+        rows.append(row)
+    lines = [
+        "| case | N | K | latents | design | probe wall (s) | probe CPU (s) | probe InfoE "
+        "| converged | iterations | score wall (s) | score CPU (s) | score |",
+        "|" + "---|" * 13,
+    ]
+    for r in rows:
+        if "probe_s" not in r:
+            lines.append(f"| {r['case']} | | | | | | | | | | | | {r['score']} |")
+            continue
+        lines.append(
+            f"| {r['case']} | {r['N']:,} | {r['K']} | {r['d']} | {r['design']} "
+            f"| {r['probe_s']:.2f} | {r['probe_cpu_s']:.2f} | {r['probe_infoe']:.6f} "
+            f"| {r['probe_converged']} | {r['probe_iterations']} | {r['score_s']:.2f} "
+            f"| {r['score_cpu_s']:.2f} | {r['score']} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
@@ -209,7 +380,42 @@ def main() -> None:
     parser.add_argument(
         "--output", help="default: results/bench_infomec_<kind>.md (or bench_infomec.md)"
     )
+    parser.add_argument(
+        "--worst-case", action="store_true", help="the InfoE probe's hardest inputs instead"
+    )
+    parser.add_argument("--worst-case-one", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--limit", type=float, default=300.0, help="seconds per worst case (default 300)"
+    )
     args = parser.parse_args()
+    if args.worst_case_one:
+        print(json.dumps(worst_case_one(args.worst_case_one)))
+        return
+    if args.worst_case:
+        started = time.strftime("%Y-%m-%d %H:%M")
+        load = os.getloadavg()
+        table = worst_case_table(args.limit)
+        lines = [
+            "# InfoE probe: worst-case inputs",
+            "",
+            f"Command: `{command_line()}`  ",
+            f"Machine: {machine()}  ",
+            f"Date: {started}; load average at the start {load[0]:.1f} (1 min), "
+            f"{load[1]:.1f} (5 min), at the end {os.getloadavg()[0]:.1f} (other jobs "
+            "shared the 2 cores, so wall seconds run well above CPU seconds); one "
+            "process per case.",
+            "",
+            "probe: the InfoE probe alone on the design InfoE builds (dense standardised "
+            "latents or one-hot codes), default infoe_tol 1e-6 and work bound, one "
+            "thread. score: `infomec.score(latents=, sources=)` (NMI, InfoM/E/C, every "
+            "core), or why it refused the input.",
+            "",
+            *table,
+        ]
+        output = args.output or str(RESULTS / "bench_infomec_worstcase.md")
+        Path(output).write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     if args.output is None:
         suffix = f"_{args.kinds[0]}" if len(set(args.kinds)) == 1 else ""
         args.output = str(RESULTS / f"bench_infomec{suffix}.md")

@@ -1,7 +1,9 @@
 """Linear probes for InfoE: multinomial logistic regression and least squares.
 
 The logistic regression is unpenalised, fit in-sample, with optional balanced class
-weights, and solved to a stated gradient tolerance:
+weights, and solved until its reported loss is determined to a stated tolerance (a
+rigorous bound for separable problems, an extrapolation of the converging sequence for
+the others; see ``_Stopping``), within a budget of work that bounds its time:
 
 - problems whose Hessian stays affordable use Newton's method with a backtracking line
   search. Dense (standardised) designs factorise the exact Hessian, or one from a
@@ -9,7 +11,7 @@ weights, and solved to a stated gradient tolerance:
   fit on 4,096 rows is nearly the full-data optimum). One-hot designs solve each step
   by conjugate gradients on exact Hessian products, preconditioned by an occasionally
   refreshed factorisation;
-- larger ones (many classes) use L-BFGS with a work cap.
+- larger ones (many classes) use L-BFGS, which also stops on a small gradient.
 
 The reference class is the last one (its logit is fixed at 0), which makes the
 objective strictly convex when the features have full rank. Classes that a one-hot
@@ -27,6 +29,7 @@ import scipy.linalg
 import scipy.sparse
 
 from infomec.estimators.multinomial import (
+    class_pair_curvature,
     cross_entropy_residual_in_place,
     curvature_product_in_place,
     softmax_in_place,
@@ -34,11 +37,19 @@ from infomec.estimators.multinomial import (
 )
 from infomec.one_hot_design import OneHotDesign
 
-# Newton while one Hessian (rows x parameters^2) stays below this many multiply-adds;
-# L-BFGS beyond (and at most _LBFGS_BUDGET multiply-adds of full-data gradients).
+# Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
 _NEWTON_BUDGET = 2e9
 _NEWTON_MAX_PARAMETERS = 3000
-_LBFGS_BUDGET = 4e9
+# Work bound of one fit, in multiply-adds (see _Work): 20-30 s on one core.
+PROBE_WORK_BUDGET = 3e11
+# Newton stops once its predicted decrease is below this fraction of the loss: float64
+# resolves no less (a sum of many rows' losses carries relative rounding of about 1e-14).
+_FLOAT_FLOOR = 1e-12
+# L-BFGS's decrease ratios jump about (a crawl along a flat valley can show a few small
+# ones in a row): its extrapolation takes the worst of this many.
+_LBFGS_WINDOW = 10
+# L-BFGS keeps at most this many bytes of correction pairs.
+_LBFGS_MEMORY_BYTES = 2**28
 _CHUNK_ROWS = 65536
 _FIRST_STAGE_ROWS = 4096
 _STAGE_GROWTH = 8
@@ -66,17 +77,23 @@ class LogisticFit:
     log_loss : float
         Unweighted mean in-sample cross-entropy (nats) of the fitted model.
     converged : bool
-        Whether the weighted-objective gradient reached the tolerance (max-norm).
+        Whether ``log_loss`` is determined to within the loss tolerance
+        (``loss_error <= loss_tol``; for L-BFGS also: the gradient reached ``tol``).
     gradient_norm : float
         Final max-norm of the gradient of the (weight-normalised) objective.
     n_iter : int
         Full-data solver iterations.
+    loss_error : float
+        Bound (separable problems) or estimate (the others) of
+        ``|log_loss - its value at the optimum|`` when the fit stopped; see
+        :class:`_Stopping`. ``inf`` when nothing was known.
     """
 
     log_loss: float
     converged: bool
     gradient_norm: float
     n_iter: int
+    loss_error: float = np.inf
 
 
 @dataclass(frozen=True)
@@ -217,7 +234,7 @@ def _conjugate_gradient_step(
 def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     """Exact Hessian of the weighted cross-entropy, ordered like ``coef.ravel()``.
 
-    ``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T``, as two matrix products.
+    ``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T``, in float64.
     """
     features = problem.features
     probabilities = _logits(coef, features, problem.free_offsets)
@@ -233,21 +250,64 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
             problem.weights,
             features.shape[1],
         )
-    dense = features
+    return _dense_hessian(features, probabilities, problem.weights)
+
+
+# The packed dense Hessian holds one column per feature pair: up to this many features
+# (2,080 pairs), beyond which the Kronecker form is used.
+_PACKED_MAX_FEATURES = 64
+_PACKED_CHUNK_ROWS = 2048
+
+
+def _dense_hessian(dense: np.ndarray, probabilities: np.ndarray, weights: np.ndarray):
+    """``sum_n w_n (diag(p_n) - p_n p_n^T) kron x_n x_n^T`` of a dense design, in float64.
+
+    Each row's class curvature ``w (delta_ab p_a - p_a p_b)`` is formed first, so near
+    a separable optimum ``p_a (1 - p_a)`` is computed per row rather than as the small
+    difference of two large sums (a float32 Hessian built that way left Newton crawling
+    for 1,000 steps on the demo, where this one needs about 15). The sum over rows is one
+    matrix product of feature pairs ``x_i x_j`` (``i <= j``) by class pairs (``a <= b``):
+    a quarter of the multiply-adds of the Kronecker form, which serves wide designs.
+    """
     n_samples, n_features = dense.shape
-    n_free = problem.n_free
-    size = n_features * n_free
-    weights = problem.weights
-    # kron(x_n, p_n) for every row: the rank-one part, and (scaled) the diagonal part.
-    # Single precision halves the cost; the Hessian only steers, and the convergence test
-    # uses the float64 gradient.
-    dense32 = dense.astype(np.float32)
-    outer_rows = (dense32[:, :, None] * probabilities.astype(np.float32)[:, None, :]).reshape(
-        n_samples, size
+    if n_features > _PACKED_MAX_FEATURES:
+        return _kronecker_hessian(dense, probabilities, weights)
+    n_free = probabilities.shape[1]
+    class_a, class_b = np.triu_indices(n_free)
+    feature_i, feature_j = np.triu_indices(n_features)
+    packed = np.zeros((feature_i.size, class_a.size))
+    for start in range(0, n_samples, _PACKED_CHUNK_ROWS):
+        rows = slice(start, min(start + _PACKED_CHUNK_ROWS, n_samples))
+        curvature = class_pair_curvature(
+            np.ascontiguousarray(probabilities[rows].T), np.ascontiguousarray(weights[rows])
+        )
+        by_feature = np.ascontiguousarray(dense[rows].T)  # whole-row gathers: cheap
+        packed += (by_feature[feature_i] * by_feature[feature_j]) @ curvature.T
+    # Unpack: entry [(i, a), (j, b)] is packed[pair(i, j), pair(a, b)], both symmetric.
+    feature_pair = np.empty((n_features, n_features), dtype=np.int64)
+    feature_pair[feature_i, feature_j] = feature_pair[feature_j, feature_i] = np.arange(
+        feature_i.size
     )
-    diagonal_part = dense32.T @ (outer_rows * weights.astype(np.float32)[:, None])
-    outer_rows *= np.sqrt(weights).astype(np.float32)[:, None]
-    hessian = -(outer_rows.T @ outer_rows).astype(np.float64)
+    class_pair = np.empty((n_free, n_free), dtype=np.int64)
+    class_pair[class_a, class_b] = class_pair[class_b, class_a] = np.arange(class_a.size)
+    hessian = packed[feature_pair[:, None, :, None], class_pair[None, :, None, :]]
+    size = n_features * n_free
+    return hessian.reshape(size, size)
+
+
+def _kronecker_hessian(dense: np.ndarray, probabilities: np.ndarray, weights: np.ndarray):
+    """The dense Hessian as ``diag part - rank-one part`` over rows ``kron(x_n, p_n)``.
+
+    For wide designs (many features, few classes). In float64: the difference is small
+    near a separable optimum.
+    """
+    n_samples, n_features = dense.shape
+    n_free = probabilities.shape[1]
+    size = n_features * n_free
+    outer_rows = (dense[:, :, None] * probabilities[:, None, :]).reshape(n_samples, size)
+    diagonal_part = dense.T @ (outer_rows * weights[:, None])
+    outer_rows *= np.sqrt(weights)[:, None]
+    hessian = -(outer_rows.T @ outer_rows)
     hessian4 = hessian.reshape(n_features, n_free, n_features, n_free)
     diagonal_part = diagonal_part.reshape(n_features, n_features, n_free)
     for a in range(n_free):
@@ -255,15 +315,75 @@ def _hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     return hessian
 
 
-def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
+class _Stopping:
+    """Decides when the reported mean loss is determined to within ``loss_tol``.
+
+    Two estimates of ``|reported loss - its value at the optimum|``, the smaller kept
+    as ``error`` (the optimum may lie at infinity: then "at the optimum" is the limit
+    along any minimising sequence, where the weighted loss tends to its infimum):
+
+    - the separable bound ``kappa * f``, rigorous: every row's loss is >= 0, and the
+      reported (unweighted) mean loss is at most ``kappa`` times the weighted objective
+      ``f`` (``kappa`` = the largest ratio of a row's plain weight ``1 / n`` to its
+      objective weight). Both the current and the optimal reported loss lie in
+      ``[0, kappa * f]``. It decides separable problems (``f`` tends to 0), where the
+      gradient vanishes only as fast as the loss;
+    - an extrapolation of the last full step, for every other problem: with ``r`` the
+      ratio of the last two decreases of ``f``, a linearly converging sequence has
+      ``r / (1 - r)`` times its last change still to come (quadratic convergence has
+      ``r`` near 0, and then much less). The reported loss's last change times
+      ``r / (1 - r)``, doubled for safety, estimates what is left. Only consecutive full
+      (undamped) steps count: damped steps are far from the optimum. With ``window``
+      > 1, ``r`` is the largest of the last ``window`` ratios (all needed).
+    """
+
+    def __init__(self, loss_tol: float, mean_per_weighted: float, window: int = 1) -> None:
+        self.loss_tol = loss_tol
+        self.mean_per_weighted = mean_per_weighted
+        # The largest of the last ``window`` decrease ratios is used: exact Newton steps'
+        # ratios only fall, those of L-BFGS or inexact Newton steps fluctuate or rise.
+        self.window = window
+        self.ratios: list[float] = []
+        self.previous_decrease: float | None = None
+        self.error = np.inf
+
+    def separable_bound(self, evaluation: _Evaluation) -> float:
+        return self.mean_per_weighted * max(evaluation.loss, 0.0)
+
+    def start(self, evaluation: _Evaluation) -> bool:
+        """Whether the starting point already determines the loss."""
+        self.error = self.separable_bound(evaluation)
+        return self.error <= self.loss_tol
+
+    def step(self, current: _Evaluation, candidate: _Evaluation, full_step: bool) -> bool:
+        """Record an accepted step; whether the loss is now determined."""
+        decrease = max(current.loss - candidate.loss, 0.0)
+        previous = self.previous_decrease
+        if full_step and previous is not None and previous > 0:
+            self.ratios = [*self.ratios, decrease / previous][-self.window :]
+        else:
+            self.ratios = []
+        self.previous_decrease = decrease if full_step else None
+        extrapolated = np.inf
+        if len(self.ratios) == self.window and max(self.ratios) < 1.0:
+            ratio = max(self.ratios)
+            change = abs(candidate.mean_loss - current.mean_loss)
+            extrapolated = 2.0 * change * ratio / (1.0 - ratio)
+        self.error = min(self.separable_bound(candidate), extrapolated)
+        return self.error <= self.loss_tol
+
+
+def _newton(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: int, budget):
     """Newton's method with a backtracking line search; returns (coef, n_iter, evaluation).
+
+    Stops once ``stopping`` finds the reported loss determined (``stopping.error``), at
+    ``max_iter`` steps, or when ``budget`` (a :class:`_Work`) is spent.
 
     On many rows the Hessian comes from a fixed subsample. Dense designs reuse it while
     steps keep shrinking the gradient fast: near the optimum the curvature barely moves,
     which leaves mostly cheap gradient evaluations. One-hot designs solve every step by
     conjugate gradients on exact full-data Hessian products, preconditioned by the
-    last factorised Hessian (see ``_conjugate_gradient_step``). Convergence is judged
-    on the full-data gradient.
+    last factorised Hessian (see ``_conjugate_gradient_step``).
     """
     costly = _is_sparse(problem.features)
     n_samples = problem.labels.shape[0]
@@ -273,14 +393,21 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
     if subsampled:
         rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
         curvature_problem = problem.rows(rows)
+    # Steps from a subsampled, stale or iteratively solved Hessian converge linearly, at a
+    # rate that early steps can understate: extrapolate from the worst of three ratios.
+    stopping.window = 3 if costly or subsampled else 1
     current = _evaluate(coef, problem, costly)
+    budget.spend_evaluation()
+    if stopping.start(current):
+        return coef, 0, current
     factor = None
     n_products = 0
     for iteration in range(max_iter):
-        if current.gradient_norm <= tol:
+        if budget.spent():
             return coef, iteration, current
         if factor is None:
             factor = _factorized_hessian(coef, curvature_problem)
+            budget.spend_hessian()
         if costly:
             step, n_products = _conjugate_gradient_step(
                 factor,
@@ -289,21 +416,36 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
                 _NEWTON_CG_TOLERANCE,
                 _MAX_PRODUCTS,
             )
+            budget.spend_evaluation(n_products)
         else:
             step = factor.solve(-current.gradient)
         slope = float(np.dot(current.gradient.ravel(), step.ravel()))
+        if -slope <= _FLOAT_FLOOR * abs(current.loss):
+            # A Newton step whose predicted decrease (-slope / 2) float64 cannot resolve in
+            # the loss: line searches would only shuffle rounding. Take it and stop; what
+            # is left of the reported loss is well below its change in this step.
+            candidate = _evaluate(coef + step, problem, costly)
+            budget.spend_evaluation()
+            change = abs(candidate.mean_loss - current.mean_loss)
+            floor = 2.0 * change + stopping.mean_per_weighted * abs(slope)
+            stopping.error = min(stopping.separable_bound(candidate), floor)
+            return coef + step, iteration + 1, candidate
         if slope >= 0:  # not a descent direction: fall back to steepest descent
             step = -current.gradient
             slope = -float(np.dot(step.ravel(), step.ravel()))
         size = 1.0
         while True:
             candidate = _evaluate(coef + size * step, problem, costly)
+            budget.spend_evaluation()
             if candidate.loss <= current.loss + 1e-4 * size * slope or size < 1e-10:
                 break
             size *= 0.5
         if size < 1e-10 and candidate.loss >= current.loss:
             if not factor.reused:
-                return coef, iteration + 1, current  # no progress at float precision
+                # No progress at float precision: the Newton decrement (-slope, twice
+                # the predicted decrease) bounds what is left of the weighted loss.
+                stopping.error = min(stopping.error, stopping.mean_per_weighted * -slope)
+                return coef, iteration + 1, current
             factor = None  # a stale Hessian misled the step: refresh and retry
             continue
         # Dense designs keep the Hessian only after a full step that cut the gradient
@@ -314,7 +456,10 @@ def _newton(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
             progress = candidate.gradient_norm / current.gradient_norm
             keep = subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
         factor = factor.reuse() if keep else None
+        determined = stopping.step(current, candidate, size == 1.0)
         coef, current = coef + size * step, candidate
+        if determined:
+            return coef, iteration + 1, current
     return coef, max_iter, current
 
 
@@ -374,25 +519,105 @@ def _damped_hessian(coef: np.ndarray, problem: _Problem) -> np.ndarray:
     return hessian
 
 
-def _lbfgs(coef: np.ndarray, problem: _Problem, tol: float, max_iter: int):
-    """L-BFGS for many parameters; returns (coef, n_iter, evaluation)."""
+def _lbfgs(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: int, budget, tol):
+    """L-BFGS for many parameters; returns (coef, n_iter, evaluation).
+
+    Stops like :func:`_newton` (``stopping``, ``max_iter``, ``budget``), or once the
+    max-norm of the gradient is at most ``tol``.
+    """
     shape = coef.shape
+    cache = {"x": coef.ravel().copy(), "evaluation": _evaluate(coef, problem)}
+    budget.spend_evaluation()
+    if stopping.start(cache["evaluation"]):
+        return coef, 0, cache["evaluation"]
+
+    def evaluated(flat: np.ndarray) -> _Evaluation:
+        if not np.array_equal(flat, cache["x"]):
+            cache["x"], cache["evaluation"] = flat.copy(), _evaluate(flat.reshape(shape), problem)
+            budget.spend_evaluation()
+        return cache["evaluation"]
 
     def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        evaluation = _evaluate(flat.reshape(shape), problem)
+        evaluation = evaluated(flat)
         return evaluation.loss, evaluation.gradient.ravel()
+
+    accepted = {"evaluation": cache["evaluation"]}
+
+    def callback(intermediate_result) -> None:
+        budget.spend_iteration()
+        evaluation = evaluated(intermediate_result.x)
+        determined = stopping.step(accepted["evaluation"], evaluation, True)
+        accepted["evaluation"] = evaluation
+        if determined or budget.spent():
+            raise StopIteration
 
     import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
 
+    # Each correction pair holds two vectors of every coefficient: cap their memory.
+    memory = int(np.clip(_LBFGS_MEMORY_BYTES / (16 * coef.size), 3, 30))
     result = scipy.optimize.minimize(
         objective,
         coef.ravel(),
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxcor": 30},
+        callback=callback,
+        options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxcor": memory},
     )
-    coef = result.x.reshape(shape)
-    return coef, int(result.nit), _evaluate(coef, problem)
+    return result.x.reshape(shape), int(result.nit), evaluated(result.x)
+
+
+def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
+    """Coefficients of linear discriminant analysis, for a warm start; None if n/a.
+
+    With Gaussian classes sharing one covariance, LDA's logits are the logistic
+    optimum, so on latents of that shape Newton or L-BFGS starts next to it: class
+    means ``mu_c`` and the weighted within-class covariance ``S`` give slopes
+    ``S^-1 (mu_c - mu_ref)`` and intercepts ``-(mu_c' S^-1 mu_c - mu_ref' S^-1 mu_ref) / 2``
+    plus the log ratio of the classes' weights. Needs a dense design whose first column
+    is the intercept and nothing ruled out.
+    """
+    features = problem.features
+    if _is_sparse(features) or problem.free_offsets is not None or problem.fitted is not None:
+        return None
+    if not np.all(features[:, 0] == 1.0) or np.isinf(problem.reference_logits).any():
+        return None
+    latents = features[:, 1:]
+    weights = problem.weights
+    indicator = scipy.sparse.csr_array(
+        (weights, (problem.labels, np.arange(weights.size))), shape=(n_classes, weights.size)
+    )
+    class_weights = np.asarray(indicator.sum(axis=1)).ravel()
+    means = (indicator @ latents) / class_weights[:, None]
+    centred = latents - means[problem.labels]
+    scatter = centred.T @ (centred * weights[:, None])
+    # A whisper of ridge: duplicated or (within classes) constant latents.
+    scatter[np.diag_indices_from(scatter)] += 1e-9 * max(float(np.trace(scatter)), 1.0)
+    try:
+        directions = scipy.linalg.solve(scatter, means.T, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    slopes = directions[:, :-1] - directions[:, -1:]
+    quadratic = np.einsum("ck,kc->c", means, directions)
+    intercepts = -(quadratic[:-1] - quadratic[-1]) / 2 + np.log(
+        class_weights[:-1] / class_weights[-1]
+    )
+    coef = np.vstack([intercepts, slopes])
+    return coef if np.isfinite(coef).all() else None
+
+
+def _warm_start(problem: _Problem, n_classes: int, budget: _Work) -> np.ndarray:
+    """The discriminant start scaled back until it beats zero (uniform), else zero."""
+    zero = np.zeros((problem.features.shape[1], problem.n_free))
+    start = _discriminant_start(problem, n_classes)
+    if start is None:
+        return zero
+    uniform = np.log(n_classes)  # the loss at zero when every class is allowed
+    for _ in range(6):
+        budget.spend_evaluation()
+        if _evaluate(start, problem).loss < uniform:
+            return start
+        start = start / 4  # an overconfident start: shrink it
+    return zero
 
 
 def _ruled_out_logits(features, labels: np.ndarray, n_classes: int, ruled_out):
@@ -432,6 +657,8 @@ def fit_multinomial_logistic(
     max_iter: int = 1000,
     seed: int = 0,
     ruled_out: np.ndarray | None = None,
+    loss_tol: float | None = None,
+    work_budget: float | None = None,
 ) -> LogisticFit:
     """Fit an unpenalised multinomial logistic regression and report its in-sample loss.
 
@@ -447,7 +674,10 @@ def fit_multinomial_logistic(
         Weight each sample by ``n_samples / (n_classes * count[label])``, as
         scikit-learn's ``class_weight="balanced"``.
     tol : float, default=1e-6
-        Convergence threshold on the max-norm of the gradient of the weighted mean loss.
+        Relative tolerance: the fit stops once the reported loss is determined to
+        within ``loss_tol`` (default ``tol * log(n_classes)``, which is ``tol`` in
+        InfoE). The L-BFGS solver (many classes) also stops once the max-norm of the
+        gradient of the weighted mean loss is at most ``tol``.
     max_iter : int, default=1000
         Iteration cap for the full-data solve.
     seed : int, default=0
@@ -458,6 +688,11 @@ def fit_multinomial_logistic(
         pushes that class's coefficient to minus infinity), this finds the same infimum
         in a few quadratically convergent steps instead of a slow linear crawl. No row
         may rule out its own class.
+    loss_tol : float, optional
+        Absolute tolerance on ``log_loss`` (see ``tol``).
+    work_budget : float, optional
+        Multiply-adds the fit may spend (default ``PROBE_WORK_BUDGET``, 20-30 s on one
+        core); beyond it the fit stops and reports whether it had converged.
 
     Returns
     -------
@@ -493,22 +728,43 @@ def fit_multinomial_logistic(
         fitted,
     )
     n_rows_curvature = min(n_samples, _HESSIAN_ROWS)
-    n_parameters = features.shape[1] * n_free if fitted is None else fitted.size
+    n_features = features.shape[1]
+    n_parameters = n_features * n_free if fitted is None else fitted.size
+    nnz = features.nnz if _is_sparse(features) else features.size
     if _is_sparse(features):
         nnz_per_row = features.nnz / max(n_samples, 1)
         # Scattered updates cost a few BLAS multiply-adds each.
         hessian_cost = 4 * n_rows_curvature * (nnz_per_row * n_free) ** 2
+    elif n_features <= _PACKED_MAX_FEATURES:  # feature pairs x class pairs
+        hessian_cost = n_rows_curvature * n_features**2 * n_free * (n_free + 1) / 4
     else:
         hessian_cost = n_rows_curvature * n_parameters**2
     # Newton while a Hessian and its solve stay cheap; L-BFGS beyond.
     use_newton = hessian_cost <= _NEWTON_BUDGET and n_parameters <= _NEWTON_MAX_PARAMETERS
-    solver = _newton if use_newton else _lbfgs
-    if not use_newton:
-        # Many classes make each L-BFGS step expensive: cap the full-data work so a
-        # 1,000-class source costs seconds, not minutes (``converged`` then tells).
-        nnz = features.nnz if _is_sparse(features) else features.size
-        max_iter = min(max_iter, max(50, int(_LBFGS_BUDGET / (nnz * n_classes))))
-    coef = np.zeros((features.shape[1], n_classes - 1))
+    # Costs in multiply-adds at BLAS speed, calibrated on one core: an evaluation is the
+    # logits and gradient products (sparse or one-hot ones, gathers and scatters bound
+    # by memory, count ten times) plus about 60 per (row, class) for the exponential
+    # and residual kernel; an L-BFGS iteration adds about 400 per coefficient of its
+    # own work (measured at 10^7 coefficients).
+    product_cost = (20 if _is_sparse(features) else 2) * nnz * n_free
+    evaluation_cost = product_cost + 60 * n_samples * n_classes
+    budget = _Work(
+        PROBE_WORK_BUDGET if work_budget is None else work_budget,
+        evaluation_cost,
+        hessian_cost + n_parameters**3 / 3,  # and its Cholesky
+        400 * n_features * n_free,
+    )
+    if loss_tol is None:
+        loss_tol = tol * np.log(n_classes)
+    # The reported loss weighs rows by 1 / n; the objective by ``problem.weights``.
+    mean_per_weighted = float(np.max(1.0 / (n_samples * problem.weights)))
+    if use_newton:
+        solver = _newton
+        window = 1
+    else:
+        solver = partial(_lbfgs, tol=tol)
+        window = _LBFGS_WINDOW
+    coef = _warm_start(problem, n_classes, budget)
 
     # Warm start: solve on nested random subsamples, each a few times larger. Not for
     # one-hot designs: with about as many parameters as a stage has rows, a stage fit
@@ -517,16 +773,66 @@ def fit_multinomial_logistic(
     stage_rows = _FIRST_STAGE_ROWS
     while stage_rows * 4 <= n_samples and not _is_sparse(features):
         stage = problem.rows(np.sort(permutation[:stage_rows]))
-        coef, _, _ = solver(coef, stage, max(tol, _STAGE_TOL), 20)
+        stage_tol = max(loss_tol, _STAGE_TOL * np.log(n_classes))
+        stage_budget = budget.share(stage_rows / n_samples)
+        stopping = _Stopping(stage_tol, mean_per_weighted, window)
+        coef, _, _ = solver(coef, stage, stopping, 20, stage_budget)
+        budget.absorb(stage_budget)
         stage_rows *= _STAGE_GROWTH
 
-    coef, n_iter, final = solver(coef, problem, tol, max_iter)
+    stopping = _Stopping(loss_tol, mean_per_weighted, window)
+    coef, n_iter, final = solver(coef, problem, stopping, max_iter, budget)
+    converged = stopping.error <= loss_tol
+    if not use_newton:  # the gradient test, kept where no Hessian gives a better one
+        converged = converged or final.gradient_norm <= tol
     return LogisticFit(
         log_loss=final.mean_loss,
-        converged=final.gradient_norm <= tol,
+        converged=bool(converged),
         gradient_norm=final.gradient_norm,
         n_iter=n_iter,
+        loss_error=float(stopping.error),
     )
+
+
+class _Work:
+    """A budget of multiply-adds for one fit, spent by evaluations and Hessians.
+
+    Bounds a probe's time whatever its input: a fit stops (``converged`` then says
+    whether the loss was already determined) once ``limit`` is spent.
+    """
+
+    def __init__(
+        self, limit: float, evaluation_cost: float, hessian_cost: float, iteration_cost: float
+    ) -> None:
+        self.limit = limit
+        self.evaluation_cost = evaluation_cost
+        self.hessian_cost = hessian_cost
+        self.iteration_cost = iteration_cost  # an L-BFGS iteration's own work
+        self.total = 0.0
+
+    def spend_evaluation(self, count: int = 1) -> None:
+        self.total += count * self.evaluation_cost
+
+    def spend_hessian(self) -> None:
+        self.total += self.hessian_cost
+
+    def spend_iteration(self) -> None:
+        self.total += self.iteration_cost
+
+    def spent(self) -> bool:
+        return self.total >= self.limit
+
+    def share(self, fraction: float) -> _Work:
+        """A budget for a subsample of ``fraction`` of the rows, out of what is left."""
+        return _Work(
+            max(self.limit - self.total, 0.0),
+            self.evaluation_cost * fraction,
+            self.hessian_cost,  # the Hessian uses at most the same curvature rows
+            self.iteration_cost,
+        )
+
+    def absorb(self, other: _Work) -> None:
+        self.total += other.total
 
 
 def classes_absent_from_cells(codes, labels: np.ndarray, n_classes: int) -> np.ndarray:

@@ -145,8 +145,8 @@ def score(
     infoe_discrete_encoding : {"onehot", "scalar"}, optional
         Probe input for discrete latents.
     infoe_tol : float, optional
-        Gradient tolerance of the InfoE probe (default 1e-6, on the max-norm of the
-        gradient of the weighted mean log-loss); ``converged`` reports it.
+        Tolerance of the InfoE probe (default 1e-6): it stops once each source's InfoE
+        is determined to within it (see the README); ``converged`` reports it.
     infoe_max_iter : int, optional
         Iteration cap of the InfoE probe (default 1000).
     max_source_values : int, default=1000

@@ -126,10 +126,12 @@ def test_fit_matches_converged_sklearn(rng, n_samples):
     labels = (x @ [1.0, -0.5, 0.3] + rng.standard_normal(n_samples) > 0).astype(int)
     labels[x[:, 1] + rng.standard_normal(n_samples) > 1.5] = 2  # not separable
     features = np.column_stack([np.ones(n_samples), x])
-    fit = linear_probes.fit_multinomial_logistic(features, labels, 3, balanced=False)
     reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(x, labels)
-    assert fit.converged and fit.gradient_norm <= 1e-6
-    assert fit.log_loss == pytest.approx(log_loss(labels, reference.predict_proba(x)), abs=1e-8)
+    expected = log_loss(labels, reference.predict_proba(x))
+    for tol in (1e-6, 1e-10):  # the loss is determined to tol * log(3)
+        fit = linear_probes.fit_multinomial_logistic(features, labels, 3, balanced=False, tol=tol)
+        assert fit.converged and fit.loss_error <= tol * np.log(3)
+        assert fit.log_loss == pytest.approx(expected, abs=tol * np.log(3))
 
 
 def test_classes_absent_from_cells_matches_a_direct_count(rng):
@@ -211,3 +213,96 @@ def test_conjugate_gradient_step_corrects_a_stale_factor(rng):
     )
     assert 1 < n_products < 50
     np.testing.assert_allclose(step.ravel(), newton_step, rtol=1e-6, atol=1e-10)
+
+
+def _separable(rng, n_samples: int = 3000):
+    """Three classes a latent separates (the demo's shape): the optimum is at infinity."""
+    labels = rng.integers(0, 3, n_samples)
+    x = np.column_stack(
+        [labels + 0.05 * rng.standard_normal(n_samples), rng.standard_normal(n_samples)]
+    )
+    return (x - x.mean(0)) / x.std(0), labels
+
+
+def test_dense_hessian_keeps_its_precision_near_a_separable_optimum(rng):
+    """p (1 - p) for p near 1 is formed per row: no cancellation between large sums."""
+    x = np.column_stack([np.ones(500), rng.standard_normal((500, 3))])
+    probabilities = np.full((500, 2), 1e-10)
+    probabilities[np.arange(500), rng.integers(0, 2, 500)] = 1.0 - 2e-10
+    weights = np.full(500, 1 / 500)
+    expected = np.zeros((8, 8))
+    for n in range(500):
+        p = probabilities[n]
+        curvature = np.diag(p) - np.outer(p, p)
+        curvature[np.diag_indices(2)] = p * (1 - p)
+        expected += weights[n] * np.kron(np.outer(x[n], x[n]), curvature)
+    hessian = linear_probes._dense_hessian(x, probabilities, weights)
+    np.testing.assert_allclose(hessian, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
+def test_separable_fit_stops_once_the_loss_is_determined(rng):
+    """The gradient of a separable fit shrinks only as fast as its loss: the probe stops
+    on the loss bound, in a few dozen Newton steps (it used to run 1,000)."""
+    x, labels = _separable(rng)
+    # Intercept last: no discriminant warm start, so Newton starts from zero.
+    features = np.column_stack([x, np.ones(labels.size)])
+    fit = linear_probes.fit_multinomial_logistic(features, labels, 3)
+    loss_tol = 1e-6 * np.log(3)
+    assert fit.converged and fit.n_iter < 40
+    assert fit.log_loss <= fit.loss_error <= loss_tol
+
+
+def test_discriminant_start_lands_next_to_the_optimum(rng):
+    labels = rng.integers(0, 5, 4000)
+    x = labels[:, None] * [0.3, -0.2] + rng.standard_normal((4000, 2))
+    features = np.column_stack([np.ones(4000), x])
+    fit = linear_probes.fit_multinomial_logistic(features, labels, 5)
+    problem = linear_probes._Problem(
+        features, labels, np.full(4000, 1 / 4000), 4, np.zeros(4000), None, None
+    )
+    start = linear_probes._discriminant_start(problem, 5)
+    assert linear_probes._evaluate(start, problem).mean_loss - fit.log_loss < 1e-2
+    assert fit.converged and fit.n_iter <= 4
+
+
+def test_stopping_extrapolates_a_linearly_converging_loss():
+    """Losses 1 + 2^-k: twice what is left is reported once two full steps are seen."""
+
+    def evaluation(k):
+        loss = 1.0 + 0.5**k
+        return linear_probes._Evaluation(loss, np.zeros(1), loss)
+
+    stopping = linear_probes._Stopping(loss_tol=1e-3, mean_per_weighted=1.0)
+    assert not stopping.start(evaluation(0)) and stopping.error == 2.0  # the loss bound
+    assert not stopping.step(evaluation(0), evaluation(1), full_step=True)
+    for k in range(2, 12):
+        determined = stopping.step(evaluation(k - 1), evaluation(k), full_step=True)
+        assert stopping.error == pytest.approx(2 * 0.5**k)
+        assert determined == (2 * 0.5**k <= 1e-3)
+    # A damped step forgets the rate.
+    assert not stopping.step(evaluation(12), evaluation(13), full_step=False)
+
+
+def test_work_budget_bounds_a_fit(rng):
+    """Many classes, nearly one row each: stopped by the budget, and says so."""
+    x = rng.standard_normal((600, 3))
+    labels = np.arange(600) % 300
+    features = np.column_stack([np.ones(600), x])
+    fit = linear_probes.fit_multinomial_logistic(features, labels, 300, work_budget=1e8)
+    assert not fit.converged and fit.n_iter < 50
+
+
+def test_fit_starting_at_the_optimum_stops_at_float_precision():
+    """Pure noise: the discriminant start is the optimum to about 1e-10, after which no
+    step can show a decrease in float64; the fit must stop, not crawl to max_iter."""
+    rng = np.random.default_rng(12345)
+    labels = rng.integers(0, 3, 4000)
+    x = rng.standard_normal((4000, 3))
+    features = np.column_stack([np.ones(4000), (x - x.mean(0)) / x.std(0)])
+    fit = linear_probes.fit_multinomial_logistic(features, labels, 3)
+    assert fit.converged and fit.n_iter <= 3
+    reference = LogisticRegression(
+        C=np.inf, class_weight="balanced", solver="newton-cg", tol=1e-10, max_iter=1000
+    ).fit(features[:, 1:], labels)
+    expected = log_loss(labels, reference.predict_proba(features[:, 1:]))
+    assert fit.log_loss == pytest.approx(expected, abs=1e-9)

@@ -252,3 +252,45 @@ def sparse_multinomial_hessian(
                     hessian[second + b, first + a] = value
                     hessian[second + a, first + b] = value
     return hessian
+
+
+@njit(cache=True, nogil=True)
+def class_pair_curvature(probabilities_by_class: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's class curvature ``w (delta_ab p_a - p_a p_b)`` for class pairs ``a <= b``.
+
+    The per-row factor of a dense Hessian. The diagonal ``p_a (1 - p_a)`` is formed row
+    by row, so it keeps its relative precision when ``p_a`` is close to 1 (near a
+    separable optimum) instead of being the small difference of two large sums.
+
+    Parameters
+    ----------
+    probabilities_by_class : ndarray of shape (m, n_samples)
+        Free-class probabilities, one class per row (C-contiguous).
+    weights : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (m (m + 1) / 2, n_samples)
+        Class pairs in ``numpy.triu_indices(m)`` order.
+
+    Examples
+    --------
+    >>> class_pair_curvature(np.array([[0.5], [0.25]]), np.ones(1)).ravel().tolist()
+    [0.25, -0.125, 0.1875]
+    """
+    n_free, n_samples = probabilities_by_class.shape
+    curvature = np.empty((n_free * (n_free + 1) // 2, n_samples))
+    t = 0
+    for a in range(n_free):
+        first = probabilities_by_class[a]
+        for b in range(a, n_free):
+            second = probabilities_by_class[b]
+            row = curvature[t]
+            if a == b:
+                for n in range(n_samples):
+                    row[n] = weights[n] * first[n] * (1.0 - first[n])
+            else:
+                for n in range(n_samples):
+                    row[n] = -weights[n] * first[n] * second[n]
+            t += 1
+    return curvature

@@ -22,6 +22,7 @@ from infomec.estimators import (
     prepare_continuous_latents,
 )
 from infomec.linear_probes import (
+    PROBE_WORK_BUDGET,
     classes_absent_from_cells,
     fit_multinomial_logistic,
     least_squares_r2,
@@ -260,6 +261,9 @@ def infoc(nmi, *, active_latents=None, aggregate: str = "ratio", source_names=No
 
 # ------------------------------------------------------------------------ InfoE
 
+# Sources that each get the probe's full work bound (see explicitness_per_source).
+_FULL_BUDGET_SOURCES = 2
+
 
 def _standardized_with_intercept(values: np.ndarray) -> np.ndarray:
     """Intercept column plus each non-constant column standardised.
@@ -297,6 +301,7 @@ def _explicitness_of_source(
     settings: dict,
     seed: int,
     one_hot_codes: list | None,
+    work_budget: float,
 ) -> tuple[float, bool]:
     if n_classes < 2:
         return 0.0, True
@@ -315,15 +320,18 @@ def _explicitness_of_source(
     ruled_out = None
     if one_hot_codes is not None:
         ruled_out = classes_absent_from_cells(one_hot_codes, labels, n_classes)
+    # InfoE = (null - CE) / null: an error of infoe_tol * null in CE is infoe_tol in it.
     fit = fit_multinomial_logistic(
         features,
         labels,
         n_classes,
         balanced=balanced,
         tol=settings["infoe_tol"],
+        loss_tol=settings["infoe_tol"] * null_loss,
         max_iter=settings["infoe_max_iter"],
         seed=seed,
         ruled_out=ruled_out,
+        work_budget=work_budget,
     )
     return float(np.clip((null_loss - fit.log_loss) / null_loss, 0.0, 1.0)), fit.converged
 
@@ -336,6 +344,10 @@ def explicitness_per_source(
     sources = sample.sources
     one_hot = isinstance(features, OneHotDesign)
     one_hot_codes = list(sample.latent_codes.codes) if one_hot else None
+    # Each probe's work is bounded; beyond two sources the bounds are shared out, so a
+    # whole score stays bounded too (the share depends only on the number of sources).
+    n_fitted = max(int(np.sum(sources.cardinalities > 1)), 1)
+    work_budget = PROBE_WORK_BUDGET * min(1.0, _FULL_BUDGET_SOURCES / n_fitted)
 
     def fit(i: int) -> tuple[float, bool]:
         return _explicitness_of_source(
@@ -345,6 +357,7 @@ def explicitness_per_source(
             settings,
             seed,
             one_hot_codes,
+            work_budget,
         )
 
     # Threads pay off only on sizeable fits; below that their start-up dominates.
@@ -360,9 +373,9 @@ def explicitness_per_source(
     if not converged.all():
         names = [sample.source_names[i] for i in np.flatnonzero(~converged)]
         warn(
-            f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} within "
-            f"infoe_max_iter={settings['infoe_max_iter']} (or the work cap for many "
-            f"classes) for: {', '.join(names)}"
+            f"InfoE probe did not reach infoe_tol={settings['infoe_tol']} (InfoE not "
+            f"determined to that tolerance) within infoe_max_iter="
+            f"{settings['infoe_max_iter']} or its work bound for: {', '.join(names)}"
         )
     return per_source, converged
 
