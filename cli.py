@@ -280,6 +280,7 @@ def _score_options(args: argparse.Namespace) -> dict:
         "k": args.k,
         "pruning": args.pruning,
         "aggregate": args.aggregate,
+        "clip_nmi": args.clip_nmi,
         "max_source_values": args.max_source_values,
         "source_bins": args.source_bins,
         "test_size": args.test_size,
@@ -513,6 +514,23 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         choices=("ratio", "gap"),
         default=None,
         help="InfoM/InfoC aggregation (default: the preset's, ratio)",
+    )
+    clip = parser.add_mutually_exclusive_group()
+    clip.add_argument(
+        "--clip-nmi",
+        dest="clip_nmi",
+        action="store_const",
+        const=True,
+        default=None,
+        help="clip NMI entries at 1; the KSG estimate can exceed H(s) on tied latents "
+        "(default: no preset clips, as the authors' code)",
+    )
+    clip.add_argument(
+        "--no-clip-nmi",
+        dest="clip_nmi",
+        action="store_const",
+        const=False,
+        help="keep NMI entries above 1, as the authors' code does (the default of every preset)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of every stochastic step (default: 0)"
