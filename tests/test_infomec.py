@@ -145,9 +145,7 @@ def test_no_preset_clips_nmi_and_clip_nmi_moves_infoc(preset):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InfoMECWarning)
         kept = infomec.score(latents=latents, sources=sources, preset=preset, k=3)
-        clipped = infomec.score(
-            latents=latents, sources=sources, preset=preset, k=3, clip_nmi=True
-        )
+        clipped = infomec.score(latents=latents, sources=sources, preset=preset, k=3, clip_nmi=True)
     assert kept.settings["clip_nmi"] is False and clipped.settings["clip_nmi"] is True
     assert kept.nmi[0, 0] > 1.001 and clipped.nmi[0, 0] == 1.0
     assert clipped.nmi[0, 1] == kept.nmi[0, 1] < 1.0  # entries below 1 are untouched
