@@ -4,7 +4,8 @@ A run is a latents file (or array) plus its sources and some metadata (run name,
 training seed, ...). :func:`sweep` scores every run independently, in parallel across
 runs, and returns one :class:`pandas.DataFrame` row per run. A run that fails (a missing
 or malformed file, bad input) is recorded with its error message and does not stop the
-others.
+others. The scored runs of each model are then ranked against each other by UDR, from
+their latents alone (the ``udr`` column).
 
 Examples
 --------
@@ -60,7 +61,7 @@ class Run:
     latents, sources : path or array-like
         Files (``.npz``, ``.npy``, ``.csv``) are loaded in the worker that scores them.
     model : str, optional
-        Groups runs in the sweep figure.
+        Groups runs in the sweep figure; the runs of one model are its seeds for UDR.
     seed : int or str, optional
         The training seed of the run (metadata only; the scoring seed is ``sweep``'s).
     extra : dict
