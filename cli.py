@@ -280,6 +280,7 @@ def _score_options(args: argparse.Namespace) -> dict:
         "k": args.k,
         "pruning": args.pruning,
         "aggregate": args.aggregate,
+        "clip_nmi": args.clip_nmi,
         "max_source_values": args.max_source_values,
         "source_bins": args.source_bins,
         "test_size": args.test_size,
@@ -350,6 +351,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         sources_key=args.sources_key,
         header=args.header,
         index_col=args.index_col,
+        udr=args.udr,
+        udr_correlation=args.udr_correlation,
         **_score_options(args),
     )
     failed = frame[frame["error"] != ""]
@@ -368,6 +371,8 @@ def run_sweep(args: argparse.Namespace) -> int:
             **_score_options(args),
             "latents_key": args.latents_key,
             "sources_key": args.sources_key,
+            "udr": args.udr,
+            "udr_correlation": args.udr_correlation,
         },
     )
     written = write_sweep(frame, args.out, inputs=inputs, provenance=provenance)
@@ -514,6 +519,23 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="InfoM/InfoC aggregation (default: the preset's, ratio)",
     )
+    clip = parser.add_mutually_exclusive_group()
+    clip.add_argument(
+        "--clip-nmi",
+        dest="clip_nmi",
+        action="store_const",
+        const=True,
+        default=None,
+        help="clip NMI entries at 1; the KSG estimate can exceed H(s) on tied latents "
+        "(default: no preset clips, as the authors' code)",
+    )
+    clip.add_argument(
+        "--no-clip-nmi",
+        dest="clip_nmi",
+        action="store_const",
+        const=False,
+        help="keep NMI entries above 1, as the authors' code does (the default of every preset)",
+    )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of every stochastic step (default: 0)"
     )
@@ -602,7 +624,9 @@ def _add_report_parser(commands) -> None:
 
 
 def _add_sweep_parser(commands) -> None:
-    sweep = commands.add_parser("sweep", help="score many runs into sweep.csv and sweep.png")
+    sweep = commands.add_parser(
+        "sweep", help="score many runs into sweep.csv and sweep.png (and udr.png)"
+    )
     sweep.add_argument("latents", nargs="*", help="latents files, one per run")
     sweep.add_argument(
         "--sources", default=None, help="sources file shared by the runs (default: none)"
@@ -615,6 +639,29 @@ def _add_sweep_parser(commands) -> None:
     )
     sweep.add_argument("--out", required=True, help="folder to write into (created if needed)")
     sweep.add_argument("--n-jobs", type=int, default=1, help="runs scored in parallel (default: 1)")
+    udr = sweep.add_mutually_exclusive_group()
+    udr.add_argument(
+        "--udr",
+        dest="udr",
+        action="store_const",
+        const=True,
+        default=None,
+        help="UDR also among the runs without a model, as seeds of one model "
+        "(default: UDR per manifest model with >= 2 scored runs)",
+    )
+    udr.add_argument(
+        "--no-udr",
+        dest="udr",
+        action="store_const",
+        const=False,
+        help="no udr column nor udr.png (default: UDR per model)",
+    )
+    sweep.add_argument(
+        "--udr-correlation",
+        choices=("spearman", "lasso"),
+        default="spearman",
+        help="similarity of latents across runs in UDR (default: spearman)",
+    )
     _add_scheduler_option(sweep, "score the runs on")
     _add_shared_score_options(sweep)
     _add_text_file_options(sweep)

@@ -814,6 +814,64 @@ def plot_sweep(
     return figure
 
 
+def plot_udr(frame, *, x: str = "infomec.infom", hue: str = "model") -> Figure:
+    """UDR of each run against a supervised score (InfoM), coloured by model.
+
+    UDR ranks runs without sources; a sweep that also has sources shows here whether
+    the ranking agrees with the supervised one (the title gives Spearman's rank
+    correlation across runs, with at least 3 runs). Runs without a UDR or without
+    ``x`` are left out; colours follow :func:`plot_sweep`'s.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"model": ["a", "a", "b"], "infomec.infom": [0.9, 0.8, 0.3],
+    ...                       "udr": [0.7, 0.6, None], "error": ["", "", ""]})
+    >>> plot_udr(frame).axes[0].get_ylabel()
+    'UDR'
+    """
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    if "error" in frame.columns:
+        frame = frame[frame["error"].fillna("").astype(str) == ""]
+    groups = (
+        frame[hue].fillna("").astype(str).replace("", "(no model)")
+        if hue in frame.columns
+        else pd.Series("(no model)", index=frame.index)
+    )
+    colours = {
+        model: matplotlib.colormaps["tab10"](i % 10) for i, model in enumerate(sorted(set(groups)))
+    }
+    shown = frame["udr"].notna() & frame[x].notna() if x in frame.columns else None
+    if shown is None or not shown.any():
+        raise ValueError(f"no run has both a UDR and {x} to plot")
+    frame, groups = frame[shown], groups[shown]
+    ax = _new_axes(4.8, 4.4)
+    for model in sorted(set(groups)):
+        rows = np.asarray(groups == model)
+        ax.scatter(frame.loc[rows, x], frame.loc[rows, "udr"], s=36, color=colours[model],
+                   edgecolor="white", linewidth=0.6, label=f"{model} ({int(rows.sum())})",
+                   zorder=3)  # fmt: skip
+    if len(frame) <= MAX_LABELLED_RUNS and "run" in frame.columns:
+        for name, px, py in zip(frame["run"].astype(str), frame[x], frame["udr"], strict=True):
+            ax.annotate(name, (px, py), xytext=(4, 3), textcoords="offset points", fontsize=6,
+                        color="0.25", gid="run-label")  # fmt: skip
+    title = f"UDR of {len(frame)} runs"
+    if len(frame) >= 3 and frame[x].nunique() > 1 and frame["udr"].nunique() > 1:
+        rho = spearmanr(frame[x], frame["udr"]).statistic
+        title += f"; Spearman rho with {_scalar_label(x)} = {rho:.2f}"
+    ax.set_title(title, fontsize=9)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(_scalar_label(x), fontsize=9)
+    ax.set_ylabel("UDR", fontsize=9)
+    ax.grid(color="0.9", zorder=0)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, title=hue, title_fontsize=7, loc="best", frameon=True)
+    return ax.figure
+
+
 # ------------------------------------------------------------------------ output
 
 

@@ -88,6 +88,7 @@ def score(
     k: int | None = None,
     pruning: str | None = None,
     aggregate: str | None = None,
+    clip_nmi: bool | None = None,
     infoe_kind: str | None = None,
     infoe_normalizer: str | None = None,
     infoe_discrete_encoding: str | None = None,
@@ -138,6 +139,10 @@ def score(
         ``"none"``.
     aggregate : {"ratio", "gap"}, optional
         InfoM/InfoC aggregation (default ``"ratio"``).
+    clip_nmi : bool, optional
+        Clip NMI entries at 1 (negative estimates are always 0). The KSG estimate can
+        exceed ``H(s)`` on tied latents; no preset clips, as the authors' code does
+        not. InfoM, InfoC and InfoE stay in [0, 1] either way.
     infoe_kind : {"classification", "regression"}, optional
     infoe_normalizer : {"balanced", "entropy"}, optional
         ``balanced`` (default): balanced fit, ``CE_null = log K``; ``entropy``:
@@ -235,6 +240,7 @@ def score(
         k=k,
         pruning=pruning,
         aggregate=aggregate,
+        clip_nmi=clip_nmi,
         infoe_kind=infoe_kind,
         infoe_normalizer=infoe_normalizer,
         infoe_discrete_encoding=infoe_discrete_encoding,

@@ -4,7 +4,8 @@ A run is a latents file (or array) plus its sources and some metadata (run name,
 training seed, ...). :func:`sweep` scores every run independently, in parallel across
 runs, and returns one :class:`pandas.DataFrame` row per run. A run that fails (a missing
 or malformed file, bad input) is recorded with its error message and does not stop the
-others.
+others. The scored runs of each model are then ranked against each other by UDR, from
+their latents alone (the ``udr`` column).
 
 Examples
 --------
@@ -43,6 +44,10 @@ from infomec.progress import progress as progress_of
 META_COLUMNS = ("run", "model", "seed", "latents", "sources")
 #: Columns that :func:`sweep` appends after the scores.
 TAIL_COLUMNS = ("n_samples", "elapsed_s", "error", "warnings")
+#: The column of each run's UDR (blank where it has none), between scores and tail.
+UDR_COLUMN = "udr"
+#: The supervised score that ``udr.png`` sets UDR against.
+UDR_INFOM = "infomec.infom"
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,14 @@ class Run:
     latents, sources : path or array-like
         Files (``.npz``, ``.npy``, ``.csv``) are loaded in the worker that scores them.
     model : str, optional
-        Groups runs in the sweep figure.
+        Groups runs in the sweep figure; the runs of one model are its seeds for UDR.
     seed : int or str, optional
         The training seed of the run (metadata only; the scoring seed is ``sweep``'s).
     extra : dict
         Any other manifest columns, copied into the output row.
+    kl : path or array-like, optional
+        Per-latent KL divergences of the run (an ``.npy`` file or an array), for UDR's
+        active-latent rule (see :func:`sweep`); a manifest's ``kl`` column.
     """
 
     name: str
@@ -69,6 +77,7 @@ class Run:
     model: str | None = None
     seed: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    kl: Any = None
 
 
 def _describe(value: Any) -> str:
@@ -107,9 +116,10 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
     Parameters
     ----------
     path : str or path-like
-        CSV with a ``latents`` column and optional ``run``, ``sources``, ``model`` and
-        ``seed`` columns; any other column is carried into the output. Relative paths
-        are relative to the manifest's folder.
+        CSV with a ``latents`` column and optional ``run``, ``sources``, ``model``,
+        ``seed`` and ``kl`` (an ``.npy`` file of per-latent KL divergences, for UDR)
+        columns; any other column (``kl`` too) is carried into the output. Relative
+        paths are relative to the manifest's folder.
     sources : path or array-like, optional
         Sources of runs whose ``sources`` cell is missing or empty.
 
@@ -169,6 +179,7 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
                 f"{path}: row {index + 1} has no sources; add a 'sources' column or pass --sources"
             )
         latents = resolve(row["latents"])
+        kl = row.get("kl", "").strip()
         extra = {column: row[column] for column in table.columns if column not in META_COLUMNS}
         runs.append(
             Run(
@@ -178,6 +189,7 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
                 model=row.get("model", "").strip() or None,
                 seed=row.get("seed", "").strip() or None,
                 extra=extra,
+                kl=resolve(kl) if kl else None,
             )
         )
     return runs
@@ -201,7 +213,7 @@ def _check_manifest_columns(path: Path, columns: list[str]) -> None:
         if column in seen:
             raise ValueError(f"{path}: column {column!r} appears twice in the manifest")
         seen.add(column)
-        if column in TAIL_COLUMNS:
+        if column in TAIL_COLUMNS or column == UDR_COLUMN:
             raise ValueError(
                 f"{path}: column {column!r} is reserved for the sweep's output; rename it"
             )
@@ -380,6 +392,8 @@ def sweep(
     sources_key: str | None = None,
     header: bool | None = None,
     index_col: str | int | None = "auto",
+    udr: bool | None = None,
+    udr_correlation: str = "spearman",
     **score_kwargs: Any,
 ):
     """Score every run; one row per run, failures recorded rather than raised.
@@ -405,6 +419,14 @@ def sweep(
         Array names inside ``.npz`` files.
     header, index_col : optional
         How delimited text files are read (see :func:`infomec.io.load_array`).
+    udr : bool, optional
+        The ``udr`` column: each run's Unsupervised Disentanglement Ranking
+        (:func:`infomec.metrics.udr.udr`) among the scored runs of its ``model``, for
+        models with at least 2 scored runs. By default (``None``) runs without a model
+        get none; ``True`` also takes all runs without a model as the seeds of one
+        model; ``False`` leaves the column out.
+    udr_correlation : {"spearman", "lasso"}, default="spearman"
+        Similarity of latents across runs in UDR.
     **score_kwargs
         Any keyword of :func:`infomec.score` (``metrics``, ``preset``, ``seed``, ...).
 
@@ -413,6 +435,8 @@ def sweep(
     pandas.DataFrame
         Columns ``run``, ``model``, ``seed``, ``latents``, ``sources``, any extra
         manifest columns, one column per scalar score (``"infomec.infom"``, ...),
+        ``udr`` (NaN for a run without one, a blank cell in ``sweep.csv``; a model
+        whose UDR could not be computed says why in its runs' ``warnings``),
         ``n_samples``, ``elapsed_s``, ``error`` (empty when the run was scored) and
         ``warnings``.
 
@@ -431,11 +455,15 @@ def sweep(
     """
     import pandas as pd
 
+    from infomec._validation import check_choice, check_optional_bool
+    from infomec.metrics.udr import CORRELATIONS
     from infomec.scoring import resolve_metrics
 
     runs = list(runs)
     if not runs:
         raise ValueError("no runs to score")
+    udr = check_optional_bool(udr, "udr")
+    check_choice(udr_correlation, "udr_correlation", CORRELATIONS)
     workers = min(resolve_n_jobs(n_jobs), len(runs))
     scheduler = check_scheduler(scheduler)
     if "metrics" in score_kwargs:
@@ -485,14 +513,107 @@ def sweep(
     ]
     frame = frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]
     frame.attrs["score_columns"] = scores
+    if udr is not False:
+        values, notes = _udr_of_runs(
+            frame,
+            runs,
+            unlabelled_as_one_model=bool(udr),
+            correlation=udr_correlation,
+            read=dict(key=latents_key, header=header, index_col=index_col),
+        )
+        frame.insert(frame.columns.get_loc("n_samples"), UDR_COLUMN, values)
+        for index, note in notes.items():
+            frame.loc[index, "warnings"] = "; ".join(
+                part for part in (frame.loc[index, "warnings"], note) if part
+            )
     return frame
+
+
+def _udr_groups(frame, runs: list[Run], unlabelled_as_one_model: bool) -> dict[str, list[int]]:
+    """Row indices of the scored runs of each model that has at least two of them."""
+    groups: dict[str, list[int]] = {}
+    for index, run in enumerate(runs):
+        if frame.loc[index, "error"] or not (run.model or unlabelled_as_one_model):
+            continue
+        groups.setdefault(run.model or "", []).append(index)
+    return {model: rows for model, rows in groups.items() if len(rows) >= 2}
+
+
+def _latents_for_udr(run: Run, read: dict[str, Any]) -> np.ndarray:
+    from infomec._frameworks import to_numpy
+
+    if isinstance(run.latents, (str, os.PathLike)):
+        loaded = load_array(
+            run.latents, "latents", read["key"], header=read["header"], index_col=read["index_col"]
+        )
+        return loaded.values
+    return np.asarray(to_numpy(run.latents, "latents"))
+
+
+def _kl_for_udr(run: Run) -> np.ndarray:
+    from infomec._frameworks import to_numpy
+
+    if isinstance(run.kl, (str, os.PathLike)):
+        try:
+            values = np.load(run.kl, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{run.kl}: cannot read per-latent KL values ({error})") from None
+        if not isinstance(values, np.ndarray):  # an .npz archive
+            raise ValueError(f"{run.kl}: per-latent KL values must be an .npy file")
+        return values
+    return np.asarray(to_numpy(run.kl, "kl"))
+
+
+def _udr_of_runs(
+    frame, runs: list[Run], *, unlabelled_as_one_model: bool, correlation: str, read: dict
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Each run's UDR among the scored runs of its model (NaN where there is none),
+    and a note per row that says why its model has none or what UDR warned."""
+    from infomec._validation import warn
+    from infomec.metrics.udr import udr
+
+    values = np.full(len(runs), np.nan)
+    notes: dict[int, str] = {}
+    for model, rows in _udr_groups(frame, runs, unlabelled_as_one_model).items():
+        label = f"model {model}" if model else "the runs without a model"
+        group = [runs[index] for index in rows]
+        caught: list[str] = []
+        try:
+            counts = sorted({int(frame.loc[index, "n_samples"]) for index in rows})
+            if len(counts) > 1:
+                # UDR compares the runs' codes of the same inputs, row by row.
+                raise ValueError(
+                    f"the runs encode different numbers of rows "
+                    f"({', '.join(map(str, counts))}); every run must encode the same rows"
+                )
+            with_kl = [run.kl is not None for run in group]
+            if any(with_kl) and not all(with_kl):
+                raise ValueError("kl is given for some runs but not all")
+            kl = [_kl_for_udr(run) for run in group] if all(with_kl) else None
+            latents = [_latents_for_udr(run, read) for run in group]
+            with warnings.catch_warnings(record=True) as recorded:
+                warnings.simplefilter("always")
+                result = udr(latents, correlation=correlation, kl=kl)
+            caught = [" ".join(str(w.message).split()) for w in recorded]
+        except (ValueError, OSError) as error:
+            message = f"udr of {label} not computed: {' '.join(str(error).split())}"
+            warn(message)
+            for index in rows:
+                notes[index] = message
+            continue
+        values[rows] = result["scores"]
+        for index in rows:
+            if caught:
+                notes[index] = "; ".join(f"udr of {label}: {text}" for text in caught)
+    return values, notes
 
 
 # ------------------------------------------------------------------ output folder
 
 #: The files :func:`write_sweep` writes (``sweep.png`` only when a run was scored,
-#: ``sweep.json`` only with provenance).
-SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png")
+#: ``udr.png`` only when a run has a UDR and an InfoM, ``sweep.json`` only with
+#: provenance).
+SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png", "udr.png")
 
 
 def run_inputs(runs: Iterable[Run]) -> list[Path]:
@@ -563,8 +684,9 @@ def write_sweep(
     provenance: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``sweep.csv``, ``sweep.json`` (with ``provenance``: see
-    :func:`sweep_provenance`) and, when a run was scored, ``sweep.png`` into
-    ``out_dir``, as one set.
+    :func:`sweep_provenance`), when a run was scored ``sweep.png`` and, when a run has
+    a UDR and an InfoM, ``udr.png`` (:func:`infomec.report.plot_udr`) into ``out_dir``,
+    as one set.
 
     The set replaces the previous sweep's at once (:func:`infomec.outputs.write_folder`);
     other files in the folder, such as the manifest, are left alone, and none of
@@ -585,4 +707,14 @@ def write_sweep(
         from infomec.report import figure_bytes, plot_sweep
 
         files["sweep.png"] = figure_bytes(plot_sweep(frame), "png")
+    if _has_udr_figure(frame):
+        from infomec.report import figure_bytes, plot_udr
+
+        files["udr.png"] = figure_bytes(plot_udr(frame), "png")
     return list(write_folder(out_dir, files, inputs=inputs).values())
+
+
+def _has_udr_figure(frame) -> bool:
+    if UDR_COLUMN not in frame.columns or UDR_INFOM not in frame.columns:
+        return False
+    return bool((frame[UDR_COLUMN].notna() & frame[UDR_INFOM].notna()).any())

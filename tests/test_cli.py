@@ -70,12 +70,18 @@ def test_options_reach_the_settings(files, capsys):
         "--discrete",
         "--pruning",
         "none",
+        "--clip-nmi",
     ]
     status, out, err = run(argv, capsys)
     assert status == 0, err
     settings = json.loads(out)["settings"]
     assert (settings["preset"], settings["k"], settings["seed"]) == ("paper", 5, 3)
     assert settings["discrete_latents"] is True and settings["pruning"] == "none"
+    assert settings["clip_nmi"] is True
+    for tail, expected in (([], False), (["--no-clip-nmi"], False)):
+        status, out, err = run(argv[:-1] + tail, capsys)
+        assert status == 0, err
+        assert json.loads(out)["settings"]["clip_nmi"] is expected
 
 
 @pytest.mark.parametrize(

@@ -112,12 +112,56 @@ def test_all_latents_constant(rng):
     assert result.infom == 0.0 and result.infoc == 0.0 and result.infoe == 0.0
 
 
-def test_nmi_is_clipped_to_one(rng):
-    # Tied, quantized "continuous" latents can push the KSG estimate past H(s).
-    sources = rng.integers(0, 2, size=(400, 1))
-    latents = sources.astype(float)
-    nmi = infomec.nmi_matrix(latents=latents, sources=sources, k=3)
-    assert 0.0 <= nmi[0, 0] <= 1.0
+def _tied_grid_case() -> tuple[np.ndarray, np.ndarray]:
+    """A binary source on 400 rows and two float latents: its codes exactly (ties
+    push the KSG estimate past H(s)) and the codes under noise (a lesser share)."""
+    sources = np.tile(np.arange(2), 200)[:, None]
+    noise = np.random.default_rng(3).standard_normal(400)
+    latents = np.column_stack([sources[:, 0].astype(float), sources[:, 0] + 0.8 * noise])
+    return latents, sources
+
+
+def test_nmi_above_one_is_kept_as_the_authors_code_does():
+    from sklearn.feature_selection import mutual_info_classif
+    from sklearn.metrics import mutual_info_score
+
+    latents, sources = _tied_grid_case()
+    with pytest.warns(InfoMECWarning, match="discrete codes saved as floats"):
+        nmi = infomec.nmi_matrix(latents=latents[:, :1], sources=sources, k=3)
+        clipped = infomec.nmi_matrix(latents=latents[:, :1], sources=sources, k=3, clip_nmi=True)
+    # The authors' estimator (scikit-learn's, on z-scored latents) on the same rows; the
+    # tie-breaking jitter does not move it here.
+    column = StandardScaler().fit_transform(latents[:, :1])
+    theirs = mutual_info_classif(column, sources[:, 0], n_neighbors=3, random_state=0)[0]
+    theirs /= mutual_info_score(sources[:, 0], sources[:, 0])
+    assert theirs > 1.001
+    assert nmi[0, 0] == pytest.approx(theirs, abs=1e-9)
+    assert clipped[0, 0] == 1.0
+
+
+@pytest.mark.parametrize("preset", ["reference", "paper", "tripod"])
+def test_no_preset_clips_nmi_and_clip_nmi_moves_infoc(preset):
+    latents, sources = _tied_grid_case()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InfoMECWarning)
+        kept = infomec.score(latents=latents, sources=sources, preset=preset, k=3)
+        clipped = infomec.score(latents=latents, sources=sources, preset=preset, k=3, clip_nmi=True)
+    assert kept.settings["clip_nmi"] is False and clipped.settings["clip_nmi"] is True
+    assert kept.nmi[0, 0] > 1.001 and clipped.nmi[0, 0] == 1.0
+    assert clipped.nmi[0, 1] == kept.nmi[0, 1] < 1.0  # entries below 1 are untouched
+    # One source, two active latents: InfoC = (max / sum - 1/2) / (1 - 1/2).
+    for result in (kept, clipped):
+        ratio = result.nmi[0].max() / result.nmi[0].sum()
+        assert result.infoc == pytest.approx(2 * ratio - 1, abs=1e-12)
+    assert kept.infoc > clipped.infoc
+    assert 0.0 <= kept.infoc <= 1.0 and 0.0 <= kept.infom <= 1.0
+
+
+def test_clip_nmi_must_be_a_bool():
+    sources = np.repeat(np.arange(3), 20)[:, None]
+    latents = sources + np.random.default_rng(0).standard_normal((60, 1))
+    with pytest.raises(ValueError, match="clip_nmi must be True, False or None"):
+        infomec.score(latents=latents, sources=sources, clip_nmi="yes")
 
 
 # ----------------------------------------------------------------- the presets

@@ -38,14 +38,17 @@ __all__ = ["InfoMECWarning", "infoc", "infoe", "infom", "nmi_matrix"]
 
 
 def normalized_mutual_information(
-    sample: Sample, *, k: int, seed: int, n_jobs: int | None = None
+    sample: Sample, *, k: int, seed: int, n_jobs: int | None = None, clip_nmi: bool = False
 ) -> np.ndarray:
-    """NMI[i, j] = I(s_i; z_j) / H(s_i) for a validated sample, clipped to [0, 1].
+    """NMI[i, j] = I(s_i; z_j) / H(s_i) for a validated sample, at least 0.
 
     Discrete latents use the plug-in estimator; continuous ones the Ross KSG estimator
     with ``k`` neighbours on standardised latents (ties broken by ``seed``). A source
-    with ``H = 0`` gets an all-zero row. The KSG estimate can exceed ``H(s_i)`` by a
-    hair on tied data; such entries are clipped to 1.
+    with ``H = 0`` gets an all-zero row. Negative estimates are 0 (as scikit-learn's
+    estimators return them). The KSG estimate can exceed ``H(s_i)`` on tied data
+    (1.0018 for a binary source and latents equal to its codes, 400 rows); the
+    authors' code keeps such values, and so does this function unless ``clip_nmi``,
+    which clips them to 1.
     """
     sources = sample.sources
     # Below ~10^5 (row, pair) cells, waking a second thread costs more than it saves.
@@ -68,7 +71,7 @@ def normalized_mutual_information(
     nmi = np.zeros_like(mutual_information)
     informative = entropies > 0
     nmi[informative] = mutual_information[informative] / entropies[informative, None]
-    return np.clip(nmi, 0.0, 1.0)
+    return np.clip(nmi, 0.0, 1.0 if clip_nmi else None)
 
 
 def nmi_matrix(
@@ -79,6 +82,7 @@ def nmi_matrix(
     k: int = 10,
     seed: int = 0,
     n_jobs: int | None = None,
+    clip_nmi: bool = False,
 ) -> np.ndarray:
     """Normalized mutual information between every source and every latent.
 
@@ -98,11 +102,15 @@ def nmi_matrix(
         Seed of the tie-breaking jitter (continuous latents only).
     n_jobs : int, optional
         Threads; ``None`` or ``-1`` uses every core. Results do not depend on it.
+    clip_nmi : bool, default=False
+        Clip entries at 1. The KSG estimate can exceed ``H(s_i)`` on tied latents;
+        the authors' code keeps such values (and so does the default).
 
     Returns
     -------
     ndarray of shape (n_sources, n_latents)
-        ``I(s_i; z_j) / H(s_i)`` in [0, 1].
+        ``I(s_i; z_j) / H(s_i)``, at least 0; at most 1 with ``clip_nmi`` (and, up
+        to rounding, for discrete latents).
 
     Examples
     --------
@@ -114,10 +122,13 @@ def nmi_matrix(
     """
     latents, sources, *_ = numpy_inputs(latents, sources)
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
-    k = resolve_settings("reference", sample.discrete, k=k)["k"]
+    settings = resolve_settings("reference", sample.discrete, k=k, clip_nmi=clip_nmi)
+    k = settings["k"]
     if not sample.discrete:
         k = effective_k(k, sample.sources, sample.source_names, explicit=False)
-    return normalized_mutual_information(sample, k=k, seed=seed, n_jobs=n_jobs)
+    return normalized_mutual_information(
+        sample, k=k, seed=seed, n_jobs=n_jobs, clip_nmi=settings["clip_nmi"]
+    )
 
 
 # ---------------------------------------------------------------- InfoM / InfoC
@@ -464,7 +475,9 @@ def compute(
 
     InfoMEC is in-sample by definition: ``held_out`` is ignored.
     """
-    nmi = normalized_mutual_information(sample, k=settings["k"], seed=seed, n_jobs=n_jobs)
+    nmi = normalized_mutual_information(
+        sample, k=settings["k"], seed=seed, n_jobs=n_jobs, clip_nmi=settings["clip_nmi"]
+    )
     active = PruningRule.parse(settings["pruning"]).active(sample.latents)
     per_source, converged = explicitness_per_source(sample, settings, seed=seed, n_jobs=n_jobs)
     return {
