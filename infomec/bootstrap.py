@@ -45,15 +45,10 @@ from infomec._validation import (
 )
 from infomec.metrics import REGISTRY
 from infomec.progress import progress as progress_of
-from infomec.result import ScoreResult
+from infomec.result import ScoreResult, per_source_key
 from infomec.scoring import resolve_metrics, score
 
 METHODS = ("auto", "bootstrap", "half")
-
-
-def per_source_key(index: int) -> str:
-    """Key of source ``index``'s InfoE interval in the dict :func:`bootstrap` returns."""
-    return f"infomec.infoe_per_source[{index}]"
 
 
 def resolve_method(method: str, latents, discrete_latents: bool | None = None) -> str:

@@ -90,6 +90,11 @@ def is_count(key: str) -> bool:
     return name.startswith(("num_", "n_"))
 
 
+def per_source_key(index: int) -> str:
+    """Key of source ``index``'s InfoE interval in the dict :func:`infomec.bootstrap` returns."""
+    return f"infomec.infoe_per_source[{index}]"
+
+
 def format_score(key: str, value: float, digits: int = 4) -> str:
     """``value`` as text: counts (:func:`is_count`) whole as integers (``4``, not
     ``4.0000``; a non-integral interval bound keeps one decimal), other scores with
@@ -210,11 +215,11 @@ class ScoreResult:
 
         return pd.DataFrame([{**self.scalars(), "n_samples": self.n_samples}])
 
-    # Plotting lives in infomec.report; it is imported here, on first use, so that
+    # Plotting lives in infomec.figures; it is imported here, on first use, so that
     # ``import infomec`` never pays for (or requires a working) matplotlib.
 
     def plot_nmi(self, ax=None, **kwargs):
-        """NMI heatmap (sources x latents); see :func:`infomec.report.plot_nmi`.
+        """NMI heatmap (sources x latents); see :func:`infomec.figures.plot_nmi`.
 
         Returns the matplotlib ``Axes`` (``ax.figure`` is the figure).
 
@@ -226,12 +231,12 @@ class ScoreResult:
         >>> [label.get_text() for label in ax.get_yticklabels()], ax.texts[0].get_text()
         (['s0'], '1.00')
         """
-        from infomec.report import plot_nmi
+        from infomec.figures import plot_nmi
 
         return plot_nmi(self, ax, **kwargs)
 
     def plot_infoe(self, ax=None, **kwargs):
-        """Per-source InfoE bars; see :func:`infomec.report.plot_infoe`. Returns ``Axes``.
+        """Per-source InfoE bars; see :func:`infomec.figures.plot_infoe`. Returns ``Axes``.
 
         Examples
         --------
@@ -241,12 +246,12 @@ class ScoreResult:
         >>> [label.get_text() for label in ax.get_xticklabels()]
         ['s0']
         """
-        from infomec.report import plot_infoe
+        from infomec.figures import plot_infoe
 
         return plot_infoe(self, ax, **kwargs)
 
     def plot_summary(self, figure=None, **kwargs):
-        """Every scalar score (and DCI importance); see :func:`infomec.report.plot_summary`.
+        """Every scalar score (and DCI importance); see :func:`infomec.figures.plot_summary`.
 
         Returns the matplotlib ``Figure``.
 
@@ -258,6 +263,6 @@ class ScoreResult:
         >>> len(figure.axes)
         1
         """
-        from infomec.report import plot_summary
+        from infomec.figures import plot_summary
 
         return plot_summary(self, figure, **kwargs)

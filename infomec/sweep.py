@@ -39,11 +39,8 @@ import numpy as np
 from infomec.io import load_array
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.progress import progress as progress_of
+from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS
 
-#: Columns of :func:`sweep`'s table that describe a run rather than score it.
-META_COLUMNS = ("run", "model", "seed", "latents", "sources")
-#: Columns that :func:`sweep` appends after the scores.
-TAIL_COLUMNS = ("n_samples", "elapsed_s", "error", "warnings")
 #: The column of each run's UDR (blank where it has none), between scores and tail.
 UDR_COLUMN = "udr"
 #: The supervised score that ``udr.png`` sets UDR against.
@@ -357,31 +354,6 @@ def _ignore_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def score_columns(frame) -> list[str]:
-    """The score columns of a :func:`sweep` table (``"<family>.<name>"``), in order.
-
-    A table from :func:`sweep` lists them in ``frame.attrs["score_columns"]`` (so that a
-    manifest column such as ``kl.beta`` is not taken for a score); for any other table,
-    numeric columns named ``"<family>.<name>"`` are.
-    """
-    import pandas as pd
-
-    listed = frame.attrs.get("score_columns")
-    if listed is not None:
-        return [column for column in listed if column in frame.columns]
-    unique = ~frame.columns.duplicated(keep=False)
-    return [
-        column
-        for column, keep in zip(frame.columns, unique, strict=True)
-        if keep
-        and "." in str(column)
-        and column not in META_COLUMNS
-        and column not in TAIL_COLUMNS
-        and pd.api.types.is_numeric_dtype(frame[column].dtype)
-        and not pd.api.types.is_bool_dtype(frame[column].dtype)
-    ]
-
-
 def sweep(
     runs: Iterable[Run],
     *,
@@ -685,7 +657,7 @@ def write_sweep(
 ) -> list[Path]:
     """Write ``sweep.csv``, ``sweep.json`` (with ``provenance``: see
     :func:`sweep_provenance`), when a run was scored ``sweep.png`` and, when a run has
-    a UDR and an InfoM, ``udr.png`` (:func:`infomec.report.plot_udr`) into ``out_dir``,
+    a UDR and an InfoM, ``udr.png`` (:func:`infomec.figures.plot_udr`) into ``out_dir``,
     as one set.
 
     The set replaces the previous sweep's at once (:func:`infomec.outputs.write_folder`);
@@ -704,11 +676,11 @@ def write_sweep(
     if provenance is not None:
         files["sweep.json"] = dumps_json(provenance, indent=2) + "\n"
     if (frame["error"] == "").any():
-        from infomec.report import figure_bytes, plot_sweep
+        from infomec.figures import figure_bytes, plot_sweep
 
         files["sweep.png"] = figure_bytes(plot_sweep(frame), "png")
     if _has_udr_figure(frame):
-        from infomec.report import figure_bytes, plot_udr
+        from infomec.figures import figure_bytes, plot_udr
 
         files["udr.png"] = figure_bytes(plot_udr(frame), "png")
     return list(write_folder(out_dir, files, inputs=inputs).values())

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import infomec
-from infomec.bootstrap import per_source_key, resolve_method
+from infomec.bootstrap import resolve_method
 from infomec.metrics import REGISTRY, MetricFamily
+from infomec.result import per_source_key
 
 N_BOOT = 20
 # One thread: at a few hundred rows, thread start-up costs more than it saves.

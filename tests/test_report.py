@@ -18,19 +18,11 @@ from matplotlib.figure import Figure
 
 import cli
 import infomec
-from infomec.bootstrap import per_source_key
+from infomec.figures import INACTIVE_COLOR, figure_bytes, latent_order, plot_sweep
 from infomec.outputs import MARKER
-from infomec.report import (
-    INACTIVE_COLOR,
-    build_report,
-    figure_bytes,
-    latent_order,
-    plot_sweep,
-    render_html,
-    report_files,
-    write_report,
-)
-from infomec.result import NonFiniteError
+from infomec.report import build_report, report_files, write_report
+from infomec.report_html import render_html
+from infomec.result import NonFiniteError, per_source_key
 
 SOURCE_NAMES = ["shape", "scale", "orientation"]
 LOW_DPI = 40  # rendering dominates these tests; content does not depend on resolution

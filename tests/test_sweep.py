@@ -9,7 +9,8 @@ import pytest
 
 import cli
 import infomec
-from infomec.sweep import Run, read_manifest, runs_from_paths, score_columns, sweep
+from infomec.sweep import Run, read_manifest, runs_from_paths, sweep
+from infomec.sweep_table import score_columns
 
 
 @pytest.fixture(scope="module")

@@ -179,7 +179,7 @@ def test_csv_round_trips_with_blank_cells_and_udr_png_is_written(manifest, tmp_p
 
 
 def test_plot_udr_needs_a_run_with_udr_and_infom():
-    from infomec.report import plot_udr
+    from infomec.figures import plot_udr
 
     frame = pd.DataFrame(
         {
