@@ -279,9 +279,9 @@ WORST_CASES = (
 
 def worst_case_one(name: str) -> dict:
     """Time one worst case in this process: the probe alone, then ``infomec.score``."""
-    from infomec.linear_probes import classes_absent_from_cells, fit_multinomial_logistic
     from infomec.metrics.infomec import _standardized_with_intercept
-    from infomec.one_hot_design import OneHotDesign
+    from infomec.probes.linear_probes import classes_absent_from_cells, fit_multinomial_logistic
+    from infomec.probes.one_hot_design import OneHotDesign
 
     latents, source = _worst_case(name)
     labels = np.unique(source, return_inverse=True)[1].astype(np.int64)

@@ -35,7 +35,6 @@ from bench_infomec import make_data  # noqa: E402
 from bench_legacy import make_data as make_legacy_data  # noqa: E402
 
 import infomec  # noqa: E402
-from infomec import linear_probes  # noqa: E402
 from infomec.data import prepare_sample  # noqa: E402
 from infomec.estimators.deviation import (  # noqa: E402
     column_deviation_stats,
@@ -44,8 +43,9 @@ from infomec.estimators.deviation import (  # noqa: E402
 )
 from infomec.estimators.multinomial import softmax_in_place, sparse_multinomial_hessian  # noqa: E402
 from infomec.estimators.sampling import order_by_value  # noqa: E402
-from infomec.one_hot_design import OneHotDesign  # noqa: E402
 from infomec.parallel import numba_threads  # noqa: E402
+from infomec.probes import linear_probes  # noqa: E402
+from infomec.probes.one_hot_design import OneHotDesign  # noqa: E402
 
 
 class Counted:

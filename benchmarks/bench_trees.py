@@ -1,7 +1,7 @@
 """DCI-GBT's compiled regression trees against scikit-learn's, tree by tree and fit by fit.
 
 bench_legacy.py times whole DCI calls at 10,000 rows; this script shows where the
-compiled trees (``infomec.estimators.regression_tree``) gain and where they do not:
+compiled trees (``infomec.gbt.regression_tree``) gain and where they do not:
 
 - one depth-3 regression tree (a boosting stage's), one thread, on bench_legacy's
   latents (10,000 x 10, continuous, a few float32 ties), on latents with distinct values
@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, command_line, fastest, machine  # noqa: E402
 from bench_legacy import make_data  # noqa: E402
 
-from infomec.estimators.regression_tree import fit_regression_tree, presort  # noqa: E402
-from infomec.metrics._threaded_gbt import fit_gradient_boosting  # noqa: E402
+from infomec.gbt.boosting import fit_gradient_boosting  # noqa: E402
+from infomec.gbt.regression_tree import fit_regression_tree, presort  # noqa: E402
 
 SPLITTER_SEED_BOUND = 0x7FFFFFFF
 SMALL_SIZES = (250, 1000, 2000)

@@ -9,7 +9,7 @@ from sklearn.ensemble._gb import _update_terminal_regions
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import TREE_LEAF
 
-from infomec.estimators.leaf_update import (
+from infomec.gbt.leaf_update import (
     EMPTY_LEAF,
     OVERFLOW,
     UPDATED,

@@ -32,10 +32,8 @@ from infomec.estimators.logistic import penalized_logistic_loss
 from infomec.estimators.ranking import ordered_pair_count
 from infomec.estimators.sampling import beta_vae_features, group_rows
 from infomec.metrics import REGISTRY
-from infomec.metrics import _logistic as logistic_module
 from infomec.metrics import irs as irs_module
 from infomec.metrics._legacy import macro_roc_auc
-from infomec.metrics._logistic import LogisticModel
 from infomec.metrics.beta_vae import beta_vae
 from infomec.metrics.dci import dci, dci_completeness, dci_disentanglement
 from infomec.metrics.factor_vae import factor_vae
@@ -45,6 +43,8 @@ from infomec.metrics.mig_sup import mig_sup
 from infomec.metrics.modularity import modularity, modularity_from_mutual_information
 from infomec.metrics.sap import sap, sap_from_matrix
 from infomec.metrics.unsupervised import gaussian_scores, unsupervised
+from infomec.probes import penalized_logistic as logistic_module
+from infomec.probes.penalized_logistic import LogisticModel
 
 LN2_LN10 = 1.0 - np.log(2) / np.log(10)
 

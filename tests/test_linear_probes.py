@@ -8,8 +8,8 @@ import scipy.sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from infomec import linear_probes
 from infomec.estimators.multinomial import cross_entropy_residual_in_place, softmax_in_place
+from infomec.probes import linear_probes
 
 
 def _one_hot(codes: np.ndarray):

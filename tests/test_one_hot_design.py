@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infomec.one_hot_design import OneHotDesign
+from infomec.probes.one_hot_design import OneHotDesign
 
 
 def _dense_dummies(codes) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeRegressor
 
-from infomec.estimators.regression_tree import fit_regression_tree, introsort, presort
+from infomec.gbt.regression_tree import fit_regression_tree, introsort, presort
 
 _SEED_BOUND = 0x7FFFFFFF  # the splitter's draw: random_state.randint(0, 2**31 - 1)
 _ARRAYS = (

@@ -10,9 +10,9 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 
 import infomec
-from infomec.estimators.leaf_update import OVERFLOW
-from infomec.metrics import _threaded_gbt as threaded_module
-from infomec.metrics._threaded_gbt import fit_gradient_boosting
+from infomec.gbt import boosting as threaded_module
+from infomec.gbt.boosting import fit_gradient_boosting
+from infomec.gbt.leaf_update import OVERFLOW
 
 
 def _data(rng, n_rows: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:

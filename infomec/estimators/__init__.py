@@ -7,9 +7,12 @@ Every kernel here assumes its inputs were checked and encoded by
 - :mod:`.ksg`: the Ross (2014) mixed continuous-discrete k-nearest-neighbour estimator.
 - :mod:`.binning`: equal-width histogram discretisation with disentanglement_lib's edges.
 - :mod:`.multinomial`, :mod:`.one_hot`: the InfoE probe's row kernels, Hessians and
-  one-hot design products.
-- :mod:`.regression_tree`, :mod:`.leaf_update`: DCI's gradient boosting, scikit-learn's
-  regression tree and Newton leaf step reproduced bit for bit.
+  one-hot design products (solvers: :mod:`infomec.probes`).
+- :mod:`.logistic`: the penalised logistic loss and Hessian pieces
+  (:mod:`infomec.probes.penalized_logistic`).
+
+DCI's compiled regression trees are in :mod:`infomec.gbt` (valid only under its
+bit-for-bit contract with scikit-learn).
 """
 
 from infomec.estimators.binning import histogram_codes

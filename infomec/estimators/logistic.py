@@ -1,7 +1,7 @@
 """L2-penalised logistic regression kernels: loss, gradient, probabilities, Hessian factors.
 
 :func:`penalized_logistic_loss` serves L-BFGS; Newton's method
-(:mod:`infomec.metrics._logistic`) uses BLAS for the products with the features and
+(:mod:`infomec.probes.penalized_logistic`) uses BLAS for the products with the features and
 :func:`free_class_probabilities`, :func:`feature_pair_products` and
 :func:`class_pair_weights` for the rest.
 

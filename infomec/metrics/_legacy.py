@@ -7,7 +7,7 @@
 - small aggregation helpers (top-two gaps, standardisation, ROC-AUC).
 
 The default scikit-learn logistic regression used by explicitness and the BetaVAE score
-is in :mod:`infomec.metrics._logistic`.
+is in :mod:`infomec.probes.penalized_logistic`.
 
 Discrete latents are used through their own label codes rather than binned: binning
 integer codes into 20 equal-width bins (as disentanglement_lib would) merges values when a

@@ -30,8 +30,8 @@ from infomec._validation import check_positive_int, warn
 from infomec.data import HeldOut, Sample
 from infomec.estimators.sampling import beta_vae_features, group_rows
 from infomec.metrics._legacy import held_out_of, latent_matrix, require_held_out
-from infomec.metrics._logistic import LogisticModel, warn_unconverged
 from infomec.parallel import numba_threads
+from infomec.probes.penalized_logistic import LogisticModel, warn_unconverged
 
 __all__ = ["beta_vae", "compute"]
 

@@ -32,7 +32,7 @@ Models (``model=``):
 Differences from disentanglement_lib: every model is seeded (``random_state=seed``;
 disentanglement_lib leaves GBT unseeded), sources are fitted in parallel, and so are the
 class trees of each GBT stage, compiled (results do not depend on ``n_jobs``: the threaded
-GBT is scikit-learn's, bit for bit; see :mod:`infomec.metrics._threaded_gbt`), and the
+GBT is scikit-learn's, bit for bit; see :mod:`infomec.gbt.boosting`), and the
 guards below replace NaN or exceptions:
 
 - a source with one value in the training rows cannot be fitted: its importance column is
@@ -53,8 +53,8 @@ from threadpoolctl import threadpool_limits
 
 from infomec._validation import check_choice, warn
 from infomec.data import HeldOut, Sample
+from infomec.gbt.boosting import fit_gradient_boosting
 from infomec.metrics._legacy import held_out_of, latent_matrix, require_held_out, standardize
-from infomec.metrics._threaded_gbt import fit_gradient_boosting
 from infomec.parallel import resolve_n_jobs, run_largest_first
 
 if TYPE_CHECKING:

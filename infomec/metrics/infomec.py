@@ -21,15 +21,15 @@ from infomec.estimators import (
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
-from infomec.linear_probes import (
+from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
+from infomec.presets import PruningRule, resolve_settings
+from infomec.probes.linear_probes import (
     PROBE_WORK_BUDGET,
     classes_absent_from_cells,
     fit_multinomial_logistic,
     least_squares_r2,
 )
-from infomec.one_hot_design import OneHotDesign
-from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
-from infomec.presets import PruningRule, resolve_settings
+from infomec.probes.one_hot_design import OneHotDesign
 
 __all__ = ["InfoMECWarning", "infoc", "infoe", "infom", "nmi_matrix"]
 

@@ -43,8 +43,8 @@ from infomec.metrics._legacy import (
     require_held_out,
     standardize,
 )
-from infomec.metrics._logistic import LogisticModel, warn_unconverged
 from infomec.parallel import resolve_n_jobs
+from infomec.probes.penalized_logistic import LogisticModel, warn_unconverged
 
 __all__ = ["compute", "modularity", "modularity_from_mutual_information"]
 

@@ -30,7 +30,7 @@ The tree is scikit-learn's, the same floating-point operations in the same order
   from the order scikit-learn would hold, back to the last feature without ties.
 
 Rows are unweighted (scikit-learn's boosting passes unit weights, which multiply
-exactly), targets single-output; :mod:`infomec.metrics._threaded_gbt` uses this only
+exactly), targets single-output; :mod:`infomec.gbt.boosting` uses this only
 after comparing its trees with scikit-learn's, bit for bit.
 """
 

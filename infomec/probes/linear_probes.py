@@ -35,7 +35,7 @@ from infomec.estimators.multinomial import (
     softmax_in_place,
     sparse_multinomial_hessian,
 )
-from infomec.one_hot_design import OneHotDesign
+from infomec.probes.one_hot_design import OneHotDesign
 
 # Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
 _NEWTON_BUDGET = 2e9

@@ -5,7 +5,7 @@ one regression tree per class, all fitted to the negative gradient of the same s
 the trees of one stage are independent of each other. scikit-learn fits them one after
 another; here they are handed to a thread pool, which the fits of all of DCI's sources
 share, so a source with many classes no longer keeps one core busy while the others idle.
-The trees are compiled (:mod:`infomec.estimators.regression_tree`: scikit-learn's tree on
+The trees are compiled (:mod:`infomec.gbt.regression_tree`: scikit-learn's tree on
 features sorted once for the whole fit) and release the GIL, as do the leaf updates.
 
 The result is the one scikit-learn computes, bit for bit, for the same ``random_state``,
@@ -28,7 +28,7 @@ and the fit checks this as it goes rather than trusting one scikit-learn version
   draw, other arguments or any other use of it make :func:`fit_gradient_boosting` refit
   with the plain estimator and warn once;
 - the leaf values (the Newton step after each tree) are scikit-learn's arithmetic
-  compiled without the GIL (:mod:`infomec.estimators.leaf_update`), used once every tree
+  compiled without the GIL (:mod:`infomec.gbt.leaf_update`), used once every tree
   of stage 1 has given scikit-learn's bits with it; where scikit-learn would warn or
   raise there, its own function updates the tree instead;
 - a version whose private stage interface differs from the one used here
@@ -50,8 +50,8 @@ from typing import Any
 import numpy as np
 
 from infomec._validation import warn
-from infomec.estimators.leaf_update import UPDATED, newton_leaf_update
-from infomec.estimators.regression_tree import Presorted, fit_regression_tree, presort
+from infomec.gbt.leaf_update import UPDATED, newton_leaf_update
+from infomec.gbt.regression_tree import Presorted, fit_regression_tree, presort
 
 __all__ = ["fit_gradient_boosting"]
 
@@ -194,7 +194,7 @@ def _threaded_class() -> type | None:
         return None
 
     def newton_factor(loss) -> float | None:
-        """The leaf update's factor (:mod:`infomec.estimators.leaf_update`), or None.
+        """The leaf update's factor (:mod:`infomec.gbt.leaf_update`), or None.
 
         None for another loss, whose leaves scikit-learn's own function updates.
         """
@@ -321,7 +321,7 @@ def _threaded_class() -> type | None:
         ) -> tuple[Any, bool]:
             """One regression tree of a stage: compiled, or scikit-learn's.
 
-            The compiled tree (:mod:`infomec.estimators.regression_tree`) once stage 1
+            The compiled tree (:mod:`infomec.gbt.regression_tree`) once stage 1
             has shown it to agree; until then (stage 1) both, returning scikit-learn's
             and whether the two agree in every array.
             """
