@@ -5,6 +5,8 @@
   the reported loss) and least squares.
 - :mod:`.penalized_logistic`: scikit-learn's default ``LogisticRegression`` (L2,
   every class free), solved tightly; used by explicitness and the BetaVAE score.
+- :mod:`.newton`: what both logistic solvers share: the backtracking line search, the
+  L-BFGS driver and the packed-Hessian index.
 - :mod:`.one_hot_design`: the one-hot design matrix of discrete latents.
 
 Their numba kernels (row losses, gradients, Hessian pieces) are in

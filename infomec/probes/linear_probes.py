@@ -5,12 +5,12 @@ weights, and solved until its reported loss is determined to a stated tolerance 
 rigorous bound for separable problems, an extrapolation of the converging sequence for
 the others; see ``_Stopping``), within a budget of work that bounds its time:
 
-- problems whose Hessian stays affordable use Newton's method with a backtracking line
-  search. Dense (standardised) designs factorise the exact Hessian, or one from a
-  fixed subsample of 8,192 rows, and are warm-started on nested, seeded subsamples (a
-  fit on 4,096 rows is nearly the full-data optimum). One-hot designs solve each step
-  by conjugate gradients on exact Hessian products, preconditioned by an occasionally
-  refreshed factorisation;
+- problems whose Hessian stays affordable use Newton's method with the backtracking
+  line search shared with the penalised solver (:mod:`infomec.probes.newton`). Dense
+  (standardised) designs factorise the exact Hessian, or one from a fixed subsample of
+  8,192 rows, and are warm-started on nested, seeded subsamples (a fit on 4,096 rows is
+  nearly the full-data optimum). One-hot designs solve each step by conjugate gradients
+  on exact Hessian products, preconditioned by an occasionally refreshed factorisation;
 - larger ones (many classes) use L-BFGS, which also stops on a small gradient.
 
 The reference class is the last one (its logit is fixed at 0), which makes the
@@ -35,6 +35,7 @@ from infomec.estimators.multinomial import (
     softmax_in_place,
     sparse_multinomial_hessian,
 )
+from infomec.probes.newton import backtracking_line_search, minimize_lbfgs, symmetric_pair_index
 from infomec.probes.one_hot_design import OneHotDesign
 
 # Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
@@ -189,6 +190,18 @@ def _evaluate(coef: np.ndarray, problem: _Problem, keep_probabilities: bool = Fa
     return _Evaluation(loss, gradient, loss_sum / n_samples, kept)
 
 
+def _evaluate_spending(
+    coef: np.ndarray, step: np.ndarray, problem: _Problem, keep: bool, budget, size: float
+) -> _Evaluation:
+    """:func:`_evaluate` at ``coef + size * step``, charged to ``budget`` (line searches)."""
+    budget.spend_evaluation()
+    return _evaluate(coef + size * step, problem, keep)
+
+
+def _loss_of(evaluation: _Evaluation) -> float:
+    return evaluation.loss
+
+
 def _hessian_product(
     problem: _Problem, probabilities: np.ndarray, direction: np.ndarray
 ) -> np.ndarray:
@@ -284,12 +297,8 @@ def _dense_hessian(dense: np.ndarray, probabilities: np.ndarray, weights: np.nda
         by_feature = np.ascontiguousarray(dense[rows].T)  # whole-row gathers: cheap
         packed += (by_feature[feature_i] * by_feature[feature_j]) @ curvature.T
     # Unpack: entry [(i, a), (j, b)] is packed[pair(i, j), pair(a, b)], both symmetric.
-    feature_pair = np.empty((n_features, n_features), dtype=np.int64)
-    feature_pair[feature_i, feature_j] = feature_pair[feature_j, feature_i] = np.arange(
-        feature_i.size
-    )
-    class_pair = np.empty((n_free, n_free), dtype=np.int64)
-    class_pair[class_a, class_b] = class_pair[class_b, class_a] = np.arange(class_a.size)
+    feature_pair = symmetric_pair_index(n_features)
+    class_pair = symmetric_pair_index(n_free)
     hessian = packed[feature_pair[:, None, :, None], class_pair[None, :, None, :]]
     size = n_features * n_free
     return hessian.reshape(size, size)
@@ -433,14 +442,13 @@ def _newton(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: 
         if slope >= 0:  # not a descent direction: fall back to steepest descent
             step = -current.gradient
             slope = -float(np.dot(step.ravel(), step.ravel()))
-        size = 1.0
-        while True:
-            candidate = _evaluate(coef + size * step, problem, costly)
-            budget.spend_evaluation()
-            if candidate.loss <= current.loss + 1e-4 * size * slope or size < 1e-10:
-                break
-            size *= 0.5
-        if size < 1e-10 and candidate.loss >= current.loss:
+        size, candidate, stalled = backtracking_line_search(
+            partial(_evaluate_spending, coef, step, problem, costly, budget),
+            current.loss,
+            slope,
+            _loss_of,
+        )
+        if stalled:
             if not factor.reused:
                 # No progress at float precision: the Newton decrement (-slope, twice
                 # the predicted decrease) bounds what is left of the weighted loss.
@@ -551,17 +559,10 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: i
         if determined or budget.spent():
             raise StopIteration
 
-    import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
-
     # Each correction pair holds two vectors of every coefficient: cap their memory.
     memory = int(np.clip(_LBFGS_MEMORY_BYTES / (16 * coef.size), 3, 30))
-    result = scipy.optimize.minimize(
-        objective,
-        coef.ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options={"maxiter": max_iter, "gtol": tol, "ftol": 0.0, "maxcor": memory},
+    result = minimize_lbfgs(
+        objective, coef.ravel(), tol=tol, max_iter=max_iter, memory=memory, callback=callback
     )
     return result.x.reshape(shape), int(result.nit), evaluated(result.x)
 

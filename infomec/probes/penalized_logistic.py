@@ -2,7 +2,8 @@
 
 Used by explicitness (modularity family) and the BetaVAE score. The objective is
 scikit-learn's (see :mod:`infomec.estimators.logistic`); it is minimised by Newton's
-method with the exact Hessian, a Cholesky solve and a backtracking line search, which
+method with the exact Hessian, a Cholesky solve and the backtracking line search that
+InfoE's probe uses too (:mod:`infomec.probes.newton`), which
 reaches the gradient tolerance in a handful of iterations:
 
 - with many rows, Newton first runs on 2,048 seeded rows to a loose tolerance (a fraction
@@ -30,6 +31,9 @@ is made definite on its complement.
 
 from __future__ import annotations
 
+from functools import partial
+from operator import itemgetter
+
 import numpy as np
 import scipy.linalg
 
@@ -41,6 +45,7 @@ from infomec.estimators.logistic import (
     logistic_probabilities,
     penalized_logistic_loss,
 )
+from infomec.probes.newton import backtracking_line_search, minimize_lbfgs, symmetric_pair_index
 
 #: Max-norm of the objective gradient at which the logistic fits stop. scikit-learn's
 #: default stops at 1e-4 (or 100 iterations), up to ~1e-2 away from the optimum in
@@ -88,8 +93,8 @@ class _Problem:
         self._products: np.ndarray | None = None
         # where each Hessian entry sits among the distinct ones (feature pair, class pair)
         n_columns = n_features + 1
-        self._feature_index = _symmetric_index(n_columns)
-        self._class_index = _symmetric_index(self.n_free)
+        self._feature_index = symmetric_pair_index(n_columns)
+        self._class_index = symmetric_pair_index(self.n_free)
         self._n_products = n_columns * (n_columns + 1) // 2
         self._n_weights = self.n_free * (self.n_free + 1) // 2
 
@@ -142,15 +147,6 @@ class _Problem:
         return hessian
 
 
-def _symmetric_index(size: int) -> np.ndarray:
-    """``index[i, j]``: position of ``(min(i, j), max(i, j))`` in ``np.triu_indices(size)``."""
-    pairs = np.triu_indices(size)
-    index = np.empty((size, size), dtype=np.intp)
-    index[pairs] = np.arange(pairs[0].size)
-    index.T[pairs] = np.arange(pairs[0].size)
-    return index
-
-
 def _factorized_hessian(problem: _Problem, probabilities: np.ndarray):
     """Cholesky factor of the Hessian, definite on the multinomial class-sum directions."""
     hessian = problem.hessian(probabilities)
@@ -163,6 +159,11 @@ def _factorized_hessian(problem: _Problem, probabilities: np.ndarray):
         for f in range(blocks.shape[0]):
             blocks[f, :, f, :] += scale  # scale * kron(I, ones): each feature's class block
     return scipy.linalg.cho_factor(hessian, overwrite_a=True, check_finite=False)
+
+
+def _evaluate_along(problem: _Problem, params: np.ndarray, step: np.ndarray, size: float):
+    """:meth:`_Problem.evaluate` at ``params + size * step`` (for the line search)."""
+    return problem.evaluate(params + size * step)
 
 
 def _newton(problem: _Problem, params: np.ndarray, tol: float, factor=None):
@@ -192,20 +193,15 @@ def _newton(problem: _Problem, params: np.ndarray, tol: float, factor=None):
                 return params, False, None
             factor = None  # a stale Hessian misled the step: refresh it
             continue
-        size = 1.0
-        while True:
-            candidate = params + size * step
-            new_loss, new_gradient, new_probabilities = problem.evaluate(candidate)
-            if new_loss <= loss + 1e-4 * size * slope:
-                break
-            size *= 0.5
-            if size < 1e-10:
-                break
-        if size < 1e-10:
+        size, (new_loss, new_gradient, new_probabilities), stalled = backtracking_line_search(
+            partial(_evaluate_along, problem, params, step), loss, slope, itemgetter(0)
+        )
+        if stalled:
             if fresh:
                 return params, False, None  # no progress at float precision
             factor = None
             continue
+        candidate = params + size * step
         # Near the optimum the curvature barely moves: keep the factor while it works.
         kept = size == 1.0 and np.abs(new_gradient).max() * _REUSE_PROGRESS <= gradient_norm
         params, loss, gradient, probabilities = (
@@ -234,15 +230,7 @@ def _lbfgs(
         value = penalized_logistic_loss(flat, features, labels, n_classes, penalties, gradient)
         return value, gradient.copy()
 
-    import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
-
-    result = scipy.optimize.minimize(
-        objective,
-        params,
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": LOGISTIC_MAX_ITER, "gtol": tol, "ftol": 0.0, "maxcor": 20},
-    )
+    result = minimize_lbfgs(objective, params, tol=tol, max_iter=LOGISTIC_MAX_ITER, memory=20)
     objective(result.x)
     return result.x, bool(np.abs(gradient).max() <= tol)
 
