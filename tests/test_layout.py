@@ -141,3 +141,16 @@ BELOW_RESULT = {"infomec.result", "infomec.outputs", "infomec.sweep_table"}
 @pytest.mark.parametrize("module", ["infomec.figures", "infomec.report_html"])
 def test_figures_import_nothing_above_the_result(module):
     assert _reachable(module) <= BELOW_RESULT
+
+
+def test_readme_links_stay_inside_the_repository():
+    import re
+
+    root = PACKAGE.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme  # the definitions live in docs/, in the repository
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if "://" not in t]
+    assert "docs/definitions.md" in local and "ARCHITECTURE.md" in local
+    for target in local:
+        assert (root / target).exists(), target
