@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from infomec.probes import newton
-from infomec.probes.newton import MIN_STEP, backtracking_line_search, symmetric_pair_index
+from infomec.probes.newton import (
+    MIN_STEP,
+    NewtonLoop,
+    backtracking_line_search,
+    symmetric_pair_index,
+)
 
 
 def test_line_search_takes_the_full_step_when_it_decreases_enough():
@@ -37,16 +42,68 @@ def test_symmetric_pair_index_matches_triu_indices():
     assert (index == index.T).all()
 
 
-def test_both_logistic_solvers_use_the_shared_line_search_and_lbfgs():
+class _Quadratic(NewtonLoop):
+    """f(x) = (x - target)' A (x - target) / 2, done once the gradient is below 1e-12."""
+
+    def __init__(self, matrix, target, stale=None):
+        self.matrix, self.target, self.stale = matrix, target, stale
+        self.factorizations = 0
+
+    def evaluate(self, params):
+        residual = params - self.target
+        return 0.5 * residual @ self.matrix @ residual, self.matrix @ residual
+
+    def loss(self, evaluation):
+        return evaluation[0]
+
+    def gradient(self, evaluation):
+        return evaluation[1]
+
+    def done(self, evaluation):
+        return bool(np.abs(evaluation[1]).max() <= 1e-12)
+
+    def factorize(self, params, evaluation):
+        self.factorizations += 1
+        return self.matrix
+
+    def direction(self, factor, evaluation):
+        return np.linalg.solve(factor, -evaluation[1])
+
+
+def test_newton_loop_solves_a_quadratic_in_one_step():
+    matrix, target = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -2.0])
+    outcome = _Quadratic(matrix, target).run(np.zeros(2), max_iter=10)
+    assert outcome.done and outcome.n_iter == 1
+    np.testing.assert_allclose(outcome.params, target)
+
+
+def test_newton_loop_refreshes_a_stale_hessian_that_points_uphill():
+    matrix, target = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([1.0, -2.0])
+    loop = _Quadratic(matrix, target)
+    outcome = loop.run(np.zeros(2), max_iter=10, factor=-matrix)  # a stale, wrong factor
+    assert outcome.done and loop.factorizations == 1  # refreshed once, then one step
+    np.testing.assert_allclose(outcome.params, target)
+
+
+def test_both_logistic_solvers_iterate_the_shared_newton_loop():
     probes = Path(newton.__file__).parent
     for name in ("linear_probes.py", "penalized_logistic.py"):
-        tree = ast.parse((probes / name).read_text(encoding="utf-8"))
+        source = (probes / name).read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        bases = {
+            base.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for base in node.bases
+            if isinstance(base, ast.Name)
+        }
         called = {
             node.func.id
             for node in ast.walk(tree)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         }
-        assert {"backtracking_line_search", "minimize_lbfgs", "symmetric_pair_index"} <= called
-        # no private copy of the halving loop or of scipy's minimize call
-        source = (probes / name).read_text(encoding="utf-8")
+        assert "NewtonLoop" in bases
+        assert {"minimize_lbfgs", "symmetric_pair_index"} <= called
+        # no private copy of the line search, the step loop or scipy's minimize call
         assert "size *= 0.5" not in source and "scipy.optimize.minimize(" not in source
+        assert "backtracking_line_search" not in source

@@ -35,7 +35,7 @@ from infomec.estimators.multinomial import (
     softmax_in_place,
     sparse_multinomial_hessian,
 )
-from infomec.probes.newton import backtracking_line_search, minimize_lbfgs, symmetric_pair_index
+from infomec.probes.newton import NewtonLoop, minimize_lbfgs, symmetric_pair_index
 from infomec.probes.one_hot_design import OneHotDesign
 
 # Newton while one Hessian stays below this many multiply-adds; L-BFGS beyond.
@@ -188,18 +188,6 @@ def _evaluate(coef: np.ndarray, problem: _Problem, keep_probabilities: bool = Fa
         gradient += np.asarray(features.T @ residual)
     kept = probabilities if keep_probabilities else None
     return _Evaluation(loss, gradient, loss_sum / n_samples, kept)
-
-
-def _evaluate_spending(
-    coef: np.ndarray, step: np.ndarray, problem: _Problem, keep: bool, budget, size: float
-) -> _Evaluation:
-    """:func:`_evaluate` at ``coef + size * step``, charged to ``budget`` (line searches)."""
-    budget.spend_evaluation()
-    return _evaluate(coef + size * step, problem, keep)
-
-
-def _loss_of(evaluation: _Evaluation) -> float:
-    return evaluation.loss
 
 
 def _hessian_product(
@@ -382,109 +370,121 @@ class _Stopping:
         return self.error <= self.loss_tol
 
 
-def _newton(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: int, budget):
-    """Newton's method with a backtracking line search; returns (coef, n_iter, evaluation).
-
-    Stops once ``stopping`` finds the reported loss determined (``stopping.error``), at
-    ``max_iter`` steps, or when ``budget`` (a :class:`_Work`) is spent.
+class _ProbeNewton(NewtonLoop):
+    """Newton on one probe until ``stopping`` finds the reported loss determined.
 
     On many rows the Hessian comes from a fixed subsample. Dense designs reuse it while
     steps keep shrinking the gradient fast: near the optimum the curvature barely moves,
     which leaves mostly cheap gradient evaluations. One-hot designs solve every step by
     conjugate gradients on exact full-data Hessian products, preconditioned by the
-    last factorised Hessian (see ``_conjugate_gradient_step``).
+    last factorised Hessian (see ``_conjugate_gradient_step``). Every evaluation and
+    Hessian is charged to ``budget`` (a :class:`_Work`); the loop stops once it is spent.
     """
-    costly = _is_sparse(problem.features)
-    n_samples = problem.labels.shape[0]
-    curvature_problem = problem
-    # Subsampling pays only well beyond the subsample size (it slows convergence).
-    subsampled = n_samples > 2 * _HESSIAN_ROWS
-    if subsampled:
-        rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
-        curvature_problem = problem.rows(rows)
-    # Steps from a subsampled, stale or iteratively solved Hessian converge linearly, at a
-    # rate that early steps can understate: extrapolate from the worst of three ratios.
-    stopping.window = 3 if costly or subsampled else 1
-    current = _evaluate(coef, problem, costly)
-    budget.spend_evaluation()
-    if stopping.start(current):
-        return coef, 0, current
-    factor = None
-    n_products = 0
-    for iteration in range(max_iter):
-        if budget.spent():
-            return coef, iteration, current
-        if factor is None:
-            factor = _factorized_hessian(coef, curvature_problem)
-            budget.spend_hessian()
-        if costly:
-            step, n_products = _conjugate_gradient_step(
-                factor,
-                current.gradient,
-                partial(_hessian_product, problem, current.probabilities),
-                _NEWTON_CG_TOLERANCE,
-                _MAX_PRODUCTS,
-            )
-            budget.spend_evaluation(n_products)
-        else:
-            step = factor.solve(-current.gradient)
-        slope = float(np.dot(current.gradient.ravel(), step.ravel()))
-        if -slope <= _FLOAT_FLOOR * abs(current.loss):
-            # A Newton step whose predicted decrease (-slope / 2) float64 cannot resolve in
-            # the loss: line searches would only shuffle rounding. Take it and stop; what
-            # is left of the reported loss is well below its change in this step.
-            candidate = _evaluate(coef + step, problem, costly)
-            budget.spend_evaluation()
-            change = abs(candidate.mean_loss - current.mean_loss)
-            floor = 2.0 * change + stopping.mean_per_weighted * abs(slope)
-            stopping.error = min(stopping.separable_bound(candidate), floor)
-            return coef + step, iteration + 1, candidate
-        if slope >= 0:  # not a descent direction: fall back to steepest descent
-            step = -current.gradient
-            slope = -float(np.dot(step.ravel(), step.ravel()))
-        size, candidate, stalled = backtracking_line_search(
-            partial(_evaluate_spending, coef, step, problem, costly, budget),
-            current.loss,
-            slope,
-            _loss_of,
+
+    def __init__(self, problem: _Problem, stopping: _Stopping, budget) -> None:
+        self.problem = problem
+        self.stopping = stopping
+        self.budget = budget
+        self.costly = _is_sparse(problem.features)
+        n_samples = problem.labels.shape[0]
+        self.curvature_problem = problem
+        # Subsampling pays only well beyond the subsample size (it slows convergence).
+        self.subsampled = n_samples > 2 * _HESSIAN_ROWS
+        if self.subsampled:
+            rows = np.sort(np.random.default_rng(0).permutation(n_samples)[:_HESSIAN_ROWS])
+            self.curvature_problem = problem.rows(rows)
+        # Steps from a subsampled, stale or iteratively solved Hessian converge linearly,
+        # at a rate that early steps can understate: extrapolate from the worst of three.
+        stopping.window = 3 if self.costly or self.subsampled else 1
+        self.determined = False
+        self.n_products = 0
+
+    def evaluate(self, params: np.ndarray) -> _Evaluation:
+        self.budget.spend_evaluation()
+        return _evaluate(params, self.problem, self.costly)
+
+    def loss(self, evaluation: _Evaluation) -> float:
+        return evaluation.loss
+
+    def gradient(self, evaluation: _Evaluation) -> np.ndarray:
+        return evaluation.gradient
+
+    def begin(self, evaluation: _Evaluation) -> None:
+        self.determined = self.stopping.start(evaluation)
+
+    def done(self, evaluation: _Evaluation) -> bool:
+        return self.determined
+
+    def out_of_budget(self) -> bool:
+        return self.budget.spent()
+
+    def factorize(self, params: np.ndarray, evaluation: _Evaluation) -> _Factor:
+        self.budget.spend_hessian()
+        return _factorized_hessian(params, self.curvature_problem)
+
+    def direction(self, factor: _Factor, evaluation: _Evaluation) -> np.ndarray:
+        if not self.costly:
+            return factor.solve(-evaluation.gradient)
+        step, self.n_products = _conjugate_gradient_step(
+            factor,
+            evaluation.gradient,
+            partial(_hessian_product, self.problem, evaluation.probabilities),
+            _NEWTON_CG_TOLERANCE,
+            _MAX_PRODUCTS,
         )
-        if stalled:
-            if not factor.reused:
-                # No progress at float precision: the Newton decrement (-slope, twice
-                # the predicted decrease) bounds what is left of the weighted loss.
-                stopping.error = min(stopping.error, stopping.mean_per_weighted * -slope)
-                return coef, iteration + 1, current
-            factor = None  # a stale Hessian misled the step: refresh and retry
-            continue
+        self.budget.spend_evaluation(self.n_products)
+        return step
+
+    def negligible(self, params, step, slope, evaluation):
+        if -slope > _FLOAT_FLOOR * abs(evaluation.loss):
+            return None
+        # A Newton step whose predicted decrease (-slope / 2) float64 cannot resolve in
+        # the loss: line searches would only shuffle rounding. Take it and stop; what is
+        # left of the reported loss is well below its change in this step.
+        candidate = self.evaluate(params + step)
+        change = abs(candidate.mean_loss - evaluation.mean_loss)
+        floor = 2.0 * change + self.stopping.mean_per_weighted * abs(slope)
+        self.stopping.error = min(self.stopping.separable_bound(candidate), floor)
+        return params + step, candidate
+
+    def uphill(self, evaluation: _Evaluation, fresh: bool) -> np.ndarray:
+        return -evaluation.gradient  # not a descent direction: steepest descent instead
+
+    def stalled(self, evaluation: _Evaluation, slope: float) -> None:
+        # No progress at float precision: the Newton decrement (-slope, twice the
+        # predicted decrease) bounds what is left of the weighted loss.
+        stopping = self.stopping
+        stopping.error = min(stopping.error, stopping.mean_per_weighted * -slope)
+
+    def keep(self, current: _Evaluation, candidate: _Evaluation, size: float) -> bool:
         # Dense designs keep the Hessian only after a full step that cut the gradient
         # well; a cheap exact one is never kept (fresh each step: quadratic convergence).
-        if costly:
-            keep = n_products <= _REFRESH_PRODUCTS
-        else:
-            progress = candidate.gradient_norm / current.gradient_norm
-            keep = subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
-        factor = factor.reuse() if keep else None
-        determined = stopping.step(current, candidate, size == 1.0)
-        coef, current = coef + size * step, candidate
-        if determined:
-            return coef, iteration + 1, current
-    return coef, max_iter, current
+        if self.costly:
+            return self.n_products <= _REFRESH_PRODUCTS
+        progress = candidate.gradient_norm / current.gradient_norm
+        return self.subsampled and size == 1.0 and progress <= _REUSE_PROGRESS
+
+    def accept(self, current: _Evaluation, candidate: _Evaluation, size: float) -> None:
+        self.determined = self.stopping.step(current, candidate, size == 1.0)
+
+
+def _newton(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: int, budget):
+    """Newton's method (:class:`_ProbeNewton`); returns (coef, n_iter, evaluation).
+
+    Stops once ``stopping`` finds the reported loss determined (``stopping.error``), at
+    ``max_iter`` steps, or when ``budget`` (a :class:`_Work`) is spent.
+    """
+    outcome = _ProbeNewton(problem, stopping, budget).run(coef, max_iter)
+    return outcome.params, outcome.n_iter, outcome.evaluation
 
 
 @dataclass(frozen=True)
 class _Factor:
-    """A damped Hessian of the fitted coefficients, Cholesky-factorised when possible.
-
-    ``reused`` once it has served one step.
-    """
+    """A damped Hessian of the fitted coefficients, Cholesky-factorised when possible."""
 
     hessian: np.ndarray | None  # kept only when the Cholesky failed (lstsq then)
     cholesky: tuple | None
     fitted: np.ndarray | None
-    reused: bool = False
-
-    def reuse(self) -> _Factor:
-        return _Factor(self.hessian, self.cholesky, self.fitted, True)
 
     def solve(self, right_hand_side: np.ndarray) -> np.ndarray:
         """``H^-1 b`` on the fitted coefficients, 0 on the others."""

@@ -1,22 +1,29 @@
-"""What the logistic solvers share: one line search, one L-BFGS driver, one packed index.
+"""What the logistic solvers share: one Newton loop, one line search, one L-BFGS driver.
 
 Both logistic solvers (:mod:`infomec.probes.linear_probes` for InfoE,
-:mod:`infomec.probes.penalized_logistic` for explicitness and BetaVAE) take Newton steps
-with the backtracking line search below, fall back on L-BFGS through
+:mod:`infomec.probes.penalized_logistic` for explicitness and BetaVAE) iterate
+:class:`NewtonLoop` (Newton steps from a factorised, possibly reused Hessian, with the
+backtracking line search :func:`backtracking_line_search`), fall back on L-BFGS through
 :func:`minimize_lbfgs`, and assemble their Hessians from distinct (feature pair, class
-pair) entries indexed by :func:`symmetric_pair_index`. A fix here reaches both.
+pair) entries indexed by :func:`symmetric_pair_index`. What differs between them (the
+objective, the stopping test, how a step is solved, when a Hessian is kept) are the
+loop's hooks; a fix to the iteration itself reaches both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 __all__ = [
     "ARMIJO",
     "MIN_STEP",
+    "NewtonLoop",
+    "NewtonOutcome",
     "backtracking_line_search",
     "minimize_lbfgs",
     "symmetric_pair_index",
@@ -29,6 +36,7 @@ ARMIJO = 1e-4
 MIN_STEP = 1e-10
 
 Candidate = TypeVar("Candidate")
+Evaluation = TypeVar("Evaluation")
 
 
 def backtracking_line_search(
@@ -136,3 +144,144 @@ def symmetric_pair_index(size: int) -> np.ndarray:
     index[pairs] = np.arange(pairs[0].size)
     index.T[pairs] = np.arange(pairs[0].size)
     return index
+
+
+@dataclass(frozen=True)
+class NewtonOutcome(Generic[Evaluation]):
+    """Where :meth:`NewtonLoop.run` stopped.
+
+    Attributes
+    ----------
+    params : ndarray
+    evaluation
+        The objective at ``params`` (the solver's own evaluation object).
+    factor
+        The last factorised Hessian, if it was kept (it can steer a later run).
+    n_iter : int
+        Iterations, each one Newton step or one refreshed Hessian.
+    done : bool
+        The solver's stopping test passed (``False``: the budget ran out, the Hessian
+        failed, no step made progress, or ``max_iter`` was reached).
+    """
+
+    params: np.ndarray
+    evaluation: Evaluation
+    factor: Any
+    n_iter: int
+    done: bool
+
+
+class NewtonLoop(Generic[Evaluation]):
+    """Newton's method with a backtracking line search and Hessian reuse.
+
+    Each iteration: stop if :meth:`done`; factorise the Hessian unless one is kept
+    (:meth:`factorize`); solve for a step (:meth:`direction`); if it is not a descent
+    direction, :meth:`uphill` replaces it, or a stale Hessian is refreshed, or the loop
+    stops; line-search it (:func:`backtracking_line_search`); if no step lowers the
+    objective, a stale Hessian is refreshed, else the loop stops (:meth:`stalled`);
+    otherwise take the step, keep the Hessian if :meth:`keep` says so, and record it
+    (:meth:`accept`).
+
+    Subclasses define the objective (:meth:`evaluate`, :meth:`loss`, :meth:`gradient`)
+    and the hooks; the defaults stop on nothing and never keep a Hessian.
+    """
+
+    def evaluate(self, params: np.ndarray) -> Evaluation:
+        raise NotImplementedError
+
+    def loss(self, evaluation: Evaluation) -> float:
+        raise NotImplementedError
+
+    def gradient(self, evaluation: Evaluation) -> np.ndarray:
+        raise NotImplementedError
+
+    def factorize(self, params: np.ndarray, evaluation: Evaluation) -> Any | None:
+        """The factorised Hessian at ``params``, or None where it cannot be had (stop)."""
+        raise NotImplementedError
+
+    def direction(self, factor: Any, evaluation: Evaluation) -> np.ndarray:
+        """The Newton step: ``-H^-1 g`` from ``factor``, shaped like the parameters."""
+        raise NotImplementedError
+
+    def done(self, evaluation: Evaluation) -> bool:
+        """Whether the stopping test passes at ``evaluation`` (checked every iteration)."""
+        return False
+
+    def out_of_budget(self) -> bool:
+        """Whether to stop now, not done (checked every iteration, after :meth:`done`)."""
+        return False
+
+    def negligible(
+        self, params: np.ndarray, step: np.ndarray, slope: float, evaluation: Evaluation
+    ) -> tuple[np.ndarray, Evaluation] | None:
+        """A final point when the step's predicted decrease is below float precision."""
+        return None
+
+    def uphill(self, evaluation: Evaluation, fresh: bool) -> np.ndarray | None:
+        """A replacement for a step that is not a descent direction, or None.
+
+        None refreshes a kept (stale) Hessian and stops with a fresh one.
+        """
+        return None
+
+    def stalled(self, evaluation: Evaluation, slope: float) -> None:
+        """Called before stopping when no step along a fresh Hessian's direction helped."""
+
+    def keep(self, current: Evaluation, candidate: Evaluation, size: float) -> bool:
+        """Whether the Hessian that gave this step serves the next one too."""
+        return False
+
+    def accept(self, current: Evaluation, candidate: Evaluation, size: float) -> None:
+        """Record an accepted step (e.g. for a stopping test on the decrease)."""
+
+    def begin(self, evaluation: Evaluation) -> None:
+        """Called once with the objective at the starting point."""
+
+    def _along(self, params: np.ndarray, step: np.ndarray, size: float) -> Evaluation:
+        return self.evaluate(params + size * step)
+
+    def run(
+        self, params: np.ndarray, max_iter: int, factor: Any = None
+    ) -> NewtonOutcome[Evaluation]:
+        """Iterate from ``params``, optionally from a factorised Hessian ``factor``."""
+        current = self.evaluate(params)
+        self.begin(current)
+        for iteration in range(max_iter):
+            if self.done(current):
+                return NewtonOutcome(params, current, factor, iteration, True)
+            if self.out_of_budget():
+                return NewtonOutcome(params, current, factor, iteration, False)
+            fresh = factor is None
+            if fresh:
+                factor = self.factorize(params, current)
+                if factor is None:
+                    return NewtonOutcome(params, current, None, iteration, False)
+            step = self.direction(factor, current)
+            gradient = self.gradient(current)
+            slope = float(np.dot(gradient.ravel(), step.ravel()))
+            final = self.negligible(params, step, slope, current)
+            if final is not None:
+                return NewtonOutcome(final[0], final[1], None, iteration + 1, False)
+            if not slope < 0:
+                replacement = self.uphill(current, fresh)
+                if replacement is None:
+                    if fresh:
+                        return NewtonOutcome(params, current, None, iteration, False)
+                    factor = None  # a stale Hessian misled the step: refresh it
+                    continue
+                step = replacement
+                slope = float(np.dot(gradient.ravel(), step.ravel()))
+            size, candidate, stalled = backtracking_line_search(
+                partial(self._along, params, step), self.loss(current), slope, self.loss
+            )
+            if stalled:
+                if fresh:
+                    self.stalled(current, slope)  # no progress at float precision
+                    return NewtonOutcome(params, current, None, iteration + 1, False)
+                factor = None  # a stale Hessian misled the step: refresh and retry
+                continue
+            if not self.keep(current, candidate, size):
+                factor = None
+            self.accept(current, candidate, size)
+            params, current = params + size * step, candidate
+        return NewtonOutcome(params, current, factor, max_iter, self.done(current))

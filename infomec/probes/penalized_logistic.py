@@ -31,9 +31,6 @@ is made definite on its complement.
 
 from __future__ import annotations
 
-from functools import partial
-from operator import itemgetter
-
 import numpy as np
 import scipy.linalg
 
@@ -45,7 +42,7 @@ from infomec.estimators.logistic import (
     logistic_probabilities,
     penalized_logistic_loss,
 )
-from infomec.probes.newton import backtracking_line_search, minimize_lbfgs, symmetric_pair_index
+from infomec.probes.newton import NewtonLoop, minimize_lbfgs, symmetric_pair_index
 
 #: Max-norm of the objective gradient at which the logistic fits stop. scikit-learn's
 #: default stops at 1e-4 (or 100 iterations), up to ~1e-2 away from the optimum in
@@ -161,9 +158,49 @@ def _factorized_hessian(problem: _Problem, probabilities: np.ndarray):
     return scipy.linalg.cho_factor(hessian, overwrite_a=True, check_finite=False)
 
 
-def _evaluate_along(problem: _Problem, params: np.ndarray, step: np.ndarray, size: float):
-    """:meth:`_Problem.evaluate` at ``params + size * step`` (for the line search)."""
-    return problem.evaluate(params + size * step)
+class _PenalizedNewton(NewtonLoop):
+    """Newton on one penalised problem until the gradient max-norm reaches ``tol``.
+
+    Multinomial steps are projected off the class-sum directions; a factorised Hessian
+    is kept while full steps cut the gradient by :data:`_REUSE_PROGRESS` (near the
+    optimum the curvature barely moves). A failed Cholesky, or no progress along a
+    fresh Hessian's step, stops the loop unfinished (L-BFGS takes over).
+    """
+
+    def __init__(self, problem: _Problem, tol: float) -> None:
+        self.problem = problem
+        self.tol = tol
+        self.multinomial = problem.n_free == problem.n_classes
+
+    def evaluate(self, params: np.ndarray):
+        return self.problem.evaluate(params)
+
+    def loss(self, evaluation) -> float:
+        return evaluation[0]
+
+    def gradient(self, evaluation) -> np.ndarray:
+        return evaluation[1]
+
+    def done(self, evaluation) -> bool:
+        return bool(np.abs(evaluation[1]).max() <= self.tol)
+
+    def factorize(self, params: np.ndarray, evaluation):
+        try:
+            return _factorized_hessian(self.problem, evaluation[2])
+        except np.linalg.LinAlgError:
+            return None
+
+    def direction(self, factor, evaluation) -> np.ndarray:
+        gradient = evaluation[1]
+        step = scipy.linalg.cho_solve(factor, -gradient.ravel(), check_finite=False)
+        step = step.reshape(gradient.shape)
+        if self.multinomial:
+            step -= step.mean(axis=1, keepdims=True)
+        return step
+
+    def keep(self, current, candidate, size: float) -> bool:
+        progress = np.abs(candidate[1]).max() * _REUSE_PROGRESS
+        return bool(size == 1.0 and progress <= np.abs(current[1]).max())
 
 
 def _newton(problem: _Problem, params: np.ndarray, tol: float, factor=None):
@@ -171,48 +208,8 @@ def _newton(problem: _Problem, params: np.ndarray, tol: float, factor=None):
 
     Returns the parameters, whether the gradient reached ``tol``, and the last factor.
     """
-    multinomial = problem.n_free == problem.n_classes
-    loss, gradient, probabilities = problem.evaluate(params)
-    for _ in range(_NEWTON_MAX_ITER):
-        gradient_norm = np.abs(gradient).max()
-        if gradient_norm <= tol:
-            return params, True, factor
-        fresh = factor is None
-        if fresh:
-            try:
-                factor = _factorized_hessian(problem, probabilities)
-            except np.linalg.LinAlgError:
-                return params, False, None
-        step = scipy.linalg.cho_solve(factor, -gradient.ravel(), check_finite=False)
-        step = step.reshape(params.shape)
-        if multinomial:
-            step -= step.mean(axis=1, keepdims=True)
-        slope = float(np.sum(gradient * step))
-        if not slope < 0:
-            if fresh:
-                return params, False, None
-            factor = None  # a stale Hessian misled the step: refresh it
-            continue
-        size, (new_loss, new_gradient, new_probabilities), stalled = backtracking_line_search(
-            partial(_evaluate_along, problem, params, step), loss, slope, itemgetter(0)
-        )
-        if stalled:
-            if fresh:
-                return params, False, None  # no progress at float precision
-            factor = None
-            continue
-        candidate = params + size * step
-        # Near the optimum the curvature barely moves: keep the factor while it works.
-        kept = size == 1.0 and np.abs(new_gradient).max() * _REUSE_PROGRESS <= gradient_norm
-        params, loss, gradient, probabilities = (
-            candidate,
-            new_loss,
-            new_gradient,
-            new_probabilities,
-        )
-        if not kept:
-            factor = None
-    return params, bool(np.abs(gradient).max() <= tol), factor
+    outcome = _PenalizedNewton(problem, tol).run(params, _NEWTON_MAX_ITER, factor)
+    return outcome.params, outcome.done, outcome.factor
 
 
 def _lbfgs(
