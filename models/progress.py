@@ -60,7 +60,7 @@ class Progress:
     ) -> None:
         self.total, self.count, self.start_count = total, initial, initial
         self.desc, self.log_file, self.quiet = desc, log_file, quiet
-        self.every_seconds, self.first_after = every_seconds, first_after
+        self.every_seconds, self.first_after = every_seconds, min(first_after, every_seconds)
         use_bar = sys.stderr.isatty() if bar is None else bar
         self.bar = (
             tqdm(total=total, initial=initial, desc=desc, file=sys.stderr, dynamic_ncols=True)
