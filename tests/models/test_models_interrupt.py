@@ -56,7 +56,14 @@ def run_cli(*argv: str, child: tuple[int, int] | None = None) -> subprocess.Comp
     )
 
 
-@pytest.mark.parametrize(("model", "signum"), [("qlae", signal.SIGINT), ("vae", signal.SIGTERM)])
+@pytest.mark.parametrize(
+    ("model", "signum"),
+    [
+        ("qlae", signal.SIGINT),
+        # The same path with the other signal and a sampling model: slow on a shared machine.
+        pytest.param("vae", signal.SIGTERM, marks=pytest.mark.slow),
+    ],
+)
 def test_interrupted_then_resumed_run_equals_a_straight_run(tmp_path, model, signum):
     straight, split = str(tmp_path / "straight"), str(tmp_path / "split")
     common = ["--model", model, "--steps", "10", *TINY]
