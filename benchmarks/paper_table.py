@@ -575,7 +575,11 @@ def run_table(args: argparse.Namespace, argv: Sequence[str], max_steps: int | No
             if any(r["model"] == model and r["seed"] == seed for r in rows):
                 continue
             say(f"training {model} seed {seed} ({steps} steps)")
-            row = run_one(args, model, seed, steps, runs / f"{model}-seed{seed}-steps{steps}")
+            try:
+                row = run_one(args, model, seed, steps, runs / f"{model}-seed{seed}-steps{steps}")
+            except KeyboardInterrupt:  # the run saved a checkpoint; finished rows are kept
+                say("stopped; rerun the same command to continue")
+                return 130
             rows.append(row)
             with open(rows_path, "a") as handle:
                 handle.write(json.dumps(row) + "\n")
