@@ -253,6 +253,10 @@ def train(
         last_save = time.monotonic()
         stream = BatchStream(dataset, config.seed, config.batch_size, device, workers)
         with StopRequests() as stop, bar, stream:
+            if _evaluation_missing(config, evaluations, step):
+                # A run extended past its old end (--steps) lacks the evaluation that end's
+                # final scoring made; evaluating draws no random numbers, so add it now.
+                evaluations.append(periodic_evaluation(model, dataset, config, device, step, bar))
             while step < config.steps and not stop.requested:
                 logs = model.train_step(stream.get(step), step, optimizers)
                 means.add(logs)
@@ -305,6 +309,13 @@ def train(
         )
     finally:
         log_file.close()
+
+
+def _evaluation_missing(config: TrainConfig, evaluations: list[dict[str, Any]], step: int) -> bool:
+    """Whether step ``step`` (0 < step < steps) is an ``eval_every`` step with no entry."""
+    if not config.eval_every or step == 0 or step >= config.steps or step % config.eval_every:
+        return False
+    return not evaluations or evaluations[-1]["step"] != step
 
 
 def _title(config: TrainConfig) -> str:

@@ -124,6 +124,15 @@ def test_eval_every_records_scores_and_draws_curves(tmp_path):
         np.testing.assert_array_equal(a, np.load(tmp_path / "plain" / name)["latents"])
 
 
+def test_an_extended_run_keeps_an_evaluation_at_its_old_end(tmp_path):
+    from models.train import resumed_config
+
+    train(tiny(steps=2, eval_every=2), tmp_path, quiet=True, score=False)
+    train(resumed_config(tmp_path, {"steps": 4}), tmp_path, resume=True, quiet=True, score=False)
+    log = json.loads((tmp_path / "train_log.json").read_text())
+    assert [entry["step"] for entry in log["evaluations"]] == [2, 4]
+
+
 def test_scores_json_records_the_preset_and_holds_several(tmp_path):
     train(tiny(steps=2, presets=("paper", "reference")), tmp_path, quiet=True)
     scores = json.loads((tmp_path / "scores.json").read_text())
