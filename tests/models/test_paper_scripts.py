@@ -85,7 +85,8 @@ def test_comparisons_need_significance_for_a_verdict():
         for model, infom in (("qlae", 0.8 + 0.01 * seed), ("ae", 0.3 + 0.01 * seed)):
             rows.append({"model": model, "seed": seed, "paper.infom": infom,
                          "paper.infoe": 0.5 + 0.1 * (seed % 2), "paper.infoc": 0.4})  # fmt: skip
-    tests = {t["metric"]: t for t in paper_table.comparisons(rows, ["qlae", "ae"], "paper")}
+    metrics = paper_table.preset_metrics("paper")
+    tests = {t["metric"]: t for t in paper_table.comparisons(rows, ["qlae", "ae"], metrics)}
     assert tests["InfoM"]["verdict"] == "holds (quantized higher)"
     assert tests["InfoE"]["verdict"] == "not significant"
     assert tests["InfoC"]["verdict"] == "untestable (n < 2)"  # no spread on either side
