@@ -70,7 +70,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--machine-note", default="")
     args = parser.parse_args(argv)
     # The fields paper_table's functions read.
-    args.profile, args.batch_size, args.mig = "paper", None, True
+    args.profile, args.batch_size, args.mig, args.render_only = "paper", None, True, False
     args.budget_minutes = None if args.steps is not None else 60 * args.budget
     args.scale = "authors' configuration, GPU"
     args.script = "python benchmarks/paper_scale.py"
