@@ -24,7 +24,7 @@ def tiny_config(model: str = "qlae", **changes) -> TrainConfig:
         model=model,
         dataset="dsprites",
         steps=4,
-        arch="small",
+        arch="burgess",
         image_size=16,
         batch_size=8,
         subset=SUBSET,
@@ -92,7 +92,7 @@ def test_checkpoints_load_without_unpickling_objects(tmp_path):
     with pytest.raises(ValueError, match="not a loadable checkpoint"):
         load_checkpoint(path)
     torch.save({"version": 99}, path)
-    with pytest.raises(ValueError, match="not an infomec checkpoint of version 1"):
+    with pytest.raises(ValueError, match="not an infomec checkpoint of version 2"):
         load_checkpoint(path)
 
 
@@ -118,7 +118,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def test_cli_trains_and_resumes(tmp_path, capsys):
     out = str(tmp_path / "run")
-    common = ["--model", "ae", "--dataset", "dsprites", "--out", out, "--arch", "small"]
+    common = ["--model", "ae", "--dataset", "dsprites", "--out", out, "--arch", "burgess"]
     common += ["--image-size", "16", "--batch-size", "4", "--eval-size", "32", "--no-score"]
     common += ["--subset", "orientation=0:40:20", "--subset", "scale=0,5", "--no-progress"]
     assert run_train(parse(*common, "--steps", "2")) == 0
