@@ -37,10 +37,11 @@ import numpy as np
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+# infomec from this checkout (infomec.models needs `pip install -e .[models]`)
+sys.path.insert(0, str(ROOT))
 
 import infomec  # noqa: E402
-from models.cli import parse_subset  # noqa: E402
+from infomec.models.cli import parse_subset  # noqa: E402
 
 MODELS = ("qlae", "ae", "vae", "tcvae", "infowgan", "qlinfowgan")
 DEFAULT_MODELS = ("qlae", "ae", "vae", "tcvae")
@@ -114,7 +115,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def train_config(args: argparse.Namespace, model: str, seed: int, steps: int):
-    from models.config import TrainConfig
+    from infomec.models.config import TrainConfig
 
     return TrainConfig(
         model=model,
@@ -139,9 +140,9 @@ def measure_rate(args: argparse.Namespace, model: str, steps: int = 12, warmup: 
     """Training steps per second of ``model`` on this machine now (no files written)."""
     import torch
 
-    from models.batches import BatchStream
-    from models.data import open_dataset
-    from models.registry import build_model
+    from infomec.models.batches import BatchStream
+    from infomec.models.data import open_dataset
+    from infomec.models.registry import build_model
 
     config = train_config(args, model, 0, steps)
     dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
@@ -202,7 +203,7 @@ def score_run(args: argparse.Namespace, run_dir: Path, seed: int) -> dict[str, A
 def run_one(
     args: argparse.Namespace, model: str, seed: int, steps: int, run_dir: Path
 ) -> dict[str, Any]:
-    from models.train import train
+    from infomec.models.train import train
 
     started = time.perf_counter()
     summary = train(

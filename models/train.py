@@ -113,6 +113,29 @@ def _loss_text(means: Mapping[str, float]) -> str:
     return f"{key} {means[key]:.4g}" if key else ""
 
 
+def _check_scorable(dataset: FactorDataset, config: TrainConfig) -> None:
+    """Refuse an evaluation subset too small for infomec to score its factors.
+
+    infomec refuses a source with fewer than ``MIN_ROWS_PER_SOURCE_VALUE`` rows per
+    distinct value (mutual information means nothing there); finding that out after
+    the training would waste it.
+    """
+    from infomec._validation import MIN_ROWS_PER_SOURCE_VALUE
+
+    indices = evaluation_indices(len(dataset), config.eval_size, config.data_seed)
+    factors = dataset.factors(indices)
+    for name, column in zip(dataset.factor_names, factors.T, strict=True):
+        values = len(np.unique(column))
+        if len(indices) < MIN_ROWS_PER_SOURCE_VALUE * values:
+            raise ValueError(
+                f"--eval-size {len(indices)} is too small to score: factor {name!r} takes "
+                f"{values} values in the evaluation images (at least "
+                f"{MIN_ROWS_PER_SOURCE_VALUE} images per value are needed); use "
+                f"--eval-size {MIN_ROWS_PER_SOURCE_VALUE * values} or more, a --subset of "
+                f"{name}, or --no-score"
+            )
+
+
 def describe(config: TrainConfig, dataset: FactorDataset) -> str:
     """One line saying what runs, where, and why its sizes are what they are."""
     chosen = config.chosen_by or {}
@@ -191,6 +214,8 @@ def train(
     device = _device(config.device)
     dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
     config = config.resolved(len(dataset.factor_names), dataset.family)
+    if score or config.eval_every:
+        _check_scorable(dataset, config)  # before training, not after it
     if checkpoint is not None:
         saved = TrainConfig.from_dict(checkpoint["config"])
         _check_resumable(saved.resolved(len(dataset.factor_names), dataset.family), config)

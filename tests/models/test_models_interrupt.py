@@ -15,15 +15,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import models.train as train_module  # noqa: E402
-from models.checkpoint import atomic_write, load_checkpoint  # noqa: E402
-from models.config import TrainConfig  # noqa: E402
-from models.train import train  # noqa: E402
+import infomec.models.train as train_module  # noqa: E402
+from infomec.models.checkpoint import atomic_write, load_checkpoint  # noqa: E402
+from infomec.models.config import TrainConfig  # noqa: E402
+from infomec.models.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = [
     "--dataset", "dsprites", "--arch", "burgess", "--image-size", "16", "--batch-size", "8",
-    "--eval-size", "64", "--subset", "orientation=0,20", "--subset", "scale=0,5",
+    "--eval-size", "160", "--subset", "orientation=0,20", "--subset", "scale=0,5",
     "--threads", "1", "--no-score", "--log-every", "3", "--checkpoint-every", "1000",
 ]  # fmt: skip
 
@@ -32,7 +32,7 @@ TINY = [
 # real signal handler.
 CHILD = """
 import os, sys
-import models.batches as batches
+import infomec.models.batches as batches
 import cli
 signum, stop_at = int(sys.argv[1]), int(sys.argv[2])
 original = batches.BatchStream.get
@@ -109,7 +109,7 @@ def tiny(**changes) -> TrainConfig:
         image_size=16,
         batch_size=8,
         subset={"orientation": [0, 20], "scale": [0, 5]},
-        eval_size=64,
+        eval_size=160,
         checkpoint_every=1000,
         log_every=1000,
     )

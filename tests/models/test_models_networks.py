@@ -7,17 +7,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.autoencoder import clipped_step, make_optimizer  # noqa: E402
-from models.config import ARCHITECTURE_NAMES, MODEL_NAMES, TrainConfig  # noqa: E402
-from models.data import ProceduralDSprites  # noqa: E402
-from models.nets import (  # noqa: E402
+from infomec.models.autoencoder import clipped_step, make_optimizer  # noqa: E402
+from infomec.models.config import ARCHITECTURE_NAMES, MODEL_NAMES, TrainConfig  # noqa: E402
+from infomec.models.data import ProceduralDSprites  # noqa: E402
+from infomec.models.nets import (  # noqa: E402
     ARCHITECTURES,
     Encoder,
     StyleDecoder,
     make_decoder,
     split_decayed_parameters,
 )
-from models.registry import build_model  # noqa: E402
+from infomec.models.registry import build_model  # noqa: E402
 
 
 def tiny_model(name: str, arch: str = "burgess", size: int = 16, channels: int = 1):

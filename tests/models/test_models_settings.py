@@ -11,11 +11,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.batches import BatchStream, batch_indices  # noqa: E402
-from models.config import TrainConfig  # noqa: E402
-from models.data import open_dataset  # noqa: E402
-from models.progress import Progress  # noqa: E402
-from models.train import train  # noqa: E402
+from infomec.models.batches import BatchStream, batch_indices  # noqa: E402
+from infomec.models.config import TrainConfig  # noqa: E402
+from infomec.models.data import open_dataset  # noqa: E402
+from infomec.models.progress import Progress  # noqa: E402
+from infomec.models.train import train  # noqa: E402
 
 SUBSET = {"orientation": [0, 20], "scale": [0, 5]}
 
@@ -29,7 +29,7 @@ def tiny(model: str = "qlae", **changes) -> TrainConfig:
         image_size=16,
         batch_size=8,
         subset=SUBSET,
-        eval_size=64,
+        eval_size=160,
         log_every=2,
     )
     return TrainConfig(**{**settings, **changes})
@@ -125,7 +125,7 @@ def test_eval_every_records_scores_and_draws_curves(tmp_path):
 
 
 def test_an_extended_run_keeps_an_evaluation_at_its_old_end(tmp_path):
-    from models.train import resumed_config
+    from infomec.models.train import resumed_config
 
     train(tiny(steps=2, eval_every=2), tmp_path, quiet=True, score=False)
     train(resumed_config(tmp_path, {"steps": 4}), tmp_path, resume=True, quiet=True, score=False)
@@ -150,7 +150,7 @@ def test_without_a_terminal_progress_comes_as_periodic_lines(tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.startswith("qlae step ")]
     assert lines, err
     assert re.search(r"qlae step \d+/6 \| loss [0-9.]+ \| [0-9.e+]+/s \| ETA", lines[0])
-    assert any(line.startswith("encode images 64/64") for line in err.splitlines())
+    assert any(line.startswith("encode images 160/160") for line in err.splitlines())
     log = (tmp_path / "train.log").read_text()
     assert "qlae step" in log and "trained to step 6" in log
 

@@ -28,7 +28,7 @@ def test_paper_scale_runs_a_handful_of_steps_on_a_cpu(tmp_path):
     paper_scale = load("paper_scale")
     out = tmp_path / "scale.md"
     argv = ["--device", "cpu", "--dataset", "dsprites", "--image-size", "16"]
-    argv += ["--subset", "orientation=0,20", "--subset", "scale=0,5", "--eval-size", "100"]
+    argv += ["--subset", "orientation=0,20", "--subset", "scale=0,5", "--eval-size", "160"]
     argv += ["--seeds", "0", "1", "--models", "qlae", "ae", "--steps", "2", "--workers", "2"]
     argv += ["--threads", "1", "--presets", "reference", "--out", str(out)]
     argv += ["--runs-dir", str(tmp_path / "runs")]
