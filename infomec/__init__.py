@@ -13,6 +13,8 @@ Examples
 
 import importlib
 import importlib.util
+import sys
+import types
 
 from infomec._numba_cache import ensure_numba_cache as _ensure_numba_cache
 
@@ -66,3 +68,18 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package's module type: importing the submodule ``infomec.bootstrap`` sets the
+    package attribute of the same name to the module, which would shadow the public
+    function :func:`bootstrap`; that one assignment is ignored (the function then loads
+    through ``__getattr__``, as every public name does)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"{__name__}.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
