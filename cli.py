@@ -56,7 +56,15 @@ def _exit_with_late_status() -> None:
         os._exit(status)
 
 
-if __name__ == "__main__" or os.path.splitext(os.path.basename(sys.argv[0]))[0] == "infomec":
+def _runs_as_the_command() -> bool:
+    """The console script, ``python -m infomec`` or ``python -m cli``: the process is ours."""
+    program = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    stem = os.path.splitext(os.path.basename(program))[0]
+    in_package = os.path.basename(os.path.dirname(program)) == "infomec"
+    return __name__ == "__main__" or stem == "infomec" or (stem == "__main__" and in_package)
+
+
+if _runs_as_the_command():
     # The console script (or python -m cli). The imports below take a second or more;
     # Ctrl-C during them exits quietly too. (Hence imports after code: E402 is off.)
     signal.signal(signal.SIGINT, _exit_quietly)
@@ -671,7 +679,7 @@ def _add_sweep_parser(commands) -> None:
 
 def _add_train_parser(commands) -> None:
     # models/cli.py imports torch only when training runs, so the parser is always there.
-    from models.cli import add_train_arguments, run_train
+    from infomec.models.cli import add_train_arguments, run_train
 
     train = commands.add_parser(
         "train", help="train a reference model (QLAE, AE, VAE, ...; needs the models extra)"

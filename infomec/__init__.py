@@ -11,18 +11,33 @@ Examples
 1.0
 """
 
+import importlib
+import importlib.util
+import sys
+import types
+
 from infomec._numba_cache import ensure_numba_cache as _ensure_numba_cache
 
-_ensure_numba_cache()  # before numba is first imported (below): it reads the setting then
+_ensure_numba_cache()  # before numba is first imported: it reads the setting then
 
-from infomec._validation import InfoMECWarning  # noqa: E402
-from infomec.bootstrap import bootstrap  # noqa: E402
-from infomec.collector import Collector  # noqa: E402
-from infomec.metrics.infomec import infoc, infoe, infom, nmi_matrix  # noqa: E402
-from infomec.presets import PRESETS, PruningRule  # noqa: E402
-from infomec.result import ScoreResult  # noqa: E402
-from infomec.scoring import score  # noqa: E402
 from infomec.version import __version__  # noqa: E402
+
+# The public names load on first use (PEP 562), so that `import infomec` is cheap: the
+# command can install its signal handlers before numba, scikit-learn and pandas load,
+# and `infomec --version` answers at once.
+_EXPORTS = {
+    "Collector": "infomec.collector",
+    "InfoMECWarning": "infomec._validation",
+    "PRESETS": "infomec.presets",
+    "PruningRule": "infomec.presets",
+    "ScoreResult": "infomec.result",
+    "bootstrap": "infomec.bootstrap",
+    "infoc": "infomec.metrics.infomec",
+    "infoe": "infomec.metrics.infomec",
+    "infom": "infomec.metrics.infomec",
+    "nmi_matrix": "infomec.metrics.infomec",
+    "score": "infomec.scoring",
+}
 
 __all__ = [
     "Collector",
@@ -38,3 +53,33 @@ __all__ = [
     "nmi_matrix",
     "score",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
+        value = importlib.import_module(f"{__name__}.{name}")  # infomec.demo, infomec.io, ...
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """This package's module type: importing the submodule ``infomec.bootstrap`` sets the
+    package attribute of the same name to the module, which would shadow the public
+    function :func:`bootstrap`; that one assignment is ignored (the function then loads
+    through ``__getattr__``, as every public name does)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == f"{__name__}.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -107,13 +107,14 @@ class Autoencoder(nn.Module):
 
     def train_step(
         self, x: torch.Tensor, step: int, optimizers: list[torch.optim.Optimizer]
-    ) -> dict[str, float]:
-        """One gradient step on a batch; returns the loss terms as floats."""
+    ) -> dict[str, torch.Tensor]:
+        """One gradient step on a batch; returns the detached loss terms as 0-d tensors
+        (left on the device, so a step never waits for the accelerator)."""
         del step  # every step is the same for an autoencoder
         self.train()
         terms = self.objective(x, self(x))
         clipped_step(optimizers[0], terms["loss"], self._clipped)
-        return {name: float(value.detach()) for name, value in terms.items()}
+        return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import torch
 
-CHECKPOINT_VERSION = 1
+# Version 2: batches are drawn from a per-step seed (not one running numpy stream), so a
+# version-1 checkpoint would not continue its own batch sequence.
+CHECKPOINT_VERSION = 2
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -24,7 +25,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Write a file through a temporary sibling and an atomic rename, so readers (and a crash)
     never see a half-written file."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    # A unique temporary name per process, so two writers never share a half-written file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             write(handle)
@@ -33,21 +35,18 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def capture_rng(batch_rng: np.random.Generator, device: torch.device) -> dict[str, Any]:
-    """Snapshot every random stream a training step draws from."""
-    state: dict[str, Any] = {
-        "torch": torch.get_rng_state(),
-        "numpy": batch_rng.bit_generator.state,
-    }
+def capture_rng(device: torch.device) -> dict[str, Any]:
+    """Snapshot the random streams a training step draws from (torch's; batches come from
+    per-step seeds)."""
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
     if device.type == "cuda":
         state["cuda"] = torch.cuda.get_rng_state(device)
     return state
 
 
-def restore_rng(state: dict[str, Any], batch_rng: np.random.Generator, device: torch.device):
+def restore_rng(state: dict[str, Any], device: torch.device) -> None:
     """Restore a snapshot taken by :func:`capture_rng`."""
     torch.set_rng_state(state["torch"])
-    batch_rng.bit_generator.state = state["numpy"]
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], device)
 

@@ -11,7 +11,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .config import ARCHITECTURE_NAMES, DEVICES, MODEL_NAMES
+from .config import (
+    ARCHITECTURE_NAMES,
+    DEPRECATED_ARCHITECTURES,
+    DEVICES,
+    MODEL_NAMES,
+    PROFILES,
+    SCORE_PRESETS,
+)
+
+EXIT_INTERRUPTED = 130
 
 # Flags that map one-to-one onto TrainConfig fields. They default to None so that a resumed
 # run can tell "not given" (keep the checkpoint's value) from "given".
@@ -22,6 +31,7 @@ _CONFIG_FLAGS = (
     "seed",
     "data_seed",
     "device",
+    "profile",
     "batch_size",
     "image_size",
     "arch",
@@ -32,7 +42,9 @@ _CONFIG_FLAGS = (
     "beta",
     "eval_size",
     "checkpoint_every",
+    "checkpoint_minutes",
     "log_every",
+    "eval_every",
 )
 
 
@@ -44,38 +56,77 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The parser (or sub-parser) to extend.
     """
-    required = parser.add_argument_group("required")
-    required.add_argument("--model", required=True, choices=MODEL_NAMES, help="model to train")
-    required.add_argument(
+    what = parser.add_argument_group("what to train (all three are required unless --resume)")
+    what.add_argument("--model", choices=MODEL_NAMES, help="model to train")
+    what.add_argument(
         "--dataset",
-        required=True,
         metavar="{dsprites,shapes3d,PATH}",
         help="procedural dataset name, or a dSprites .npz, 3dshapes .h5 or MPI3D .npz/.npy file",
     )
-    required.add_argument("--steps", required=True, type=int, help="total training steps")
-    required.add_argument("--out", required=True, metavar="DIR", help="run directory")
+    what.add_argument("--steps", type=int, help="total training steps (on resume: a new total)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
     run = parser.add_argument_group("run")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue DIR's run from DIR/checkpoint.pt with its saved settings",
+    )
     run.add_argument("--seed", type=int, help="training seed (default 0)")
     run.add_argument("--data-seed", type=int, help="evaluation-subset seed (default 20230228)")
-    run.add_argument("--device", choices=DEVICES, help="default cpu")
-    run.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt")
-    run.add_argument("--eval-size", type=int, help="images encoded for the metrics (default 10000)")
+    run.add_argument("--device", choices=DEVICES, help="default cuda if available, else cpu")
+    run.add_argument(
+        "--profile",
+        choices=tuple(PROFILES),
+        help="paper: 64 px, the authors' network, 10000 evaluation images (default on cuda); "
+        "cpu: 32 px, burgess network, 5000 evaluation images (default on cpu)",
+    )
+    run.add_argument("--eval-size", type=int, help="images encoded for the metrics (per profile)")
+    run.add_argument(
+        "--eval-every",
+        type=int,
+        metavar="N",
+        help="score InfoM/InfoE/InfoC and PSNR every N steps into train_log.json and curves.png",
+    )
+    run.add_argument(
+        "--preset",
+        action="append",
+        choices=SCORE_PRESETS,
+        dest="presets",
+        help="infomec preset(s) for scores.json (repeatable; default reference; the first "
+        "one is used by --eval-every)",
+    )
     run.add_argument("--checkpoint-every", type=int, metavar="N", help="default 1000 steps")
+    run.add_argument(
+        "--checkpoint-minutes",
+        type=float,
+        metavar="M",
+        help="also checkpoint every M minutes of wall time (default 5)",
+    )
     run.add_argument("--log-every", type=int, metavar="N", help="default 50 steps")
     run.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-progress", action="store_true", help="nothing on stderr (DIR/train.log still)"
+    )
     run.add_argument("--no-score", action="store_true", help="skip scores.json")
     model = parser.add_argument_group("model and data")
     model.add_argument("--batch-size", type=int, help="default 128 (autoencoders), 64 (GANs)")
-    model.add_argument("--image-size", type=int, help="default 64")
+    model.add_argument("--image-size", type=int, help="default 64 (paper profile), 32 (cpu)")
     model.add_argument(
-        "--arch", choices=ARCHITECTURE_NAMES, help="paper (default) or small (fast on a CPU)"
+        "--arch",
+        choices=ARCHITECTURE_NAMES + tuple(DEPRECATED_ARCHITECTURES),
+        help="paper: the authors' 12-conv encoder and style decoder; burgess: a Burgess-style "
+        "4-conv net, fast on a CPU (default per profile; 'small' is a deprecated alias)",
     )
     model.add_argument("--num-latents", type=int, help="default twice the number of factors")
     model.add_argument("--num-values", type=int, help="codebook size per latent (default 10)")
     model.add_argument("--lr", type=float, help="learning rate (default per model)")
     model.add_argument("--weight-decay", type=float, help="default per model")
-    model.add_argument("--beta", type=float, help="vae KL weight (4) / tcvae TC weight (6)")
+    model.add_argument(
+        "--beta",
+        type=float,
+        help="vae KL weight / tcvae TC weight (default: the authors' per-dataset value, e.g. "
+        "3 and 3 on Shapes3D; else 4 and 6)",
+    )
     model.add_argument(
         "--subset",
         action="append",
@@ -121,8 +172,15 @@ def run_train(args: argparse.Namespace) -> int:
     subset = parse_subset(args.subset)
     if subset is not None:
         given["subset"] = subset
+    if args.presets:
+        given["presets"] = tuple(args.presets)
+    if not args.resume:
+        missing = [f"--{name}" for name in ("model", "dataset", "steps") if name not in given]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required (or --resume to continue DIR)")
     try:
         from .config import TrainConfig
+        from .interrupt import TrainingInterrupted
         from .train import resumed_config, train
     except ImportError as exc:
         raise ValueError(
@@ -137,14 +195,12 @@ def run_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     try:
         summary = train(
-            config,
-            args.out,
-            resume=args.resume,
-            progress=False if args.no_progress else None,
-            score=not args.no_score,
+            config, args.out, resume=args.resume, quiet=args.no_progress, score=not args.no_score
         )
     except ImportError as exc:  # an optional reader such as h5py
         raise ValueError(str(exc)) from exc
+    except TrainingInterrupted:  # the checkpoint is saved; train() said how to resume
+        return EXIT_INTERRUPTED
     quality = summary["eval"]
     line = f"{args.out}: PSNR {quality['psnr']:.2f} dB, BCE {quality['bce']:.4f}"
     scores = (summary["scores"] or {}).get("infomec")
@@ -166,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,15 +1,28 @@
-"""Training configuration (torch-free, so the CLI can describe it without importing torch)."""
+"""Training configuration (torch-free, so the CLI can describe it without importing torch).
+
+A :class:`TrainConfig` leaves most settings as ``None`` ("the default"); :meth:`resolved`
+fills them in a fixed order and records why each value was chosen:
+
+1. the *profile*: ``paper`` (the authors' 64 px network and 10,000 evaluation images, the
+   default on CUDA) or ``cpu`` (32 px Burgess-style network, 5,000 evaluation images, the
+   default without CUDA; about 100x cheaper per step);
+2. the model's defaults (learning rate, batch size, weight decay, beta);
+3. the authors' per-dataset values (``configs/params`` of the QLAE code), which override 2.
+
+A value the user gives always wins.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 # The paper's settings: autoencoders lr 1e-3, batch 128; GANs lr 2e-4, batch 64. Weight decay:
-# QLAE 0.1, AE and VAEs none, InfoWGAN-GP 1e-4, QLInfoWGAN-GP 1e-3 (its Shapes3D/MPI3D value).
-# beta: 4 for the beta-VAE and a total-correlation weight of 6 for beta-TCVAE, the dSprites
-# choices of Higgins et al. (2017) and Chen et al. (2018).
+# QLAE 0.1, AE and VAEs none, InfoWGAN-GP 1e-4, QLInfoWGAN-GP 1e-3. beta: 4 for the beta-VAE
+# and a total-correlation weight of 6 for beta-TCVAE, the dSprites choices of Higgins et al.
+# (2017) and Chen et al. (2018), used where the authors give no per-dataset value.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "qlae": {"batch_size": 128, "lr": 1e-3, "weight_decay": 0.1},
     "ae": {"batch_size": 128, "lr": 1e-3, "weight_decay": 0.0},
@@ -18,18 +31,50 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
     "infowgan": {"batch_size": 64, "lr": 2e-4, "weight_decay": 1e-4},
     "qlinfowgan": {"batch_size": 64, "lr": 2e-4, "weight_decay": 1e-3},
 }
+# The authors' per-dataset values (latent_quantization configs/params, see
+# shared/reference/paper-notes.md 4.2-4.5): beta-VAE beta, beta-TCVAE TC weight, AE weight
+# decay (Shapes3D and MPI3D param files), QLInfoWGAN-GP weight decay (Falcor3D 1e-4).
+DATASET_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    "shapes3d": {"vae": {"beta": 3.0}, "tcvae": {"beta": 3.0}, "ae": {"weight_decay": 1e-3}},
+    "mpi3d": {"vae": {"beta": 0.1}, "tcvae": {"beta": 0.3}, "ae": {"weight_decay": 1e-3}},
+    "falcor3d": {
+        "vae": {"beta": 10.0},
+        "tcvae": {"beta": 3.0},
+        "qlinfowgan": {"weight_decay": 1e-4},
+    },
+    "isaac3d": {"vae": {"beta": 0.3}, "tcvae": {"beta": 1.0}},
+}
 MODEL_NAMES = tuple(MODEL_DEFAULTS)
 QUANTIZED_MODELS = frozenset({"qlae", "qlinfowgan"})
-ARCHITECTURE_NAMES = ("paper", "small")
+ARCHITECTURE_NAMES = ("paper", "burgess")
+# ``small`` was the old name of ``burgess`` (the same network); it is mapped with a warning.
+DEPRECATED_ARCHITECTURES = {"small": "burgess"}
 DEVICES = ("cpu", "cuda")
+PROFILES: dict[str, dict[str, Any]] = {
+    "paper": {"image_size": 64, "arch": "paper", "eval_size": 10_000},
+    "cpu": {"image_size": 32, "arch": "burgess", "eval_size": 5_000},
+}
 # Settings a resumed run may change: they do not alter the training trajectory before the
-# checkpoint (steps only extends it).
-RESUMABLE_CHANGES = frozenset({"steps", "device", "eval_size", "checkpoint_every", "log_every"})
+# checkpoint (steps only extends it; evaluation and checkpoints draw no random numbers).
+RESUMABLE_CHANGES = frozenset(
+    {
+        "steps",
+        "device",
+        "eval_size",
+        "checkpoint_every",
+        "checkpoint_minutes",
+        "log_every",
+        "eval_every",
+        "presets",
+        "chosen_by",
+    }
+)
+SCORE_PRESETS = ("reference", "paper", "tripod")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run. ``None`` means "the model's default".
+    """Everything that determines a training run. ``None`` means "the default".
 
     Attributes
     ----------
@@ -44,14 +89,29 @@ class TrainConfig:
     data_seed : int
         Seed of the evaluation subset (kept apart from ``seed`` so every run of a comparison is
         evaluated on the same images).
+    device : str, optional
+        ``cpu`` or ``cuda``; default: cuda when PyTorch sees one.
+    profile : str, optional
+        ``paper`` or ``cpu``; default: paper on cuda, cpu otherwise. Fills ``image_size``,
+        ``arch`` and ``eval_size`` when they are not given.
     subset : dict of str to list of int, optional
         Factor classes to keep (procedural datasets only).
     num_latents : int, optional
         Default: twice the number of factors, as in the paper.
-    eval_size : int
-        Number of images encoded for the metrics at the end.
-    checkpoint_every, log_every : int
-        Periods, in steps, of checkpoints and of log entries.
+    eval_size : int, optional
+        Number of images encoded for the metrics (at the end and by ``eval_every``).
+    checkpoint_every : int
+        Checkpoint period in steps.
+    checkpoint_minutes : float
+        Also checkpoint when this much wall time has passed since the last checkpoint.
+    log_every : int
+        Period, in steps, of loss-history entries.
+    eval_every : int, optional
+        Period, in steps, of evaluations (InfoM/InfoE/InfoC, PSNR) during training.
+    presets : tuple of str
+        infomec presets written to ``scores.json``; the first one is used by ``eval_every``.
+    chosen_by : dict of str to str, optional
+        Filled by :meth:`resolved`: why each defaulted setting has its value.
     """
 
     model: str
@@ -59,10 +119,11 @@ class TrainConfig:
     steps: int
     seed: int = 0
     data_seed: int = 20230228
-    device: str = "cpu"
+    device: str | None = None
+    profile: str | None = None
     batch_size: int | None = None
-    image_size: int = 64
-    arch: str = "paper"
+    image_size: int | None = None
+    arch: str | None = None
     subset: dict[str, list[int]] | None = field(default=None)
     num_latents: int | None = None
     num_values: int = 10
@@ -71,23 +132,37 @@ class TrainConfig:
     beta: float | None = None
     quantization_weight: float = 0.01
     commitment_weight: float = 0.01
-    eval_size: int = 10_000
+    eval_size: int | None = None
     checkpoint_every: int = 1_000
+    checkpoint_minutes: float = 5.0
     log_every: int = 50
+    eval_every: int | None = None
+    presets: tuple[str, ...] = ("reference",)
+    chosen_by: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_DEFAULTS:
             raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(MODEL_NAMES)}")
-        if self.arch not in ARCHITECTURE_NAMES:
+        if self.arch in DEPRECATED_ARCHITECTURES:
+            new = DEPRECATED_ARCHITECTURES[self.arch]
+            warnings.warn(
+                f"architecture {self.arch!r} is deprecated; it is the same network as {new!r}",
+                FutureWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "arch", new)
+        if self.arch is not None and self.arch not in ARCHITECTURE_NAMES:
             raise ValueError(
                 f"unknown architecture {self.arch!r}; choose from {', '.join(ARCHITECTURE_NAMES)}"
             )
-        if self.device not in DEVICES:
+        if self.device is not None and self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose from cpu, cuda")
+        if self.profile is not None and self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; choose from paper, cpu")
         if self.beta is not None and "beta" not in MODEL_DEFAULTS[self.model]:
             raise ValueError(f"beta applies to vae and tcvae only, not {self.model}")
         positive = ["steps", "image_size", "eval_size", "checkpoint_every", "log_every"]
-        positive += ["batch_size", "num_latents", "lr"]
+        positive += ["batch_size", "num_latents", "lr", "eval_every", "checkpoint_minutes"]
         for name in positive:
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -100,17 +175,67 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name.replace('_', '-')} must be >= 0, got {value}")
+        presets = (self.presets,) if isinstance(self.presets, str) else tuple(self.presets)
+        if not presets or any(p not in SCORE_PRESETS for p in presets):
+            raise ValueError(f"presets must be among {', '.join(SCORE_PRESETS)}, got {presets}")
+        object.__setattr__(self, "presets", tuple(dict.fromkeys(presets)))
 
-    def resolved(self, num_factors: int) -> TrainConfig:
-        """Fill every ``None`` with the model's default (latents: twice ``num_factors``)."""
-        defaults = dict(MODEL_DEFAULTS[self.model])
-        defaults["num_latents"] = 2 * num_factors
-        updates = {name: value for name, value in defaults.items() if getattr(self, name) is None}
+    def effective_profile(self) -> str:
+        """The profile in force: the given one, else ``paper`` on cuda and ``cpu`` otherwise."""
+        return self.profile or ("paper" if self.device == "cuda" else "cpu")
+
+    def effective_image_size(self) -> int:
+        """The image size in force (given, else the profile's)."""
+        return self.image_size or PROFILES[self.effective_profile()]["image_size"]
+
+    def resolved(self, num_factors: int, family: str | None = None) -> TrainConfig:
+        """Fill every ``None`` (see the module docstring for the order) and record why.
+
+        Parameters
+        ----------
+        num_factors : int
+            Number of varying factors (the default latent count is twice this).
+        family : str, optional
+            Dataset family (``shapes3d``, ``mpi3d``, ``dsprites``, ...) whose authors'
+            per-dataset values apply.
+
+        Returns
+        -------
+        TrainConfig
+            With ``device`` still as given (the trainer resolves it, as that needs torch).
+        """
+        chosen = dict(self.chosen_by or {})
+        updates: dict[str, Any] = {}
+        profile = self.effective_profile()
+        if self.profile is None:
+            chosen["profile"] = f"default on {self.device or 'cpu'}"
+            updates["profile"] = profile
+        for name, value in PROFILES[profile].items():
+            if getattr(self, name) is None:
+                updates[name] = value
+                chosen[name] = f"{profile} profile"
+        for name, value in MODEL_DEFAULTS[self.model].items():
+            if getattr(self, name) is None:
+                updates[name] = value
+                chosen[name] = f"{self.model} default"
+        for name, value in DATASET_DEFAULTS.get(family or "", {}).get(self.model, {}).items():
+            if getattr(self, name) is None:
+                updates[name] = value
+                chosen[name] = f"authors' {family} setting"
+        if self.num_latents is None:
+            updates["num_latents"] = 2 * num_factors
+            chosen["num_latents"] = "twice the number of factors"
+        for name in ("beta", "weight_decay", "lr", "batch_size", "image_size", "arch"):
+            if name not in chosen and getattr(self, name) is not None:
+                chosen[name] = "given"
+        updates["chosen_by"] = chosen
         return dataclasses.replace(self, **updates)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON- and checkpoint-safe dict (plain str / int / float / list / None)."""
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        values["presets"] = list(self.presets)
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:

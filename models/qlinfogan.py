@@ -87,8 +87,9 @@ class InfoWGAN(nn.Module):
 
     def train_step(
         self, x: torch.Tensor, step: int, optimizers: list[torch.optim.Optimizer]
-    ) -> dict[str, float]:
-        """One critic step, plus a generator step every ``critic_steps`` steps."""
+    ) -> dict[str, torch.Tensor]:
+        """One critic step, plus a generator step every ``critic_steps`` steps; returns the
+        detached loss terms as 0-d tensors (no host synchronisation)."""
         self.train()
         critic_opt, generator_opt = optimizers
         z = self.latent.sample(x.shape[0], x.device)
@@ -102,10 +103,10 @@ class InfoWGAN(nn.Module):
         critic_loss = wasserstein + self.gradient_penalty_weight * penalty + latent_loss
         clipped_step(critic_opt, critic_loss, self._clipped[0])
         logs = {
-            "critic": float(critic_loss.detach()),
-            "wasserstein": float(wasserstein.detach()),
-            "penalty": float(penalty.detach()),
-            "latent": float(latent_loss.detach()),
+            "critic": critic_loss.detach(),
+            "wasserstein": wasserstein.detach(),
+            "penalty": penalty.detach(),
+            "latent": latent_loss.detach(),
         }
         if step % self.critic_steps == 0:
             z = self.latent.sample(x.shape[0], x.device)
@@ -114,7 +115,7 @@ class InfoWGAN(nn.Module):
             clipped_step(generator_opt, generator_loss, self._clipped[1])
             # The generator step also filled the critic's gradients; they are cleared by the
             # next critic step's zero_grad.
-            logs["generator"] = float(generator_loss.detach())
+            logs["generator"] = generator_loss.detach()
         return logs
 
     @torch.no_grad()

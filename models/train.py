@@ -1,25 +1,26 @@
-"""The training loop: seeded batches, periodic checkpoints, resume, final evaluation.
+"""The training loop: seeded batches, checkpoints (by steps, by wall time, on Ctrl-C/SIGTERM),
+resume, progress, periodic evaluation and the final evaluation.
 
-A run directory ends up holding ``checkpoint.pt``, ``train_log.json`` (config, loss history,
-reconstruction quality), ``latents.npz``, ``sources.npz`` and, when the metrics core offers
-``infomec.score``, ``scores.json``.
+A run directory ends up holding ``checkpoint.pt``, ``train.log`` (every progress line),
+``train_log.json`` (settings and why they were chosen, loss history, evaluations,
+reconstruction quality), ``latents.npz``, ``sources.npz``, ``scores.json`` and, with
+``eval_every``, ``curves.png``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-import sys
 import time
-import warnings
-from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
+from .batches import BatchStream
 from .checkpoint import (
     CHECKPOINT_NAME,
     atomic_write,
@@ -29,7 +30,10 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import QUANTIZED_MODELS, RESUMABLE_CHANGES, TrainConfig
+from .curves import plot_curves
 from .data import FactorDataset, evaluation_indices, open_dataset
+from .interrupt import StopRequests, TrainingInterrupted
+from .progress import Progress, format_seconds, open_log
 from .registry import build_model
 
 EVAL_BATCH = 256
@@ -41,7 +45,12 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def resumed_config(out_dir: str | Path, changes: dict[str, Any] | None = None) -> TrainConfig:
+def default_device() -> str:
+    """``cuda`` when PyTorch sees a CUDA device, else ``cpu``."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resumed_config(out_dir: str | Path, changes: Mapping[str, Any] | None = None) -> TrainConfig:
     """The config saved in ``out_dir``'s checkpoint, updated by ``changes`` (for example a
     larger ``steps``); pass the result to :func:`train` with ``resume=True``."""
     checkpoint = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
@@ -60,26 +69,32 @@ def _check_resumable(saved: TrainConfig, requested: TrainConfig) -> None:
 
 
 class _RunningMeans:
-    """Means of logged loss terms since the last log entry (GAN terms appear on some steps)."""
+    """Means of logged loss terms since the last log entry (GAN terms appear on some steps).
+
+    Sums stay float64 tensors on the training device, so adding a step's losses never waits
+    for the device; values are read only when a log entry or a report needs them. Saved sums
+    are Python floats (float64), so a resumed run continues the same float64 additions.
+    """
 
     def __init__(self) -> None:
-        self.sums: dict[str, float] = defaultdict(float)
-        self.counts: dict[str, int] = defaultdict(int)
+        self.sums: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
 
-    def add(self, values: dict[str, float]) -> None:
+    def add(self, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
-            self.sums[name] += value
-            self.counts[name] += 1
+            value = torch.as_tensor(value).to(torch.float64)
+            self.sums[name] = self.sums.get(name, 0.0) + value
+            self.counts[name] = self.counts.get(name, 0) + 1
 
     def state(self) -> dict[str, dict[str, float]]:
-        return {"sums": dict(self.sums), "counts": dict(self.counts)}
+        return {"sums": {k: float(v) for k, v in self.sums.items()}, "counts": dict(self.counts)}
 
-    def load(self, state: dict[str, dict[str, float]]) -> None:
+    def load(self, state: Mapping[str, Mapping[str, float]]) -> None:
         self.sums.update(state["sums"])
         self.counts.update(state["counts"])
 
     def peek(self) -> dict[str, float]:
-        return {name: self.sums[name] / self.counts[name] for name in self.sums}
+        return {name: float(self.sums[name]) / self.counts[name] for name in self.sums}
 
     def pop(self) -> dict[str, float]:
         means = self.peek()
@@ -88,13 +103,69 @@ class _RunningMeans:
         return means
 
 
+def _check_finite(values: Mapping[str, float], step: int) -> None:
+    if not all(math.isfinite(value) for value in values.values()):
+        raise ValueError(f"training diverged (non-finite loss) by step {step}")
+
+
+def _loss_text(means: Mapping[str, float]) -> str:
+    key = "loss" if "loss" in means else "critic" if "critic" in means else None
+    return f"{key} {means[key]:.4g}" if key else ""
+
+
+def _check_scorable(dataset: FactorDataset, config: TrainConfig) -> None:
+    """Refuse an evaluation subset too small for infomec to score its factors.
+
+    infomec refuses a source with fewer than ``MIN_ROWS_PER_SOURCE_VALUE`` rows per
+    distinct value (mutual information means nothing there); finding that out after
+    the training would waste it.
+    """
+    from infomec._validation import MIN_ROWS_PER_SOURCE_VALUE
+
+    indices = evaluation_indices(len(dataset), config.eval_size, config.data_seed)
+    factors = dataset.factors(indices)
+    for name, column in zip(dataset.factor_names, factors.T, strict=True):
+        values = len(np.unique(column))
+        if len(indices) < MIN_ROWS_PER_SOURCE_VALUE * values:
+            raise ValueError(
+                f"--eval-size {len(indices)} is too small to score: factor {name!r} takes "
+                f"{values} values in the evaluation images (at least "
+                f"{MIN_ROWS_PER_SOURCE_VALUE} images per value are needed); use "
+                f"--eval-size {MIN_ROWS_PER_SOURCE_VALUE * values} or more, a --subset of "
+                f"{name}, or --no-score"
+            )
+
+
+def describe(config: TrainConfig, dataset: FactorDataset) -> str:
+    """One line saying what runs, where, and why its sizes are what they are."""
+    chosen = config.chosen_by or {}
+    parts = [
+        f"{config.model} on {dataset.family} ({len(dataset):,} images), {config.steps} steps",
+        f"device {config.device}",
+        f"{config.profile} profile: {config.image_size} px `{config.arch}` network, "
+        f"batch {config.batch_size}, {config.eval_size} evaluation images",
+    ]
+    if config.beta is not None:
+        parts.append(f"beta {config.beta:g} ({chosen.get('beta', 'given')})")
+    line = "infomec train: " + "; ".join(parts)
+    if config.profile == "cpu" and chosen.get("profile", "").startswith("default"):
+        line += (
+            " [no CUDA device, so the CPU profile; --profile paper trains the authors' "
+            "64 px network, about 100x slower per step]"
+        )
+    return line
+
+
 def train(
     config: TrainConfig,
     out_dir: str | Path,
     *,
     resume: bool = False,
     progress: bool | None = None,
+    quiet: bool = False,
     score: bool = True,
+    workers: int | None = None,
+    report_seconds: float = 10.0,
 ) -> dict[str, Any]:
     """Train a model, checkpointing as it goes, then evaluate it and write the run's files.
 
@@ -102,22 +173,35 @@ def train(
     ----------
     config : TrainConfig
         The run's settings. When resuming it may differ from the saved settings (see
-        :func:`resumed_config`) only in ``steps``, ``device``, ``eval_size``,
-        ``checkpoint_every`` and ``log_every``.
+        :func:`resumed_config`) only in those of ``RESUMABLE_CHANGES`` (steps, device,
+        periods, evaluation size, presets).
     out_dir : str or Path
         Run directory (created if needed).
     resume : bool, default=False
         Continue from ``out_dir/checkpoint.pt``. The result equals an uninterrupted run.
     progress : bool, optional
-        Show a tqdm bar on stderr. Default: only when stderr is a terminal.
+        tqdm bar on stderr; default: when stderr is a terminal. Without a bar, one line
+        (step, loss, steps/s, ETA) every ``report_seconds``.
+    quiet : bool, default=False
+        Nothing on stderr; ``DIR/train.log`` still gets every line.
     score : bool, default=True
-        Compute InfoMEC with ``infomec.score`` and write ``scores.json``.
+        Compute InfoMEC with ``infomec.score`` for each of ``config.presets`` and write
+        ``scores.json``.
+    workers : int, optional
+        Threads preparing batches ahead; default 2 on CUDA, 0 (in the loop) on a CPU.
+    report_seconds : float, default=10
+        Period of the one-line progress reports.
 
     Returns
     -------
     dict
-        ``config`` (resolved), ``eval`` (``bce``, ``psnr``), ``scores`` (or None) and the
-        output ``files``.
+        ``config`` (resolved), ``eval`` (``bce``, ``psnr``), ``scores`` (or None),
+        ``evaluations`` and the output ``files``.
+
+    Raises
+    ------
+    TrainingInterrupted
+        After SIGINT/SIGTERM: a checkpoint at the current step has been saved.
     """
     out = Path(out_dir)
     checkpoint_path = out / CHECKPOINT_NAME
@@ -126,11 +210,15 @@ def train(
         checkpoint = load_checkpoint(checkpoint_path)
     elif checkpoint_path.exists():
         raise ValueError(f"{out} already holds a checkpoint; resume it or choose another dir")
+    config = dataclasses.replace(config, device=config.device or default_device())
     device = _device(config.device)
-    dataset = open_dataset(config.dataset, config.image_size, config.subset)
-    config = config.resolved(len(dataset.factor_names))
+    dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
+    config = config.resolved(len(dataset.factor_names), dataset.family)
+    if score or config.eval_every:
+        _check_scorable(dataset, config)  # before training, not after it
     if checkpoint is not None:
-        _check_resumable(TrainConfig.from_dict(checkpoint["config"]), config)
+        saved = TrainConfig.from_dict(checkpoint["config"])
+        _check_resumable(saved.resolved(len(dataset.factor_names), dataset.family), config)
         if checkpoint["step"] > config.steps:
             raise ValueError(
                 f"the checkpoint is at step {checkpoint['step']}, beyond steps={config.steps}"
@@ -138,19 +226,23 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(config.seed)
-    batch_rng = np.random.default_rng(config.seed)
     model = build_model(config, dataset.image_shape, len(dataset)).to(device)
     optimizers = model.make_optimizers()
-    step, history, means = 0, [], _RunningMeans()
+    step, history, evaluations, means = 0, [], [], _RunningMeans()
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         for optimizer, state in zip(optimizers, checkpoint["optimizers"], strict=True):
             optimizer.load_state_dict(state)
-        restore_rng(checkpoint["rng"], batch_rng, device)
+        restore_rng(checkpoint["rng"], device)
         step, history = checkpoint["step"], checkpoint["history"]
+        evaluations = checkpoint.get("evaluations", [])
         means.load(checkpoint["pending_log"])
 
+    saved_step = step if checkpoint is not None else None
+
     def save() -> None:
+        nonlocal saved_step
+        saved_step = step
         save_checkpoint(
             checkpoint_path,
             {
@@ -158,66 +250,210 @@ def train(
                 "config": config.to_dict(),
                 "model": model.state_dict(),
                 "optimizers": [optimizer.state_dict() for optimizer in optimizers],
-                "rng": capture_rng(batch_rng, device),
+                "rng": capture_rng(device),
                 "history": history,
+                "evaluations": evaluations,
                 "pending_log": means.state(),
             },
         )
 
+    log_file = open_log(out / "train.log")
     started = time.perf_counter()
-    bar = tqdm(
-        total=config.steps,
-        initial=step,
-        desc=config.model,
-        file=sys.stderr,
-        disable=(not sys.stderr.isatty()) if progress is None else not progress,
-        dynamic_ncols=True,
-    )
-    with bar:
-        while step < config.steps:
-            indices = batch_rng.integers(len(dataset), size=config.batch_size)
-            x = torch.from_numpy(dataset.images(indices)).to(device)
-            logs = model.train_step(x, step, optimizers)
-            if not all(math.isfinite(value) for value in logs.values()):
-                raise ValueError(f"training diverged (non-finite loss) at step {step + 1}")
-            means.add(logs)
-            step += 1
-            bar.update(1)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-            if step % config.log_every == 0:
-                history.append({"step": step, **means.pop()})
-            if step % config.checkpoint_every == 0 or step == config.steps:
-                save()
-    train_seconds = time.perf_counter() - started
+    try:
+        notice = Progress(0, desc="", log_file=log_file, bar=False, quiet=quiet)
+        notice.message(describe(config, dataset))
+        if checkpoint is not None:
+            notice.message(f"infomec train: resuming {out} at step {step}/{config.steps}")
+        if workers is None:
+            workers = 2 if device.type == "cuda" else 0
+        bar = Progress(
+            config.steps,
+            step,
+            desc=f"{config.model} step",
+            log_file=log_file,
+            bar=progress,
+            quiet=quiet,
+            every_seconds=report_seconds,
+        )
+        last_save = time.monotonic()
+        stream = BatchStream(dataset, config.seed, config.batch_size, device, workers)
+        with StopRequests() as stop, bar, stream:
+            if _evaluation_missing(config, evaluations, step):
+                # A run extended past its old end (--steps) lacks the evaluation that end's
+                # final scoring made; evaluating draws no random numbers, so add it now.
+                evaluations.append(periodic_evaluation(model, dataset, config, device, step, bar))
+            while step < config.steps and not stop.requested:
+                logs = model.train_step(stream.get(step), step, optimizers)
+                means.add(logs)
+                step += 1
+                if step % config.log_every == 0:
+                    history.append({"step": step, **means.pop()})
+                    _check_finite(history[-1], step)
+                if config.eval_every and step % config.eval_every == 0 and step < config.steps:
+                    evaluations.append(
+                        periodic_evaluation(model, dataset, config, device, step, bar)
+                    )
+                    plot_curves(evaluations, history, out / "curves.png", _title(config))
+                overdue = time.monotonic() - last_save >= 60 * config.checkpoint_minutes
+                if step % config.checkpoint_every == 0 or step == config.steps or overdue:
+                    _check_finite(means.peek(), step)
+                    save()
+                    last_save = time.monotonic()
+                if bar.due() or bar.bar is not None and step % config.log_every == 0:
+                    recent = means.peek() or (history[-1] if history else {})
+                    bar.update(step, _loss_text(recent))
+                else:
+                    bar.update(step)
+            if stop.requested:
+                if step != saved_step:
+                    save()
+                if evaluations:
+                    plot_curves(evaluations, history, out / "curves.png", _title(config))
+                bar.message(
+                    f"infomec train: stopped at step {step}/{config.steps}; checkpoint saved. "
+                    f"Continue with: infomec train --resume --out {out}"
+                )
+                raise TrainingInterrupted(step, config.steps, str(out))
+        train_seconds = time.perf_counter() - started
+        notice.message(
+            f"infomec train: trained to step {step} in {format_seconds(train_seconds)}; "
+            "encoding the evaluation images"
+        )
+        return _finish(
+            model,
+            dataset,
+            config,
+            device,
+            out,
+            history,
+            evaluations,
+            means,
+            train_seconds,
+            score,
+            {"log_file": log_file, "bar": progress, "quiet": quiet},
+        )
+    finally:
+        log_file.close()
 
-    latents, sources, quality = evaluate(model, dataset, config, device)
-    is_quantized = config.model in QUANTIZED_MODELS
-    files = write_outputs(out, latents, sources, dataset.factor_names)
-    scores = (
-        score_latents(latents, sources, dataset.factor_names, config.seed, out) if score else None
+
+def _evaluation_missing(config: TrainConfig, evaluations: list[dict[str, Any]], step: int) -> bool:
+    """Whether step ``step`` (0 < step < steps) is an ``eval_every`` step with no entry."""
+    if not config.eval_every or step == 0 or step >= config.steps or step % config.eval_every:
+        return False
+    return not evaluations or evaluations[-1]["step"] != step
+
+
+def _title(config: TrainConfig) -> str:
+    return f"{config.model}, {config.dataset}, seed {config.seed}"
+
+
+def _finish(
+    model: torch.nn.Module,
+    dataset: FactorDataset,
+    config: TrainConfig,
+    device: torch.device,
+    out: Path,
+    history: list[dict[str, Any]],
+    evaluations: list[dict[str, Any]],
+    means: _RunningMeans,
+    train_seconds: float,
+    score: bool,
+    progress_options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Final evaluation, scores and the run's files."""
+    latents, sources, quality = evaluate(model, dataset, config, device, progress_options)
+    reporter = Progress(
+        0, log_file=progress_options["log_file"], bar=False, quiet=progress_options["quiet"]
     )
-    if scores is not None:
+    files = write_outputs(out, latents, sources, dataset.factor_names)
+    scores = None
+    if score:
+        started = time.perf_counter()
+        reporter.message(
+            f"infomec train: scoring {len(latents)} latents (presets {', '.join(config.presets)})"
+        )
+        scores = score_latents(latents, sources, dataset.factor_names, config, out)
         files.append(out / "scores.json")
+        reporter.message(
+            f"infomec train: scored in {format_seconds(time.perf_counter() - started)}"
+        )
+    final = {"step": config.steps, **quality}
+    if scores is not None:
+        final.update(_infomec_summary(scores))
+    if config.eval_every:
+        evaluations = [*evaluations, final]
+        files.append(plot_curves(evaluations, history, out / "curves.png", _title(config)))
     # A last, partial logging interval is reported but kept out of the checkpoint's history,
     # so a resumed run logs exactly the entries an uninterrupted one would.
-    partial = [{"step": step, **means.peek()}] if means.sums else []
+    partial = [{"step": config.steps, **means.peek()}] if means.sums else []
     log = {
         "config": config.to_dict(),
         "history": history + partial,
-        "eval": {**quality, "n_samples": len(latents), "discrete_latents": is_quantized},
+        "evaluations": evaluations,
+        "eval": {
+            **quality,
+            "n_samples": len(latents),
+            "discrete_latents": config.model in QUANTIZED_MODELS,
+        },
         "train_seconds_this_session": train_seconds,
         "torch_version": torch.__version__,
     }
     _write_json(out / "train_log.json", log)
     files.append(out / "train_log.json")
-    return {"config": config, "eval": quality, "scores": scores, "files": files}
+    return {
+        "config": config,
+        "eval": quality,
+        "scores": scores,
+        "evaluations": evaluations,
+        "files": files,
+    }
+
+
+def _infomec_summary(scores: Mapping[str, Any]) -> dict[str, Any]:
+    values = scores.get("infomec", {})
+    summary = {name: float(values[name]) for name in ("infom", "infoe", "infoc") if name in values}
+    if "active_latents" in values:
+        summary["n_active"] = int(np.sum(values["active_latents"]))
+    return summary
+
+
+def periodic_evaluation(
+    model: torch.nn.Module,
+    dataset: FactorDataset,
+    config: TrainConfig,
+    device: torch.device,
+    step: int,
+    reporter: Progress | None = None,
+) -> dict[str, Any]:
+    """Encode the evaluation subset and score it with the first preset (``eval_every``).
+
+    Draws no random numbers from the training streams, so it does not change the run.
+    """
+    import infomec
+
+    latents, sources, quality = evaluate(model, dataset, config, device)
+    result = infomec.score(
+        latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
+    ).to_dict()
+    entry = {"step": step, **quality, **_infomec_summary(result)}
+    if reporter is not None:
+        reporter.message(
+            f"eval at step {step}: InfoM {entry['infom']:.3f}, InfoE {entry['infoe']:.3f}, "
+            f"InfoC {entry['infoc']:.3f}, PSNR {entry['psnr']:.2f} dB"
+        )
+    return entry
 
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, dataset: FactorDataset, config: TrainConfig, device: torch.device
+    model: torch.nn.Module,
+    dataset: FactorDataset,
+    config: TrainConfig,
+    device: torch.device,
+    progress_options: Mapping[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """Encode the seeded evaluation subset.
+    """Encode the seeded evaluation subset (with progress when ``progress_options``, the
+    keyword arguments of :class:`models.progress.Progress`, are given).
 
     Returns
     -------
@@ -229,6 +465,9 @@ def evaluate(
         Mean reconstruction ``bce`` (per pixel) and ``psnr`` (dB, per image then averaged).
     """
     indices = evaluation_indices(len(dataset), config.eval_size, config.data_seed)
+    reporter = None
+    if progress_options is not None:
+        reporter = Progress(len(indices), desc="encode images", **progress_options)
     codes, bce, psnr = [], [], []
     for start in range(0, len(indices), EVAL_BATCH):
         batch = indices[start : start + EVAL_BATCH]
@@ -237,6 +476,11 @@ def evaluate(
         codes.append(latent.cpu().numpy())
         bce.append(quality["bce"].cpu().numpy())
         psnr.append(quality["psnr"].cpu().numpy())
+        if reporter is not None:
+            done = start + len(batch)
+            reporter.update(done, "" if reporter.due() or done == len(indices) else None)
+    if reporter is not None:
+        reporter.close()
     latents = np.concatenate(codes)
     latents = latents.astype(np.int64 if latents.dtype.kind in "iu" else np.float64)
     quality = {"bce": float(np.concatenate(bce).mean()), "psnr": float(np.concatenate(psnr).mean())}
@@ -260,20 +504,29 @@ def score_latents(
     latents: np.ndarray,
     sources: np.ndarray,
     source_names: tuple[str, ...],
-    seed: int,
+    config: TrainConfig,
     out: Path,
-) -> dict[str, Any] | None:
-    """Score with the metrics core (default settings) and write ``scores.json``; None if the
-    core lacks ``infomec.score``."""
+) -> dict[str, Any]:
+    """Score with ``infomec.score`` under each of ``config.presets``; write ``scores.json``.
+
+    The file's top level is the first preset's result (``infomec.ScoreResult.to_dict``, whose
+    ``settings`` name the preset), plus ``preset`` (its name) and ``presets`` (every preset's
+    result by name).
+    """
     import infomec
 
-    score = getattr(infomec, "score", None)
-    if score is None:
-        warnings.warn("infomec.score is not available; scores.json not written", stacklevel=2)
-        return None
-    result = score(
-        latents=latents, sources=sources, seed=seed, source_names=list(source_names)
-    ).to_dict()
+    by_preset = {
+        preset: infomec.score(
+            latents=latents,
+            sources=sources,
+            preset=preset,
+            seed=config.seed,
+            source_names=list(source_names),
+        ).to_dict()
+        for preset in config.presets
+    }
+    first = config.presets[0]
+    result = {**by_preset[first], "preset": first, "presets": by_preset}
     _write_json(out / "scores.json", result)
     return result
 

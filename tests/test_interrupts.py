@@ -201,7 +201,11 @@ def test_sigterm_ends_a_sweep_with_143_and_one_line(data, tmp_path):
     status, _, err = _interrupt_after(_sweep_args(runs), tmp_path, 1.5, signal.SIGTERM, group=False)
     assert status == 143, err
     assert "Traceback" not in err and err.splitlines() == ["infomec: terminated"]
-    assert not (tmp_path / "out").exists()
+    # On a loaded machine the signal may land while the set is being committed: it is
+    # then delivered after the commit, and the folder holds the complete new set.
+    out = tmp_path / "out"
+    if out.exists():
+        assert set(SWEEP_FILES) <= {path.name for path in out.iterdir()}
 
 
 # -------------------------------------------------------------- stdout

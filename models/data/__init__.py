@@ -60,9 +60,20 @@ def open_dataset(
     Returns
     -------
     FactorDataset
+        With ``family`` set (``dsprites``, ``shapes3d`` or ``mpi3d``).
     """
+    return _open(name_or_path, image_size, subset)
+
+
+def _open(
+    name_or_path: str,
+    image_size: int | None,
+    subset: Mapping[str, Sequence[int]] | None,
+) -> FactorDataset:
     if name_or_path in PROCEDURAL:
-        return PROCEDURAL[name_or_path](subset=subset, image_size=image_size or 64)
+        dataset = PROCEDURAL[name_or_path](subset=subset, image_size=image_size or 64)
+        dataset.family = name_or_path
+        return dataset
     path = Path(name_or_path)
     if not path.is_file():
         raise ValueError(
@@ -72,15 +83,20 @@ def open_dataset(
         raise ValueError("a factor subset can only be chosen for the procedural datasets")
     suffix = path.suffix.lower()
     if suffix in (".h5", ".hdf5"):
-        return load_shapes3d(path, image_size)
+        return _labelled(load_shapes3d(path, image_size), "shapes3d")
     if suffix == ".npy":
-        return load_mpi3d(path, image_size)
+        return _labelled(load_mpi3d(path, image_size), "mpi3d")
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
         if "imgs" in keys:
-            return load_dsprites(path, image_size)
+            return _labelled(load_dsprites(path, image_size), "dsprites")
         if "images" in keys:
-            return load_mpi3d(path, image_size)
+            return _labelled(load_mpi3d(path, image_size), "mpi3d")
         raise ValueError(f"{path}: expected an 'imgs' (dSprites) or 'images' (MPI3D) array")
     raise ValueError(f"{path}: unsupported dataset file type {suffix!r} (use .npz, .npy or .h5)")
+
+
+def _labelled(dataset: FactorDataset, family: str) -> FactorDataset:
+    dataset.family = family
+    return dataset

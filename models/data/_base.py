@@ -23,10 +23,14 @@ class FactorDataset(ABC):
         out: they carry no information and would only produce a zero row in NMI).
     image_shape : tuple of int
         (channels, height, width) of the images returned by :meth:`images`.
+    family : str
+        Which published data set this is or imitates (``dsprites``, ``shapes3d``, ``mpi3d``;
+        ``unknown`` if not set): selects the authors' per-dataset training settings.
     """
 
     factor_names: tuple[str, ...]
     image_shape: tuple[int, int, int]
+    family: str = "unknown"
 
     @abstractmethod
     def __len__(self) -> int: ...

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from models.data import load_dsprites, load_mpi3d, load_shapes3d, open_dataset
+from infomec.models.data import load_dsprites, load_mpi3d, load_shapes3d, open_dataset
 
 
 @pytest.fixture

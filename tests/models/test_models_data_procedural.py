@@ -8,7 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.data import ProceduralDSprites, ProceduralShapes3D, evaluation_indices, open_dataset
+from infomec.models.data import (
+    ProceduralDSprites,
+    ProceduralShapes3D,
+    evaluation_indices,
+    open_dataset,
+)
 
 # A small dSprites subset keeps mask rendering cheap in every test.
 SMALL = {"orientation": [0, 5, 10, 39], "scale": [0, 5]}

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from models.latents import ContinuousLatent, GaussianLatent, QuantizedLatent  # noqa: E402
+from infomec.models.latents import ContinuousLatent, GaussianLatent, QuantizedLatent  # noqa: E402
 
 
 def test_codebooks_start_as_linspace():

@@ -11,10 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import infomec  # noqa: E402
-from models.checkpoint import load_checkpoint  # noqa: E402
-from models.cli import add_train_arguments, main, parse_subset, run_train  # noqa: E402
-from models.config import TrainConfig  # noqa: E402
-from models.train import resumed_config, train  # noqa: E402
+from infomec.models.checkpoint import load_checkpoint  # noqa: E402
+from infomec.models.cli import add_train_arguments, main, parse_subset, run_train  # noqa: E402
+from infomec.models.config import TrainConfig  # noqa: E402
+from infomec.models.train import resumed_config, train  # noqa: E402
 
 SUBSET = {"orientation": [0, 20], "scale": [0, 5]}
 
@@ -24,11 +24,11 @@ def tiny_config(model: str = "qlae", **changes) -> TrainConfig:
         model=model,
         dataset="dsprites",
         steps=4,
-        arch="small",
+        arch="burgess",
         image_size=16,
         batch_size=8,
         subset=SUBSET,
-        eval_size=64,
+        eval_size=160,
         checkpoint_every=2,
         log_every=2,
     )
@@ -39,8 +39,8 @@ def test_a_run_writes_latents_sources_log_and_checkpoint(tmp_path):
     summary = train(tiny_config(), tmp_path, score=False, progress=False)
     latents = np.load(tmp_path / "latents.npz")["latents"]
     sources = np.load(tmp_path / "sources.npz")
-    assert latents.shape == (64, 10) and latents.dtype == np.int64  # 2 x 5 factors
-    assert sources["sources"].shape == (64, 5) and sources["sources"].dtype == np.int64
+    assert latents.shape == (160, 10) and latents.dtype == np.int64  # 2 x 5 factors
+    assert sources["sources"].shape == (160, 5) and sources["sources"].dtype == np.int64
     assert list(sources["source_names"]) == ["shape", "scale", "orientation", "posX", "posY"]
     log = json.loads((tmp_path / "train_log.json").read_text())
     assert [entry["step"] for entry in log["history"]] == [2, 4]
@@ -54,7 +54,7 @@ def test_a_run_writes_latents_sources_log_and_checkpoint(tmp_path):
 def test_continuous_models_write_float_latents(tmp_path):
     train(tiny_config("vae", steps=2), tmp_path, score=False, progress=False)
     latents = np.load(tmp_path / "latents.npz")["latents"]
-    assert latents.dtype == np.float64 and latents.shape == (64, 10)
+    assert latents.dtype == np.float64 and latents.shape == (160, 10)
 
 
 @pytest.mark.parametrize("model", ["qlae", "vae", "qlinfowgan"])
@@ -92,7 +92,7 @@ def test_checkpoints_load_without_unpickling_objects(tmp_path):
     with pytest.raises(ValueError, match="not a loadable checkpoint"):
         load_checkpoint(path)
     torch.save({"version": 99}, path)
-    with pytest.raises(ValueError, match="not an infomec checkpoint of version 1"):
+    with pytest.raises(ValueError, match="not an infomec checkpoint of version 2"):
         load_checkpoint(path)
 
 
@@ -118,7 +118,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def test_cli_trains_and_resumes(tmp_path, capsys):
     out = str(tmp_path / "run")
-    common = ["--model", "ae", "--dataset", "dsprites", "--out", out, "--arch", "small"]
+    common = ["--model", "ae", "--dataset", "dsprites", "--out", out, "--arch", "burgess"]
     common += ["--image-size", "16", "--batch-size", "4", "--eval-size", "32", "--no-score"]
     common += ["--subset", "orientation=0:40:20", "--subset", "scale=0,5", "--no-progress"]
     assert run_train(parse(*common, "--steps", "2")) == 0
@@ -161,3 +161,12 @@ def test_parse_subset():
         "shape": [0, 2],
     }
     assert parse_subset(None) is None
+
+
+def test_an_eval_size_too_small_to_score_is_refused_before_training(tmp_path):
+    # posX takes 32 values: 64 evaluation images give 2 per value, infomec needs 5.
+    with pytest.raises(ValueError, match=r"--eval-size 64 is too small to score: factor 'posX'"):
+        train(tiny_config(steps=2, eval_size=64), tmp_path, progress=False)
+    assert not (tmp_path / "checkpoint.pt").exists()
+    # Without scoring nothing needs the density.
+    train(tiny_config(steps=2, eval_size=64), tmp_path / "unscored", progress=False, score=False)

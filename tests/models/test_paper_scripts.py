@@ -1,0 +1,93 @@
+"""benchmarks/paper_scale.py and paper_table.py end to end on a CPU with a handful of steps,
+and the table's statistics."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("matplotlib")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_paper_scale_runs_a_handful_of_steps_on_a_cpu(tmp_path):
+    paper_scale = load("paper_scale")
+    out = tmp_path / "scale.md"
+    argv = ["--device", "cpu", "--dataset", "dsprites", "--image-size", "16"]
+    argv += ["--subset", "orientation=0,20", "--subset", "scale=0,5", "--eval-size", "160"]
+    argv += ["--seeds", "0", "1", "--models", "qlae", "ae", "--steps", "2", "--workers", "2"]
+    argv += ["--threads", "1", "--presets", "reference", "--out", str(out)]
+    argv += ["--runs-dir", str(tmp_path / "runs")]
+    assert paper_scale.main(argv) == 0
+    table = out.read_text()
+    assert "authors' configuration, GPU" in table and "Complete: 4 runs." in table
+    assert "16 px `paper` network" in table  # the authors' network, shrunk for the test
+    assert "| InfoM | QLAE vs AE |" in table and "Welch" in table
+    rows = [json.loads(line) for line in out.with_suffix(".jsonl").read_text().splitlines()]
+    assert {(r["model"], r["seed"]) for r in rows} == {
+        ("qlae", 0),
+        ("qlae", 1),
+        ("ae", 0),
+        ("ae", 1),
+    }
+    assert all(
+        r["settings"]["arch"] == "paper" and r["settings"]["batch_size"] == 128 for r in rows
+    )
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    # A second call skips the finished runs.
+    assert paper_scale.main(argv) == 0
+    assert len(out.with_suffix(".jsonl").read_text().splitlines()) == 4
+
+
+def test_paper_scale_refuses_without_cuda(capsys):
+    paper_scale = load("paper_scale")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert paper_scale.main(["--steps", "1"]) == 2
+    assert "no CUDA device" in capsys.readouterr().err
+
+
+def test_intervals_welch_holm_and_step_planning():
+    paper_table = load("paper_table")
+    mean, half = paper_table.mean_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0 and half == pytest.approx(4.302653 * 1.0 / math.sqrt(3), rel=1e-6)
+    t, p = paper_table.welch([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 9.0])
+    from scipy import stats
+
+    expected = stats.ttest_ind([1, 2, 3, 4], [2, 4, 6, 9], equal_var=False)
+    assert (t, p) == pytest.approx((expected.statistic, expected.pvalue))
+    assert math.isnan(paper_table.welch([1.0], [2.0, 3.0])[1])
+    assert paper_table.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    # 2 seeds x (1/2 + 1/4 s per step) = 1.5 s per step; 100 s - 4 runs x 10 s = 60 s.
+    assert paper_table.plan_steps(100.0, {"a": 2.0, "b": 4.0}, 2, 10.0) == 40
+
+
+def test_comparisons_need_significance_for_a_verdict():
+    paper_table = load("paper_table")
+    rows = []
+    for seed in range(5):
+        for model, infom in (("qlae", 0.8 + 0.01 * seed), ("ae", 0.3 + 0.01 * seed)):
+            rows.append({"model": model, "seed": seed, "paper.infom": infom,
+                         "paper.infoe": 0.5 + 0.1 * (seed % 2), "paper.infoc": 0.4})  # fmt: skip
+    metrics = paper_table.preset_metrics("paper")
+    tests = {t["metric"]: t for t in paper_table.comparisons(rows, ["qlae", "ae"], metrics)}
+    assert tests["InfoM"]["verdict"] == "holds (quantized higher)"
+    assert tests["InfoE"]["verdict"] == "not significant"
+    assert tests["InfoC"]["verdict"] == "untestable (n < 2)"  # no spread on either side
+    assert np.isfinite(tests["InfoM"]["p_holm"])
