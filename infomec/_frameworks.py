@@ -202,6 +202,30 @@ class NumpyInputs(NamedTuple):
     latent_names: Any
 
 
+def check_aligned_rows(first: Any, second: Any, first_name: str, second_name: str) -> None:
+    """Refuse two pandas objects whose row indexes differ.
+
+    Rows are paired by position; pandas users pair them by index label. When both sides
+    carry an index and the two differ (shuffled, shifted, filtered), pairing by position
+    would score mismatched rows without a word.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_aligned_rows(pd.Series([1, 2]), pd.Series([3, 4], index=[1, 0]), "a", "b")
+    Traceback (most recent call last):
+    ValueError: a and b have different row indexes (rows are paired by position): ...
+    """
+    if _pandas_kind(first) is None or _pandas_kind(second) is None:
+        return
+    if not first.index.equals(second.index):
+        raise ValueError(
+            f"{first_name} and {second_name} have different row indexes (rows are paired by "
+            f"position): align them first, e.g. {second_name.split()[-1]}.loc["
+            f"{first_name.split()[-1]}.index], or pass .to_numpy() to pair by position"
+        )
+
+
 def numpy_inputs(
     latents: Any,
     sources: Any,
@@ -233,6 +257,8 @@ def numpy_inputs(
     >>> inputs.sources.tolist(), inputs.source_names, inputs.latent_names
     ([[0, 2], [1, 3]], ['shape', 'size'], None)
     """
+    check_aligned_rows(latents, sources, "latents", "sources")
+    check_aligned_rows(test_latents, test_sources, "test latents", "test sources")
     if source_names is None:
         source_names = column_names(sources)
     if latent_names is None:

@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from infomec._frameworks import column_names, frame_columns, is_dataframe, to_numpy
+from infomec._frameworks import (
+    check_aligned_rows,
+    column_names,
+    frame_columns,
+    is_dataframe,
+    to_numpy,
+)
 from infomec.result import ScoreResult
 
 __all__ = ["Collector"]
@@ -285,6 +291,7 @@ class Collector:
             collector is unchanged after an error.
         """
         batch = self.n_batches
+        check_aligned_rows(latents, sources, "latents", "sources")
         latent_names, source_names = column_names(latents), column_names(sources)
         latent_array = self._latents.check(latents, batch)
         source_array = self._sources.check(sources, batch)

@@ -214,6 +214,12 @@ def layout(path: Path, text: str, header: bool | None) -> Layout:
         return Layout(dialect, names if keep else None, comment[1])
     if header is None:
         header = _has_header(first, rows, dialect)
+        if not header and len(first) >= 2 and first == [str(j) for j in range(len(first))]:
+            _warn(
+                f"{path}: the first row is {','.join(first)}, read as data; if these are "
+                "column names (pandas writes 0,1,.. for unnamed columns), pass --header "
+                "(API: header=True)"
+            )
     if not header:
         return Layout(dialect, None, 0)
     if len(lines) == 1:
@@ -272,7 +278,7 @@ def _drop_trailing_empty(frame, names: list[str] | None):
 
 def _is_row_index(column) -> bool:
     values = column.to_numpy()
-    if values.dtype.kind not in "iu":
+    if values.dtype.kind not in "iuf":  # np.savetxt writes row numbers as 0.000000e+00
         return False
     return bool(np.array_equal(values, np.arange(values.shape[0])))
 
@@ -303,6 +309,15 @@ def _index_position(
         return names.index(index_col), "as asked"
     if n_columns < 2:
         return None, ""
+    if unnamed_index and not frame.iloc[:, 0].is_unique:
+        # Row names are unique; a repeating first column under a header one name short
+        # is more likely a misread delimiter (a one-column file with decimal commas).
+        raise ValueError(
+            f"{path}: the header has {len(names) - 1} names but the rows have "
+            f"{n_columns} fields, and the first column repeats values, so it is not a "
+            "row index; check the delimiter (decimal commas need ';' or tab between "
+            "columns)"
+        )
     if unnamed_index or (names is not None and names[0].strip().lower() in _INDEX_NAMES):
         return 0, "it has no name in the header: a row index, as df.to_csv() writes it"
     if frame.shape[0] >= 3 and _is_row_index(frame.iloc[:, 0]):
@@ -333,24 +348,27 @@ def _column_array(path: Path, column, label: str, role: str) -> np.ndarray:
         bad = "NaN" if "nan" in text[row].lower() else "inf"
         raise ValueError(f"{path}: column {label} contains {bad} (data row {row + 1})")
     if role == "latents":
-        if all(re.fullmatch(r"[+-]?\d+", value.strip()) for value in text):
+        if all(_ASCII_INTEGER.fullmatch(value.strip()) for value in text):
+            huge = next((value for value in text if abs(int(value)) >= 2**63), text[0])
             raise ValueError(
-                f"{path}: column {label} holds integers beyond 64 bits (e.g. {text[0]})"
+                f"{path}: column {label} holds integers beyond 64 bits (e.g. {huge.strip()})"
             )
-        bad = next(n for n, value in enumerate(text) if not _is_float(value))
+        bad = next(n for n, value in enumerate(text) if not _is_plain_number(value))
         raise ValueError(
             f"{path}: latents column {label} holds text ({str(text[bad])!r} in data row "
-            f"{bad + 1}); latents must be numbers"
+            f"{bad + 1}); latents must be plain decimal numbers"
         )
     return text
 
 
-def _is_float(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _is_plain_number(value: str) -> bool:
+    """What the parser reads as a number: ASCII digits, no '_' (Python's float() also
+    takes '1_000' and other scripts' digits, which the column's parse did not)."""
+    return bool(_PLAIN_NUMBER.fullmatch(value.strip()))
 
 
 @dataclass(frozen=True)

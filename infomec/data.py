@@ -21,6 +21,7 @@ from infomec._validation import (
     exact_integer_latents,
     hint_discrete_codes,
     is_discrete_dtype,
+    warn,
 )
 
 
@@ -152,6 +153,38 @@ def split_sample(sample: Sample, *, test_size: float = 1 / 3, seed: int = 0) -> 
     return HeldOut(train=_rows(sample, train_rows), test=_rows(sample, test_rows), explicit=False)
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds (for messages: 102, not np.int64(102))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _check_test_labels_seen(joint: Sample, n_train: int, test_sources: np.ndarray) -> None:
+    """Held-out families classify test rows with labels learnt on training rows.
+
+    A test source none of whose values occurs in training (codes shifted, labels spelt
+    differently) would score 0 without a word: refused. Some unseen values (rare
+    classes) are legitimate but lower every accuracy: a warning when they hold at least
+    a tenth of the test rows.
+    """
+    codes = joint.sources.codes
+    for k, name in enumerate(joint.source_names):
+        seen = np.zeros(int(joint.sources.cardinalities[k]), dtype=bool)
+        seen[codes[k, :n_train]] = True
+        unseen = ~seen[codes[k, n_train:]]
+        if unseen.all():
+            raise ValueError(
+                f"test sources column {name!r} shares no value with the training sources "
+                f"(e.g. {_plain(test_sources[0, k])!r} in the test rows); both must use the "
+                "same labels"
+            )
+        if unseen.mean() >= 0.1:
+            warn(
+                f"{unseen.mean():.0%} of the test rows of source {name!r} hold values never "
+                f"seen in training (e.g. {_plain(test_sources[int(np.argmax(unseen)), k])!r}): "
+                "held-out accuracies count them as errors"
+            )
+
+
 def prepare_held_out(
     latents,
     sources,
@@ -192,6 +225,7 @@ def prepare_held_out(
         latent_names=latent_names,
     )
     n_train = train_latents.shape[0]
+    _check_test_labels_seen(joint, n_train, test_source_array)
     rows = np.arange(joint.n_samples)
     return HeldOut(
         train=_rows(joint, rows[:n_train]), test=_rows(joint, rows[n_train:]), explicit=True

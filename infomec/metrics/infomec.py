@@ -172,6 +172,12 @@ def _active_or_all(nmi: np.ndarray, active_latents) -> np.ndarray:
     nmi = np.asarray(nmi, dtype=np.float64)
     if nmi.ndim != 2 or nmi.size == 0 or not np.isfinite(nmi).all():
         raise ValueError(f"nmi must be a finite, non-empty 2-D array, got shape {nmi.shape}")
+    if (nmi < 0).any():  # mutual information is never negative: not an NMI matrix
+        row, column = (int(i) for i in np.argwhere(nmi < 0)[0])
+        raise ValueError(
+            f"nmi must be non-negative (normalized mutual information), got "
+            f"{nmi[row, column]:g} at [{row}, {column}]"
+        )
     if active_latents is None:
         return np.ones(nmi.shape[1], dtype=bool)
     active = np.asarray(to_numpy(active_latents, "active_latents"), dtype=bool).ravel()
