@@ -353,16 +353,26 @@ def exact_integer_latents(latents: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def check_summable(latents: np.ndarray, name: str = "latents") -> None:
+def check_summable(latents: np.ndarray, name: str = "latents", *, squares: bool = False) -> None:
     """Refuse float latents so large that a sum over their rows overflows float64.
 
     disentanglement_lib's definitions take means, ranges and histograms of the raw
-    values; beyond this they overflow and would give NaN or numpy's own errors. (InfoMEC
-    ranks and rescales, and scores such latents.)
+    values; beyond this they overflow and would give NaN or numpy's own errors. With
+    ``squares`` (families that take variances or fit models: SAP, modularity, BetaVAE,
+    FactorVAE, DCI, ...) the sum of squares must stay finite too: beyond it the
+    variances overflow and the scores fall to chance (1e300 gave BetaVAE 0.26 instead
+    of 1.0). (InfoMEC ranks and rescales, and scores such latents.)
     """
     if latents.dtype.kind != "f":
         return
     largest = max(abs(float(latents.max())), abs(float(latents.min())))
+    if squares and largest * largest * latents.shape[0] > np.finfo(np.float64).max:
+        limit = np.sqrt(np.finfo(np.float64).max / latents.shape[0])
+        raise ValueError(
+            f"{name} reach {largest:.3g} in magnitude: sums of squares over their "
+            f"{latents.shape[0]} rows would overflow float64 (disentanglement_lib's "
+            f"metrics take variances; the limit here is {limit:.2g}); rescale them"
+        )
     if largest * latents.shape[0] > np.finfo(np.float64).max:
         raise ValueError(
             f"{name} reach {largest:.3g} in magnitude: sums over their {latents.shape[0]} "

@@ -140,6 +140,11 @@ def check_file(path: PathLike, inputs: Iterable[PathLike] = ()) -> None:
     """
     if str(path) == STDOUT:
         return
+    given_folder = os.path.dirname(os.fspath(path)) or "."
+    if not os.path.isdir(given_folder):
+        # The system resolves "missing/../x" only if "missing" exists; os.path.realpath
+        # would quietly collapse it to "x", which may be an input.
+        raise FileNotFoundError(f"{path}: folder {given_folder} does not exist")
     _refuse_inputs(path, inputs, path)
     if _is_write_through(path):
         if os.path.exists(path) and not os.access(path, os.W_OK):
@@ -150,7 +155,7 @@ def check_file(path: PathLike, inputs: Iterable[PathLike] = ()) -> None:
         raise IsADirectoryError(f"{path}: is a folder; give a file name")
     folder = real.parent
     if not folder.is_dir():
-        shown_folder = Path(path).parent
+        shown_folder = folder if os.path.islink(path) else Path(path).parent
         raise FileNotFoundError(f"{path}: folder {shown_folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise PermissionError(f"{path}: folder {folder} is not writable")

@@ -271,9 +271,10 @@ def score(
         else:
             held_out = split_sample(sample, test_size=test_size, seed=seed)
     if any(REGISTRY[name].needs_summable_latents for name in names):
-        check_summable(sample.latents)
+        squares = any(REGISTRY[name].takes_variances for name in names)
+        check_summable(sample.latents, squares=squares)
         if held_out is not None and held_out.explicit:
-            check_summable(held_out.test.latents, "test_latents")
+            check_summable(held_out.test.latents, "test_latents", squares=squares)
     if scheduler == "joblib":
         families = {}
         with progress_of(len(names), "score", unit="family", enabled=progress) as bar:

@@ -589,10 +589,10 @@ SWEEP_FILES = ("sweep.csv", "sweep.json", "sweep.png", "udr.png")
 
 
 def run_inputs(runs: Iterable[Run]) -> list[Path]:
-    """The files the runs read (latents and sources paths): never to be overwritten."""
+    """The files the runs read (latents, sources and KL paths): never to be overwritten."""
     paths = []
     for run in runs:
-        for value in (run.latents, run.sources):
+        for value in (run.latents, run.sources, run.kl):
             if isinstance(value, (str, os.PathLike)):
                 paths.append(Path(value))
     return list(dict.fromkeys(paths))

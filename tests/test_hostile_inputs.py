@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +108,52 @@ def test_negative_nmi_is_refused():
     for function in (infomec.infom, infomec.infoc):
         with pytest.raises(ValueError, match="non-negative"):
             function(nmi)
+
+
+@pytest.mark.parametrize("family", ["sap", "modularity", "beta_vae", "factor_vae", "z_max_var"])
+def test_latents_whose_variances_overflow_are_refused_by_families_that_take_them(data, family):
+    latents, sources = data
+    # 1e300: sums fit in float64, squares do not; scores fell to chance levels before.
+    with pytest.raises(ValueError, match="sums of squares .* would overflow float64"):
+        infomec.score(latents=latents * 1e300, sources=sources, metrics=[family])
+    pure = getattr(importlib.import_module(f"infomec.metrics.{family}"), family)
+    with pytest.raises(ValueError, match="sums of squares"):
+        pure(latents=latents * 1e300, sources=sources)
+    # Families that only bin the values still score them; so does InfoMEC.
+    result = infomec.score(latents=latents * 1e300, sources=sources, metrics="infomec,mig")
+    assert (
+        result["mig"]["score"]
+        == infomec.score(latents=latents, sources=sources, metrics="mig")["mig"]["score"]
+    )
+
+
+def test_output_through_a_missing_folder_never_reaches_an_input(
+    tmp_path, data, capsys, monkeypatch
+):
+    latents, sources = data
+    monkeypatch.chdir(tmp_path)
+    np.savez("L.npz", latents=latents)
+    np.savez("S.npz", sources=sources)
+    before = (tmp_path / "L.npz").read_bytes()
+    status, out, err = run(["score", "L.npz", "S.npz", "-o", "nope/../L.npz"], capsys)
+    assert status == 2 and "folder nope/.. does not exist" in err and len(err.splitlines()) == 1
+    assert (tmp_path / "L.npz").read_bytes() == before
+
+
+def test_a_sweep_never_writes_over_a_runs_kl_file(tmp_path, data, capsys):
+    latents, sources = data
+    (tmp_path / "out").mkdir()
+    for name in ("a", "b"):
+        np.savez(tmp_path / f"{name}.npz", latents=latents)
+    np.savez(tmp_path / "S.npz", sources=sources)
+    np.save(tmp_path / "kl.npy", np.ones(2))
+    with open(tmp_path / "out" / "sweep.png", "wb") as handle:  # a KL file at an output name
+        np.save(handle, np.ones(2))
+    (tmp_path / "runs.csv").write_text(
+        "run,model,latents,kl\na,m,a.npz,kl.npy\nb,m,b.npz,out/sweep.png\n"
+    )
+    before = (tmp_path / "out" / "sweep.png").read_bytes()
+    argv = ["sweep", "--manifest", tmp_path / "runs.csv", "--sources", tmp_path / "S.npz"]
+    status, _, err = run([*argv, "--out", tmp_path / "out"], capsys)
+    assert status == 2 and "is an input of this run" in err
+    assert (tmp_path / "out" / "sweep.png").read_bytes() == before

@@ -371,7 +371,7 @@ def test_latents_whose_sums_would_overflow_get_a_clear_error(rng, family):
     if REGISTRY[family].needs_held_out:
         with pytest.raises(ValueError, match="test_latents reach"):
             infomec.score(
-                latents=spread * 1e-10, sources=sources, test_latents=summed,
+                latents=spread * 1e-160, sources=sources, test_latents=summed,
                 test_sources=sources, metrics=[family],
             )  # fmt: skip
     # The family's own function (infomec.metrics.<family>.<family>) checks too.

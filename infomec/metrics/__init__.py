@@ -38,13 +38,15 @@ class MetricFamily:
     whose sums over the rows stay finite in float64 (disentanglement_lib's definitions
     average raw values; InfoMEC ranks and rescales them). ``in_all``: computed by
     ``metrics="all"``; a family that costs minutes where the others cost seconds is
-    computed only when asked for by name.
+    computed only when asked for by name. ``takes_variances``: the family takes
+    variances of raw latents or fits models on them, so sums of squares must stay finite.
     """
 
     compute: Callable[..., dict]
     needs_held_out: bool = False
     needs_summable_latents: bool = True
     in_all: bool = True
+    takes_variances: bool = False
 
 
 REGISTRY: dict[str, MetricFamily] = {
@@ -52,20 +54,22 @@ REGISTRY: dict[str, MetricFamily] = {
     # The disentanglement_lib ("legacy") families, SPEC section 3.
     "mig": MetricFamily(_mig.compute),
     "mig_sup": MetricFamily(_mig_sup.compute),
-    "dci": MetricFamily(_dci.compute, needs_held_out=True),
-    "sap": MetricFamily(_sap.compute, needs_held_out=True),
-    "modularity": MetricFamily(_modularity.compute, needs_held_out=True),
-    "beta_vae": MetricFamily(_beta_vae.compute, needs_held_out=True),
-    "factor_vae": MetricFamily(_factor_vae.compute, needs_held_out=True),
+    "dci": MetricFamily(_dci.compute, needs_held_out=True, takes_variances=True),
+    "sap": MetricFamily(_sap.compute, needs_held_out=True, takes_variances=True),
+    "modularity": MetricFamily(_modularity.compute, needs_held_out=True, takes_variances=True),
+    "beta_vae": MetricFamily(_beta_vae.compute, needs_held_out=True, takes_variances=True),
+    "factor_vae": MetricFamily(_factor_vae.compute, needs_held_out=True, takes_variances=True),
     "irs": MetricFamily(_irs.compute),
     "unsupervised": MetricFamily(_unsupervised.compute),
     # The review of Zaidi et al. (2020), its own binning (10 bins, bits).
     "dcimig": MetricFamily(_dcimig.compute),
     "jemmig": MetricFamily(_jemmig.compute),
-    "z_max_var": MetricFamily(_z_max_var.compute),
+    "z_max_var": MetricFamily(_z_max_var.compute, takes_variances=True),
     # DCI-ES explicitness (Eastwood et al. 2023): random-forest loss-capacity curves.
     # About a minute on 10,000 x 10 (1,200 forests): by name only, not in "all".
-    "dci_es": MetricFamily(_dci_es.compute, needs_held_out=True, in_all=False),
+    "dci_es": MetricFamily(
+        _dci_es.compute, needs_held_out=True, in_all=False, takes_variances=True
+    ),
 }
 
 __all__ = ["REGISTRY", "MetricFamily"]

@@ -31,10 +31,11 @@ DLIB_BINS = 20
 # ------------------------------------------------------------------ validation
 
 
-def sample_of(latents, sources, discrete_latents: bool | None) -> Sample:
-    """Validate and encode arrays given to a public metric function."""
+def sample_of(latents, sources, discrete_latents: bool | None, *, squares: bool = False) -> Sample:
+    """Validate and encode arrays given to a public metric function (``squares``: the
+    family takes variances, see :func:`~infomec._validation.check_summable`)."""
     sample = prepare_sample(latents, sources, discrete_latents=discrete_latents)
-    check_summable(sample.latents)
+    check_summable(sample.latents, squares=squares)
     return sample
 
 
@@ -52,8 +53,8 @@ def held_out_of(
     if (test_latents is None) != (test_sources is None):
         raise ValueError("test_latents and test_sources must be given together")
     seed = check_positive_int(seed, "seed", minimum=0)
-    if test_latents is None:
-        sample = sample_of(latents, sources, discrete_latents)
+    if test_latents is None:  # every held-out family fits a model or takes variances
+        sample = sample_of(latents, sources, discrete_latents, squares=True)
         return split_sample(sample, test_size=test_size, seed=seed)
     held_out = prepare_held_out(
         latents,
@@ -64,8 +65,8 @@ def held_out_of(
         max_source_values=1000,
         source_bins=None,
     )
-    check_summable(held_out.train.latents)
-    check_summable(held_out.test.latents, "test_latents")
+    check_summable(held_out.train.latents, squares=True)
+    check_summable(held_out.test.latents, "test_latents", squares=True)
     return held_out
 
 

@@ -296,7 +296,7 @@ def z_max_var(
     )
     seed = check_positive_int(seed, "seed", minimum=0)
     if test_latents is None and test_sources is None and same_rows:
-        train, test = sample_of(latents, sources, discrete_latents), None
+        train, test = sample_of(latents, sources, discrete_latents, squares=True), None
     else:
         held_out = held_out_of(
             latents,
