@@ -685,7 +685,19 @@ def _add_train_parser(commands) -> None:
         "train", help="train a reference model (QLAE, AE, VAE, ...; needs the models extra)"
     )
     add_train_arguments(train)
-    train.set_defaults(handler=run_train)
+    _add_quiet_option(train)
+    train.set_defaults(handler=_run_train_quietly_if_asked(run_train))
+
+
+def _run_train_quietly_if_asked(run_train):
+    """``--quiet`` for ``train``: its own progress lines off too (DIR/train.log keeps them)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        if args.quiet:
+            args.no_progress = True
+        return run_train(args)
+
+    return handler
 
 
 class _Parser(argparse.ArgumentParser):

@@ -170,3 +170,15 @@ def test_an_eval_size_too_small_to_score_is_refused_before_training(tmp_path):
     assert not (tmp_path / "checkpoint.pt").exists()
     # Without scoring nothing needs the density.
     train(tiny_config(steps=2, eval_size=64), tmp_path / "unscored", progress=False, score=False)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_silences_the_trainers_progress(tmp_path, capsys, where):
+    import cli
+
+    command = ["train", "--model", "ae", "--dataset", "dsprites", "--steps", "2"]
+    command += ["--image-size", "16", "--batch-size", "4", "--no-score", "--out", str(tmp_path)]
+    argv = ["-q", *command] if where == "before" else [*command, "-q"]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().err == ""
+    assert "step" in (tmp_path / "train.log").read_text()  # the log file keeps it
