@@ -77,7 +77,7 @@ def _interval() -> float:
         value = float(text) if text else INTERVAL
     except ValueError:
         value = INTERVAL
-    return value if value > 0 else INTERVAL
+    return value if 0 < value < 86_400 else INTERVAL  # inf or nan: the default
 
 
 def _duration(seconds: float) -> str:

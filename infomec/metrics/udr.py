@@ -93,7 +93,8 @@ def _correlation_of_ranks(ranks_i: np.ndarray, ranks_j: np.ndarray) -> np.ndarra
     b = ranks_j - ranks_j.mean(axis=0)
     norms = np.outer(np.sqrt((a**2).sum(axis=0)), np.sqrt((b**2).sum(axis=0)))
     products = a.T @ b
-    return np.abs(np.divide(products, norms, out=np.zeros_like(products), where=norms > 0))
+    correlations = np.abs(np.divide(products, norms, out=np.zeros_like(products), where=norms > 0))
+    return np.minimum(correlations, 1.0)  # |rho| <= 1; rounding gave 1.0000000000000002
 
 
 def _lasso_matrix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
