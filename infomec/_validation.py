@@ -235,19 +235,6 @@ def is_pandas(values) -> bool:
     return pandas is not None and isinstance(values, (pandas.DataFrame, pandas.Series))
 
 
-def column_names_of(values) -> list[str] | None:
-    """The column names a DataFrame (or named Series) carries; ``None`` for arrays and
-    default labels."""
-    if not is_pandas(values):
-        return None
-    if values.ndim == 1:
-        return None if values.name is None else [str(values.name)]
-    columns = list(values.columns)
-    if columns == list(range(len(columns))):  # pd.DataFrame(array): no names given
-        return None
-    return [str(column) for column in columns]
-
-
 def as_2d_array(
     values, name: str, names: Sequence[str] | None = None, *, finite: bool = True
 ) -> np.ndarray:

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from infomec._frameworks import column_names
 from infomec._validation import (
     EncodedColumns,
     as_2d_array,
@@ -15,7 +16,6 @@ from infomec._validation import (
     check_names,
     check_optional_bool,
     check_same_length,
-    column_names_of,
     encode_columns,
     encode_sources,
     exact_integer_latents,
@@ -85,8 +85,8 @@ def prepare_sample(
     latent_array = as_2d_array(latents, "latents", finite=False)
     source_array = as_2d_array(sources, "sources", finite=False)
     check_same_length(latent_array, source_array)
-    given_latent_names = column_names_of(latents) if latent_names is None else latent_names
-    given_source_names = column_names_of(sources) if source_names is None else source_names
+    given_latent_names = column_names(latents) if latent_names is None else latent_names
+    given_source_names = column_names(sources) if source_names is None else source_names
     latent_names = check_names(given_latent_names, latent_array.shape[1], "z", "latent_names")
     names = check_names(given_source_names, source_array.shape[1], "s", "source_names")
     # Messages name a column by position unless the user named the columns.
