@@ -99,9 +99,7 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, tit
     return figure
 
 
-def traversal_values(
-    model: torch.nn.Module, latents: np.ndarray, quantized: bool
-) -> np.ndarray:
+def traversal_values(model: torch.nn.Module, latents: np.ndarray, quantized: bool) -> np.ndarray:
     """Values each latent walks, shape (num_latents, steps).
 
     Quantized latents: their sorted codebook values. Continuous latents: the 5 %..95 %
@@ -124,8 +122,10 @@ def latent_labels(
     Without scores (``nmi`` None) the latents keep their index order and labels.
     """
     if nmi is None:
-        return np.arange(num_latents), [f"z{j}" for j in range(num_latents)], np.zeros(
-            num_latents, dtype=bool
+        return (
+            np.arange(num_latents),
+            [f"z{j}" for j in range(num_latents)],
+            np.zeros(num_latents, dtype=bool),
         )
     from infomec.figures import latent_order
 
@@ -178,17 +178,14 @@ def plot_traversals(
         )
     figure.suptitle(title, fontsize=10)
     left = (LABEL_WIDTH - 0.1) / (width / DPI)
-    figure.subplots_adjust(
-        left=left, right=1 - RANGE_WIDTH / (width / DPI), bottom=0.01, top=1 - 0.45 / (height / DPI),
-        wspace=0.04, hspace=0.04,
-    )  # fmt: skip
+    right = 1 - RANGE_WIDTH / (width / DPI)
+    top = 1 - 0.45 / (height / DPI)
+    figure.subplots_adjust(left=left, right=right, bottom=0.01, top=top, wspace=0.04, hspace=0.04)
     return figure
 
 
 @torch.no_grad()
-def traversal_images(
-    model: torch.nn.Module, base: torch.Tensor, values: np.ndarray
-) -> np.ndarray:
+def traversal_images(model: torch.nn.Module, base: torch.Tensor, values: np.ndarray) -> np.ndarray:
     """Decode the code of image ``base`` (1, c, h, w) with latent j set to each of
     ``values[j]``; returns shape (num_latents, steps, c, h, w)."""
     code = model.encode_code(base)[0]
@@ -314,3 +311,67 @@ def write_report_page(result: Any, out: Path, pictures: Sequence[Path], title: s
     path = out / "report.html"
     atomic_write(path, lambda handle: handle.write(page.encode("utf-8")))
     return path
+
+
+def redraw(run_dir: str | Path, *, quiet: bool = False) -> list[Path]:
+    """Draw the pictures (and ``report.html``) of a run directory again from its checkpoint
+    (what ``infomec train --figures DIR`` does).
+
+    The model is rebuilt from ``checkpoint.pt`` and the evaluation subset encoded again;
+    a run that was scored (it has ``scores.json``) is scored again with its first preset
+    and seed (the same numbers), which orders and labels the traversals and gives the page.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+    quiet : bool, default=False
+        No progress on stderr.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ValueError
+        No loadable checkpoint in ``run_dir``.
+    """
+    import json
+
+    import infomec
+
+    from .checkpoint import CHECKPOINT_NAME, load_checkpoint
+    from .data import open_dataset
+    from .registry import build_model
+    from .train import evaluate
+
+    out = Path(run_dir)
+    checkpoint = load_checkpoint(out / CHECKPOINT_NAME)
+    saved = {"channels_last": False, **checkpoint["config"], "steps": checkpoint["step"]}
+    config = TrainConfig.from_dict(saved)
+    cuda = config.device == "cuda" and torch.cuda.is_available()
+    device = torch.device("cuda" if cuda else "cpu")
+    dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
+    torch.manual_seed(config.seed)
+    model = build_model(config, dataset.image_shape, len(dataset)).to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    model.load_state_dict(checkpoint["model"])
+    latents, sources, _ = evaluate(model, dataset, config, device)
+    result = None
+    if (out / "scores.json").exists():
+        result = infomec.score(
+            latents=latents,
+            sources=sources,
+            preset=config.presets[0],
+            seed=config.seed,
+            source_names=list(dataset.factor_names),
+            progress=False if quiet else None,
+        )
+    log_path = out / "train_log.json"
+    if log_path.exists():
+        log = json.loads(log_path.read_text())
+    else:
+        log = {"history": checkpoint["history"], "evaluations": checkpoint.get("evaluations", [])}
+    return write_pictures(model, dataset, config, device, out, latents, result, log)

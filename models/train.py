@@ -229,9 +229,7 @@ def train(
     device = _device(config.device)
     if config.channels_last is None:
         chosen = {**(config.chosen_by or {}), "channels_last": f"default on {device.type}"}
-        config = dataclasses.replace(
-            config, channels_last=device.type == "cpu", chosen_by=chosen
-        )
+        config = dataclasses.replace(config, channels_last=device.type == "cpu", chosen_by=chosen)
     dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
     config = config.resolved(len(dataset.factor_names), dataset.family)
     if score or config.eval_every:
