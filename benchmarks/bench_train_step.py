@@ -129,7 +129,7 @@ class Setup:
 
 
 def run_trainer(setup: Setup, folder: Path, plain: bool) -> tuple[float, dict]:
-    """Seconds of the trainer's step loop, and its final parameters."""
+    """(wall, CPU) seconds of the trainer's step loop, and its final parameters."""
     import dataclasses
     import json
 
@@ -156,7 +156,7 @@ def run_trainer(setup: Setup, folder: Path, plain: bool) -> tuple[float, dict]:
             train_module.open_dataset = opened
         timing = json.loads((Path(out) / "train_log.json").read_text())["timing_this_session"]
         params = load_checkpoint(Path(out) / "checkpoint.pt")["model"]
-    return timing["loop_s"], params
+    return (timing["loop_s"], timing["loop_cpu_s"]), params
 
 
 def run_bare(
@@ -167,7 +167,8 @@ def run_bare(
     threads: int = 1,
     compile_model: bool = False,
 ) -> tuple[float, dict, float]:
-    """Seconds of a bare loop, its final parameters, and its compile seconds (first step)."""
+    """(wall, CPU) seconds of a bare loop, its final parameters, and its compile seconds
+    (the first step, left out of both)."""
     import torch
 
     from infomec.models.autoencoder import Autoencoder, clipped_step
@@ -186,10 +187,10 @@ def run_bare(
         forward = torch.compile(net) if compile_model else net
         autoencoder = isinstance(net, Autoencoder)
         pool = ThreadPoolExecutor(1) if prefetch else None
-        compile_s = 0.0
+        compile_s = compile_cpu_s = 0.0
         try:
             pending = pool.submit(setup.batch, 0, channels_last) if pool else None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for step in range(steps):
                 if pool is not None:
                     x = pending.result()
@@ -197,7 +198,7 @@ def run_bare(
                         pending = pool.submit(setup.batch, step + 1, channels_last)
                 else:
                     x = setup.batch(step, channels_last)
-                began = time.perf_counter()
+                began, cpu_began = time.perf_counter(), time.process_time()
                 if autoencoder:
                     loss = net.objective(x, forward(x))["loss"]
                     clipped_step(optimizers[0], loss, net._clipped)
@@ -205,11 +206,13 @@ def run_bare(
                     net.train_step(x, step, optimizers)
                 if compile_model and step == 0:
                     compile_s = time.perf_counter() - began
+                    compile_cpu_s = time.process_time() - cpu_began
             seconds = time.perf_counter() - started - compile_s
+            cpu_seconds = time.process_time() - cpu_started - compile_cpu_s
         finally:
             if pool is not None:
                 pool.shutdown()
-        return seconds, net.state_dict(), compile_s
+        return (seconds, cpu_seconds), net.state_dict(), compile_s
     finally:
         torch.set_num_threads(previous)
 
@@ -262,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)
     load_before = uptime()
     setup = Setup(args)
-    times: dict[str, list[float]] = {}
+    times: dict[str, list[tuple[float, float]]] = {}
     compile_times: list[float] = []
     params: dict[str, dict] = {}
     evals: dict[str, list[float]] = {}
@@ -278,7 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if name == "bare+compile":
                     compile_times.append(result[2])
                 print(
-                    f"round {round_index + 1}: {name} {args.steps / result[0]:.2f} steps/s",
+                    f"round {round_index + 1}: {name} {args.steps / result[0][0]:.2f} "
+                    f"steps/s (per CPU second: {args.steps / result[0][1]:.2f})",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -308,8 +312,8 @@ def render(args, argv, setup, times, compile_times, params, evals, before, after
     import torch
 
     steps = args.steps
-    rates = {name: [steps / s for s in values] for name, values in times.items()}
-    base = rates.get("bare")
+    rates = {name: [steps / wall for wall, _ in values] for name, values in times.items()}
+    cpu_rates = {name: [steps / cpu for _, cpu in values] for name, values in times.items()}
     lines = [
         "# Training steps per second: trainer vs bare PyTorch loop (CPU)",
         "",
@@ -321,7 +325,9 @@ def render(args, argv, setup, times, compile_times, params, evals, before, after
         "",
         f"Load: before `{before}`; after `{after}`. **On a shared machine these numbers "
         "are contended**: compare arms only with each other (they ran interleaved in one "
-        "process, rotated each round).",
+        "process, rotated each round). Steps per CPU second (the process's CPU time, every "
+        "thread) depend far less on other jobs than steps per wall second, but do not show "
+        "what overlapping work saves (a batch thread) and count a spinning thread as work.",
         "",
         f"Run: {setup.config.model} on {setup.config.dataset}, {setup.config.image_size} px "
         f"`{setup.config.arch}` network, batch {setup.config.batch_size}, {steps} steps per "
@@ -329,15 +335,23 @@ def render(args, argv, setup, times, compile_times, params, evals, before, after
         f"{setup.config.seed}), all on one dataset object whose procedural geometry was "
         "rendered before timing.",
         "",
-        "| arm | steps/s per round | median steps/s | median ratio to bare |",
-        "|---|---|---|---|",
+        "| arm | steps/s per round (wall) | median | median ratio to bare | steps per CPU s "
+        "per round | median | median ratio to bare |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, values in rates.items():
-        ratio = "–"
-        if base is not None:
-            ratio = f"{statistics.median(v / b for v, b in zip(values, base, strict=True)):.3f}"
-        per_round = ", ".join(f"{v:.2f}" for v in values)
-        lines.append(f"| {name} | {per_round} | {statistics.median(values):.2f} | {ratio} |")
+
+    def ratio(values: list[float], base: list[float] | None) -> str:
+        if base is None:
+            return "–"
+        return f"{statistics.median(v / b for v, b in zip(values, base, strict=True)):.3f}"
+
+    for name in rates:
+        wall, cpu = rates[name], cpu_rates[name]
+        lines.append(
+            f"| {name} | {', '.join(f'{v:.2f}' for v in wall)} | {statistics.median(wall):.2f} "
+            f"| {ratio(wall, rates.get('bare'))} | {', '.join(f'{v:.2f}' for v in cpu)} | "
+            f"{statistics.median(cpu):.2f} | {ratio(cpu, cpu_rates.get('bare'))} |"
+        )
     lines.append("")
     if "trainer-plain" in params and "bare" in params:
         same = _equal(params["trainer-plain"], params["bare"])

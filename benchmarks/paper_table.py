@@ -878,6 +878,8 @@ def run_suite(args: argparse.Namespace, argv: Sequence[str]) -> int:
         part.gan_seeds = args.gan_seeds or [0, 1, 2]
         part.out = str(out.with_name(f"{out.stem}_{dataset}.md"))
         part.figure = None
+        # Run directories are named by model, seed and steps: one folder per dataset.
+        part.runs_dir = str(Path(args.runs_dir) / dataset) if args.runs_dir else None
         status = run_table(part, argv)
         if status:
             return status

@@ -48,14 +48,32 @@ def _pyplot():
     return plt
 
 
-def _show(axis, image: np.ndarray) -> None:
-    """Draw a (channels, h, w) image in [0, 1] without ticks."""
-    if image.shape[0] == 1:
-        axis.imshow(image[0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    else:
-        axis.imshow(np.clip(image.transpose(1, 2, 0), 0.0, 1.0), interpolation="nearest")
+PAD = 1  # pixels of white between images in a mosaic
+
+
+def _mosaic(images: np.ndarray) -> np.ndarray:
+    """Images of shape (rows, columns, channels, h, w) in [0, 1] as one RGB array with
+    white gaps (one ``imshow`` is far cheaper than an axes per image)."""
+    rows, columns, channels, height, width = images.shape
+    if channels == 1:
+        images = np.repeat(images, 3, axis=2)
+    canvas = np.ones((rows * (height + PAD) - PAD, columns * (width + PAD) - PAD, 3))
+    for row in range(rows):
+        for column in range(columns):
+            top, left = row * (height + PAD), column * (width + PAD)
+            canvas[top : top + height, left : left + width] = images[row, column].transpose(1, 2, 0)
+    return np.clip(canvas, 0.0, 1.0)
+
+
+def _image_axes(figure, left: float, bottom: float, width: float, height: float):
+    """Axes at a position given in inches, without ticks."""
+    fig_width, fig_height = figure.get_size_inches()
+    axis = figure.add_axes(
+        (left / fig_width, bottom / fig_height, width / fig_width, height / fig_height)
+    )
     axis.set_xticks([])
     axis.set_yticks([])
+    return axis
 
 
 def _save(figure, path: Path) -> Path:
@@ -67,15 +85,19 @@ def _save(figure, path: Path) -> Path:
     return path
 
 
+RECON_LABEL = 0.7  # inches for the row labels of reconstructions.png
+TOP = 0.45  # inches for a figure's title
+
+
 def reconstruction_size(n_images: int = N_RECONSTRUCTIONS) -> tuple[int, int]:
     """(width, height) in pixels of ``reconstructions.png``."""
-    return round(CELL * n_images * DPI), round((2 * CELL + 0.5) * DPI)
+    return round((RECON_LABEL + CELL * n_images + 0.1) * DPI), round((2 * CELL + TOP + 0.1) * DPI)
 
 
 def traversal_size(num_latents: int, num_steps: int) -> tuple[int, int]:
     """(width, height) in pixels of ``traversals.png``."""
     return round((LABEL_WIDTH + CELL * num_steps + RANGE_WIDTH) * DPI), round(
-        (CELL * num_latents + 0.6) * DPI
+        (CELL * num_latents + TOP + 0.1) * DPI
     )
 
 
@@ -88,14 +110,14 @@ def plot_reconstructions(originals: np.ndarray, reconstructions: np.ndarray, tit
     plt = _pyplot()
     n = len(originals)
     width, height = reconstruction_size(n)
-    figure, axes = plt.subplots(2, n, figsize=(width / DPI, height / DPI), squeeze=False)
-    for column in range(n):
-        _show(axes[0, column], originals[column])
-        _show(axes[1, column], reconstructions[column])
-    axes[0, 0].set_ylabel("image", fontsize=9)
-    axes[1, 0].set_ylabel("recon.", fontsize=9)
-    figure.suptitle(title, fontsize=10)
-    figure.subplots_adjust(left=0.03, right=0.995, bottom=0.01, top=0.84, wspace=0.05, hspace=0.05)
+    figure = plt.figure(figsize=(width / DPI, height / DPI))
+    axis = _image_axes(figure, RECON_LABEL, 0.1, CELL * n, 2 * CELL)
+    mosaic = _mosaic(np.stack([originals, reconstructions]))
+    axis.imshow(mosaic, interpolation="nearest", aspect="auto")
+    size = originals.shape[-2]
+    for row, label in enumerate(("image", "recon.")):
+        axis.text(-2, row * (size + PAD) + size / 2, label, ha="right", va="center", fontsize=9)
+    figure.suptitle(title, fontsize=10, y=1 - 0.1 / (height / DPI), va="top")
     return figure
 
 
@@ -148,39 +170,47 @@ def plot_traversals(
     pruned: np.ndarray,
     title: str,
 ):
-    """Grid of traversal images ``rows[j, step]`` (latent j in row ``order`` position)."""
+    """Grid of traversal images ``rows[j, step]`` (latent j in row ``order`` position),
+    each row labelled on the left and with its value range on the right; pruned rows in
+    red with a dashed frame."""
+    from matplotlib.patches import Rectangle
+
     plt = _pyplot()
     num_latents, steps = rows.shape[:2]
     width, height = traversal_size(num_latents, steps)
-    figure, axes = plt.subplots(
-        num_latents, steps, figsize=(width / DPI, height / DPI), squeeze=False
-    )
+    figure = plt.figure(figsize=(width / DPI, height / DPI))
+    axis = _image_axes(figure, LABEL_WIDTH, 0.1, CELL * steps, CELL * num_latents)
+    mosaic = _mosaic(rows[np.asarray(order)])
+    axis.imshow(mosaic, interpolation="nearest", aspect="auto")
+    size_y, size_x = rows.shape[-2:]
+    right = mosaic.shape[1]
     for position, j in enumerate(order):
-        for step in range(steps):
-            _show(axes[position, step], rows[j, step])
-        axis = axes[position, 0]
-        axis.set_ylabel(
-            labels[j],
-            rotation=0,
-            ha="right",
+        middle = position * (size_y + PAD) + size_y / 2
+        colour = "tab:red" if pruned[j] else "black"
+        axis.text(-2, middle, labels[j], ha="right", va="center", fontsize=8, color=colour)
+        axis.text(
+            right + 1,
+            middle,
+            f"{values[j, 0]:.2g}..{values[j, -1]:.2g}",
+            ha="left",
             va="center",
-            fontsize=8,
-            color="tab:red" if pruned[j] else "black",
+            fontsize=7,
+            color=colour,
         )
         if pruned[j]:
-            for cell in axes[position]:
-                for side in cell.spines.values():
-                    side.set(edgecolor="tab:red", linestyle="--", linewidth=1.2)
-        low, high = values[j, 0], values[j, -1]
-        axes[position, -1].yaxis.set_label_position("right")
-        axes[position, -1].set_ylabel(
-            f"{low:.2g}..{high:.2g}", rotation=0, ha="left", va="center", fontsize=6
-        )
-    figure.suptitle(title, fontsize=10)
-    left = (LABEL_WIDTH - 0.1) / (width / DPI)
-    right = 1 - RANGE_WIDTH / (width / DPI)
-    top = 1 - 0.45 / (height / DPI)
-    figure.subplots_adjust(left=left, right=right, bottom=0.01, top=top, wspace=0.04, hspace=0.04)
+            axis.add_patch(
+                Rectangle(
+                    (-0.5, position * (size_y + PAD) - 0.5),
+                    right,
+                    size_y,
+                    fill=False,
+                    edgecolor="tab:red",
+                    linestyle="--",
+                    linewidth=1.2,
+                )
+            )
+    del size_x
+    figure.suptitle(title, fontsize=10, y=1 - 0.1 / (height / DPI), va="top")
     return figure
 
 

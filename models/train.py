@@ -259,7 +259,8 @@ def train(
         means.load(checkpoint["pending_log"])
 
     saved_step = step if checkpoint is not None else None
-    timing = {"loop_s": 0.0, "checkpoint_s": 0.0, "evaluation_s": 0.0, "steps": 0}
+    timing = {"loop_s": 0.0, "loop_cpu_s": 0.0, "checkpoint_s": 0.0, "evaluation_s": 0.0}
+    timing["steps"] = 0
 
     def save() -> None:
         nonlocal saved_step
@@ -317,7 +318,9 @@ def train(
                 # A run extended past its old end (--steps) lacks the evaluation that end's
                 # final scoring made; evaluating draws no random numbers, so add it now.
                 evaluate_now(bar)
-            loop_started, first_step = time.perf_counter(), step
+            # CPU seconds of the whole process (every thread) beside wall seconds: on a
+            # shared machine their ratio shows how much of the time others took.
+            loop_started, loop_cpu, first_step = time.perf_counter(), time.process_time(), step
             while step < config.steps and not stop.requested:
                 # The step's loss terms stay tensors; they are read (one host sync) only
                 # for a log entry every log_every steps or a progress line.
@@ -341,6 +344,7 @@ def train(
                 else:
                     bar.update(step)
             timing["loop_s"] = time.perf_counter() - loop_started
+            timing["loop_cpu_s"] = time.process_time() - loop_cpu
             timing["steps"] = step - first_step
             if stop.requested:
                 if step != saved_step:

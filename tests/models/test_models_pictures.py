@@ -133,8 +133,7 @@ def test_losses_csv_matches_history_after_an_interrupted_resume(tmp_path):
 
 
 def test_beta_vae_runs_keep_per_latent_kl_and_a_sweep_gives_udr(tmp_path):
-    import infomec
-    from infomec.sweep import runs_from_paths
+    from infomec.sweep import runs_from_paths, sweep
 
     for seed in (0, 1):
         run = tmp_path / f"vae-seed{seed}"
@@ -146,7 +145,7 @@ def test_beta_vae_runs_keep_per_latent_kl_and_a_sweep_gives_udr(tmp_path):
         tmp_path / "vae-seed0" / "sources.npz",
     )
     assert [Path(run.kl).name for run in runs] == ["kl.npy", "kl.npy"]
-    frame = infomec.sweep(runs, udr=True, metrics=["mig"], progress=False)
+    frame = sweep(runs, udr=True, metrics=["mig"], progress=False)
     assert frame["udr"].notna().all() and frame["error"].eq("").all()
     # A QLAE run has no Gaussian posterior, so no KL file.
     train(tiny("qlae", steps=1), tmp_path / "qlae", progress=False, score=False, figures=False)
@@ -237,7 +236,7 @@ def test_paper_table_suite_at_the_plateau_with_a_handful_of_steps(tmp_path):
     out = tmp_path / "table.md"
     argv = ["--suite", "issue23", "--max-steps", "2", "--seeds", "0", "1", "--gan-seeds", "0"]
     argv += ["--models", "qlae", "ae", "infowgan", "qlinfowgan", "--image-size", "16"]
-    argv += ["--eval-size", "160", "--presets", "reference", "--no-mig", "--no-pictures"]
+    argv += ["--eval-size", "200", "--presets", "reference", "--no-mig", "--no-pictures"]
     argv += ["--quiet-check", "--out", str(out), "--runs-dir", str(tmp_path / "runs")]
     assert paper_table.main(argv) == 0
     text = out.read_text()
