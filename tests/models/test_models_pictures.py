@@ -254,3 +254,23 @@ def test_paper_table_suite_at_the_plateau_with_a_handful_of_steps(tmp_path):
     assert all(r["steps"] == 2 for r in rows)
     dsprites = (tmp_path / "table_dsprites.jsonl").read_text().splitlines()
     assert {json.loads(line)["model"] for line in dsprites} == {"qlae", "ae"}
+
+
+def test_the_eta_leaves_out_the_first_steps_warm_up(monkeypatch):
+    import infomec.models.progress as progress_module
+
+    clock = [0.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    bar = progress_module.Progress(1000, desc="qlae step", bar=False, quiet=True)
+    clock[0] = 100.0  # a slow first step (imports, first kernels, cold caches)
+    bar.update(1)
+    clock[0] = 110.0  # then 2 steps per second
+    bar.update(21)
+    assert bar.rate() == pytest.approx(2.0)
+    assert "ETA 8.2 min" in bar.line()  # 979 steps at 2/s, not at 21 / 110 s
+    clock[0] = 400.0  # later, slower: the rate follows the last couple of minutes
+    bar.update(321)
+    bar.report()
+    clock[0] = 500.0
+    bar.update(421)
+    assert bar.rate() == pytest.approx(1.0)
