@@ -81,6 +81,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compile", action="store_true", help="add the bare+compile arm")
     parser.add_argument("--no-eval", action="store_true", help="skip the evaluation timing")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/bench_train_step.md"))
+    parser.add_argument("--note", default="", help="free text added to the results file")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.rounds < 1:
         parser.error("--steps and --rounds must be >= 1")
@@ -382,6 +383,8 @@ def render(args, argv, setup, times, compile_times, params, evals, before, after
         for label, values in evals.items():
             per_round = ", ".join(f"{v:.2f}" for v in values)
             lines.append(f"| {label} | {per_round} | {statistics.median(values):.2f} |")
+    if args.note:
+        lines += ["", f"Note: {args.note}"]
     return "\n".join(lines) + "\n"
 
 

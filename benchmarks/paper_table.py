@@ -276,6 +276,10 @@ def run_one(
     )
     train_s = time.perf_counter() - started
     started = time.perf_counter()
+    from infomec.models.train import keep_torch_threads
+
+    with keep_torch_threads():  # numba's scoring would leave torch on 2 threads
+        scores = score_run(args, run_dir, seed)
     row = {
         "model": model,
         "seed": seed,
@@ -283,7 +287,7 @@ def run_one(
         "psnr": summary["eval"]["psnr"],
         "bce": summary["eval"]["bce"],
         "train_s": train_s,
-        **score_run(args, run_dir, seed),
+        **scores,
     }
     row["score_s"] = time.perf_counter() - started
     config = summary["config"]

@@ -374,7 +374,7 @@ def redraw(run_dir: str | Path, *, quiet: bool = False) -> list[Path]:
     from .checkpoint import CHECKPOINT_NAME, load_checkpoint
     from .data import open_dataset
     from .registry import build_model
-    from .train import evaluate
+    from .train import evaluate, keep_torch_threads
 
     out = Path(run_dir)
     checkpoint = load_checkpoint(out / CHECKPOINT_NAME)
@@ -391,14 +391,15 @@ def redraw(run_dir: str | Path, *, quiet: bool = False) -> list[Path]:
     latents, sources, _ = evaluate(model, dataset, config, device)
     result = None
     if (out / "scores.json").exists():
-        result = infomec.score(
-            latents=latents,
-            sources=sources,
-            preset=config.presets[0],
-            seed=config.seed,
-            source_names=list(dataset.factor_names),
-            progress=False if quiet else None,
-        )
+        with keep_torch_threads():
+            result = infomec.score(
+                latents=latents,
+                sources=sources,
+                preset=config.presets[0],
+                seed=config.seed,
+                source_names=list(dataset.factor_names),
+                progress=False if quiet else None,
+            )
     log_path = out / "train_log.json"
     if log_path.exists():
         log = json.loads(log_path.read_text())

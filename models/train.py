@@ -13,7 +13,8 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -105,6 +106,23 @@ class _RunningMeans:
         self.sums.clear()
         self.counts.clear()
         return means
+
+
+@contextmanager
+def keep_torch_threads() -> Iterator[None]:
+    """Restore torch's CPU thread count after the block.
+
+    Scoring with ``infomec`` runs numba kernels whose OpenMP layer shares libgomp with
+    torch; resetting numba's thread count afterwards also sets torch's (1 became 2,
+    measured), and on a busy 2-core machine two spinning threads made every later step
+    cost about 3x its CPU time. Every ``infomec.score`` call of the trainer runs inside.
+    """
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def _check_finite(values: Mapping[str, float], step: int) -> None:
@@ -497,9 +515,10 @@ def periodic_evaluation(
 
     latents, sources, quality = evaluate(model, dataset, config, device)
     quality.pop("kl_per_latent", None)
-    result = infomec.score(
-        latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
-    ).to_dict()
+    with keep_torch_threads():
+        result = infomec.score(
+            latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
+        ).to_dict()
     entry = {"step": step, **quality, **_infomec_summary(result)}
     if reporter is not None:
         reporter.message(
@@ -600,16 +619,17 @@ def score_latents(
     """
     import infomec
 
-    results = {
-        preset: infomec.score(
-            latents=latents,
-            sources=sources,
-            preset=preset,
-            seed=config.seed,
-            source_names=list(source_names),
-        )
-        for preset in config.presets
-    }
+    with keep_torch_threads():
+        results = {
+            preset: infomec.score(
+                latents=latents,
+                sources=sources,
+                preset=preset,
+                seed=config.seed,
+                source_names=list(source_names),
+            )
+            for preset in config.presets
+        }
     by_preset = {preset: result.to_dict() for preset, result in results.items()}
     first = config.presets[0]
     payload = {**by_preset[first], "preset": first, "presets": by_preset}

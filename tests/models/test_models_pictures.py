@@ -274,3 +274,11 @@ def test_the_eta_leaves_out_the_first_steps_warm_up(monkeypatch):
     clock[0] = 500.0
     bar.update(421)
     assert bar.rate() == pytest.approx(1.0)
+
+
+def test_scoring_during_training_leaves_torch_threads_alone(tmp_path):
+    # numba's kernels share libgomp with torch: without care, a periodic evaluation left
+    # torch on 2 threads (each later step then cost ~3x its CPU time on a busy machine).
+    assert torch.get_num_threads() == 1  # tests/models/conftest.py
+    train(tiny("ae", steps=4, eval_every=2), tmp_path, score=False, figures=False)
+    assert torch.get_num_threads() == 1
