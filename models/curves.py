@@ -161,6 +161,9 @@ def plot_curves(
         steps, values = zip(*points, strict=True)
         axis.plot(steps, values, marker="." if len(points) < 30 else None, color="tab:blue")
         axis.set(xlabel="step", title=TERM_LABELS.get(name, name))
+        if min(values) > 0 and max(values) > 10 * min(values):
+            # Losses fall by orders of magnitude: a log axis keeps the late trend readable.
+            axis.set_yscale("log")
     for axis in flat[panels:]:
         axis.axis("off")
     fig.suptitle(title)
