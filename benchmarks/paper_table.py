@@ -335,12 +335,15 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def comparisons(
-    rows: list[dict], models: Sequence[str], metrics: Sequence[tuple[str, str]]
+    rows: list[dict],
+    models: Sequence[str],
+    metrics: Sequence[tuple[str, str]],
+    pairs: Sequence[tuple[str, str]] = tuple(PAIRS),
 ) -> list[dict[str, Any]]:
-    """Welch tests of each quantized model against its baselines on ``metrics`` (row key,
-    label); verdicts use Holm-adjusted p over these tests."""
+    """Welch tests of each quantized model against its baselines (``pairs``) on ``metrics``
+    (row key, label); verdicts use Holm-adjusted p over these tests."""
     tests = []
-    for quantized, baseline in PAIRS:
+    for quantized, baseline in pairs:
         if quantized not in models or baseline not in models:
             continue
         for key, label in metrics:
@@ -527,11 +530,7 @@ def claim_verdicts(rows: list[dict], models: Sequence[str], preset: str) -> list
     metrics = {label: key for key, label in preset_metrics(preset)}
     metrics["PSNR"] = "psnr"
     for claim, pairs, labels, direction in CLAIMS:
-        tests = [
-            t
-            for t in comparisons(rows, models, [(metrics[label], label) for label in labels])
-            if (t["quantized"], t["baseline"]) in pairs
-        ]
+        tests = comparisons(rows, models, [(metrics[label], label) for label in labels], pairs)
         detail = "; ".join(
             f"{t['metric']} {LABELS[t['quantized']]} vs {LABELS[t['baseline']]}: {t['verdict']}"
             for t in tests
@@ -543,7 +542,7 @@ def claim_verdicts(rows: list[dict], models: Sequence[str], preset: str) -> list
     if any("provisional" in reason or "capped" in reason for reason in plateau.values()):
         lines.append(
             "- Caveat: some step counts are provisional or capped, not a measured plateau "
-            "(see the step counts above)."
+            "(see the table's step counts)."
         )
     return lines
 
