@@ -91,10 +91,17 @@ def test_a_scored_run_writes_pictures_and_report_and_figures_redraws_them(tmp_pa
     assert (run / "report.html").stat().st_mtime_ns > before["report.html"]
 
 
-def test_an_unscored_run_has_pictures_but_no_report(tmp_path):
+def test_an_unscored_run_has_pictures_but_no_report_and_figures_redraws_them(tmp_path):
+    import cli
+
     train(tiny("ae", steps=2), tmp_path, progress=False, quiet=True, score=False)
     check_pictures(tmp_path, num_latents=10, walk_steps=9)  # 9 quantiles of each latent
     assert not (tmp_path / "report.html").exists()
+    for name in ("reconstructions.png", "traversals.png", "curves.png"):
+        (tmp_path / name).unlink()
+    assert cli.main(["train", "--figures", str(tmp_path), "--no-progress"]) == 0
+    check_pictures(tmp_path, num_latents=10, walk_steps=9)
+    assert not (tmp_path / "report.html").exists()  # no scores to show
 
 
 def test_figures_needs_a_checkpoint(tmp_path, capsys):
