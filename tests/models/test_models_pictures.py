@@ -71,7 +71,6 @@ def check_pictures(run: Path, num_latents: int, walk_steps: int) -> None:
     assert width > 600 and height > 200
 
 
-@pytest.mark.slow
 def test_a_scored_run_writes_pictures_and_report_and_figures_redraws_them(tmp_path):
     import cli
 
@@ -195,7 +194,6 @@ def test_channels_last_is_the_cpu_default_and_resumes_bit_exactly(tmp_path):
         assert torch.equal(value, b["model"][key]), key
 
 
-@pytest.mark.slow
 def test_bench_train_step_runs_with_two_steps(tmp_path):
     bench = load_script("bench_train_step")
     out = tmp_path / "bench.md"
@@ -219,7 +217,6 @@ def test_plateau_rule():
     assert math.isnan(plateau.gains(curve)[0])
 
 
-@pytest.mark.slow
 def test_plateau_script_writes_the_curve(tmp_path):
     plateau = load_script("plateau")
     csv = tmp_path / "curve.csv"
