@@ -13,7 +13,7 @@ Arms:
   format, batches rendered in the loop): the trainer's own overhead (progress, logging,
   loss bookkeeping, checkpoint) against ``bare``. Its final parameters must equal the bare
   loop's bit for bit (checked).
-- ``trainer``: ``train`` with its CPU defaults (channels-last, one batch thread).
+- ``trainer``: ``train`` with its CPU defaults (channels-last, batches in the loop).
 - ``bare``: the bare loop, one torch thread, contiguous, batches in the loop.
 - ``bare+channels_last``, ``bare+prefetch`` (a background thread renders the next batch),
   ``bare+cl+prefetch``, ``bare+threads2`` (two torch threads), ``bare+compile``
@@ -360,10 +360,10 @@ def render(args, argv, setup, times, compile_times, params, evals, before, after
             f"Same computation: the trainer-plain and bare arms end with "
             f"{'bit-identical' if same else '**different**'} parameters."
         )
-    if "trainer" in params and "bare+cl+prefetch" in params:
-        same = _equal(params["trainer"], params["bare+cl+prefetch"])
+    if "trainer" in params and "bare+channels_last" in params:
+        same = _equal(params["trainer"], params["bare+channels_last"])
         lines.append(
-            f"The trainer's defaults and bare+cl+prefetch end with "
+            f"The trainer's defaults and bare+channels_last end with "
             f"{'bit-identical' if same else '**different**'} parameters."
         )
     if compile_times:

@@ -213,7 +213,7 @@ def train(
         Compute InfoMEC with ``infomec.score`` for each of ``config.presets`` and write
         ``scores.json``.
     workers : int, optional
-        Threads preparing batches ahead (0: in the loop); default 2 on CUDA, 1 on a CPU.
+        Threads preparing batches ahead (0: in the loop); default 2 on CUDA, 0 on a CPU.
     report_seconds : float, default=10
         Period of the one-line progress reports.
     figures : bool, default=True
@@ -405,9 +405,9 @@ def _rate(timing: Mapping[str, float]) -> float | None:
 
 
 def default_workers(device: torch.device) -> int:
-    """Batch-preparing threads: 2 on CUDA; 1 on a CPU (numpy renders the next batch while
-    torch computes this step; measured in benchmarks/results/bench_train_step.md)."""
-    return 2 if device.type == "cuda" else 1
+    """Batch-preparing threads: 2 on CUDA; none on a CPU, where a thread rendering the
+    next batch was about 5 % slower, not faster (benchmarks/results/bench_train_step.md)."""
+    return 2 if device.type == "cuda" else 0
 
 
 def _evaluation_missing(config: TrainConfig, evaluations: list[dict[str, Any]], step: int) -> bool:

@@ -200,7 +200,7 @@ def test_bench_train_step_runs_with_two_steps(tmp_path):
     argv = ["--dataset", "dsprites", "--image-size", "16", "--batch-size", "8"]
     argv += ["--subset", "orientation=0,20", "--subset", "scale=0,5", "--eval-size", "160"]
     argv += ["--steps", "2", "--rounds", "1", "--out", str(out)]
-    argv += ["--arms", "trainer-plain", "trainer", "bare", "bare+cl+prefetch"]
+    argv += ["--arms", "trainer-plain", "trainer", "bare", "bare+channels_last"]
     assert bench.main(argv) == 0
     text = out.read_text()
     assert "load average" in text and "torch 2." in text
