@@ -82,7 +82,7 @@ from pathlib import Path
 import numpy as np
 
 import infomec
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 from infomec.metrics.dci import DCI_MODELS
 from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS

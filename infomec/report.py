@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from infomec._frameworks import numpy_inputs
 from infomec.figures import (
     DPI,
     FORMATS,
@@ -38,6 +37,7 @@ from infomec.figures import (
     plot_udr,
     save_figure,
 )
+from infomec.inputs.frameworks import numpy_inputs
 from infomec.outputs import check_folder, write_folder
 from infomec.report_html import render_html, report_dict
 from infomec.result import ScoreResult, dumps_json

@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 from functools import partial
 
-from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     check_choice,
     check_fraction,
@@ -17,7 +16,9 @@ from infomec._validation import (
     effective_k,
     warn,
 )
-from infomec.data import prepare_held_out, prepare_sample, split_sample
+from infomec.data import split_sample
+from infomec.inputs.frameworks import numpy_inputs
+from infomec.inputs.pipeline import prepare_held_out, prepare_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs

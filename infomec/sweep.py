@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.progress import progress as progress_of
 from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS
@@ -259,7 +259,7 @@ def score_run(
     """Score one run and return its output row (never raises for a failing run).
 
     ``latents_key``, ``sources_key``, ``header`` and ``index_col`` say how files are
-    read (see :func:`infomec.io.load_array`).
+    read (see :func:`infomec.inputs.files.load_array`).
 
     Examples
     --------
@@ -390,7 +390,7 @@ def sweep(
     latents_key, sources_key : str, optional
         Array names inside ``.npz`` files.
     header, index_col : optional
-        How delimited text files are read (see :func:`infomec.io.load_array`).
+        How delimited text files are read (see :func:`infomec.inputs.files.load_array`).
     udr : bool, optional
         The ``udr`` column: each run's Unsupervised Disentanglement Ranking
         (:func:`infomec.metrics.udr.udr`) among the scored runs of its ``model``, for
@@ -512,7 +512,7 @@ def _udr_groups(frame, runs: list[Run], unlabelled_as_one_model: bool) -> dict[s
 
 
 def _latents_for_udr(run: Run, read: dict[str, Any]) -> np.ndarray:
-    from infomec._frameworks import to_numpy
+    from infomec.inputs.frameworks import to_numpy
 
     if isinstance(run.latents, (str, os.PathLike)):
         loaded = load_array(
@@ -523,7 +523,7 @@ def _latents_for_udr(run: Run, read: dict[str, Any]) -> np.ndarray:
 
 
 def _kl_for_udr(run: Run) -> np.ndarray:
-    from infomec._frameworks import to_numpy
+    from infomec.inputs.frameworks import to_numpy
 
     if isinstance(run.kl, (str, os.PathLike)):
         try:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import infomec
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 
 TEXT_FORMS = st.fixed_dictionaries(
     {

@@ -10,7 +10,7 @@ import pytest
 
 import cli
 import infomec
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 import cli
 import infomec
 from infomec import InfoMECWarning
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 from infomec.presets import PruningRule
 
 N = 600
@@ -260,7 +260,8 @@ def test_index_col_option(tmp_path, capsys, data):
     )
     assert status == 0 and "warning" not in err
     status, _, err = run(["score", path, tmp_path / "s.npy", "--index-col", "none"], capsys)
-    assert status == 0  # 0..N-1 kept as a latent: scored, as asked
+    # 0..N-1 kept as a latent: a row identifier, refused by name in every door
+    assert status == 2 and "latents column 'row' holds 600 distinct integers 0..599" in err
 
 
 @pytest.mark.parametrize(

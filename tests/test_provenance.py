@@ -13,7 +13,7 @@ import pytest
 import cli
 import infomec
 from infomec import provenance
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 
 VERSION_KEYS = {"infomec", "python", "numpy", "scipy", "scikit-learn", "numba", "pandas"}
 

@@ -2,7 +2,7 @@
 
 Files are recognised by their first bytes (a zip archive is read as ``.npz``, the
 NumPy magic as ``.npy``), whatever their extension; other files are read as delimited
-text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.csv_reader` for the
+text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.inputs.text` for the
 rules). Loading never unpickles (``allow_pickle=False``); every failure becomes a
 one-line ``ValueError`` (or ``FileNotFoundError`` / ``IsADirectoryError``) naming the
 file. A latents file that holds only ``sources`` (or the reverse) is refused as swapped.
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import stack_columns, warn
-from infomec.csv_reader import read_text_table
+from infomec._warnings import warn
+from infomec.inputs.interpret import stack_columns
+from infomec.inputs.text import read_text_table
 
 NAME_KEYS = ("source_names", "latent_names")
 SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
@@ -230,7 +231,7 @@ def load_array(
         A ``.npz`` (key ``role``, or the only array; ``source_names`` /
         ``latent_names`` arrays are read as column names), ``.npy`` (memory-mapped) or
         delimited text file (``.csv``, ``.tsv``, ``.txt``; see
-        :mod:`infomec.csv_reader`). The format is taken from the file's first bytes.
+        :mod:`infomec.inputs.text`). The format is taken from the file's first bytes.
     role : {"latents", "sources"}
     key : str, optional
         Array name inside a ``.npz`` file.

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import warn
+from infomec._warnings import warn
 
 DELIMITERS = ("\t", ";", ",")
 _SAMPLE_LINES = 64

@@ -1,0 +1,267 @@
+"""Check step of the input layer: properties of interpreted arrays, refused or warned.
+
+Every function here takes typed numpy arrays (what :mod:`infomec.inputs.interpret`
+returns) and raises a one-line ``ValueError`` naming the array and column (by the
+names the user gave, where there are any), or warns naming the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from infomec._warnings import warn
+
+#: A source needs at least this many rows per distinct value, on average (N / K >= 5);
+#: below it, plug-in and KSG mutual information measure the sample, not the source.
+MIN_ROWS_PER_SOURCE_VALUE = 5
+
+#: Float latents whose every column takes at most this many values (and at most one
+#: value per CODE_LIKE_MIN_ROWS rows) look like discrete codes saved as floats.
+CODE_LIKE_MAX_VALUES = 64
+CODE_LIKE_MIN_ROWS = 10
+
+
+def _label(names: Sequence[str] | None, j: int) -> str:
+    """How messages name column ``j``: the user's name, else its position."""
+    return f"'{names[j]}'" if names is not None and j < len(names) else str(j)
+
+
+def _has_finite_sum(array: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow just means "scan"
+        return bool(np.isfinite(np.sum(array, dtype=np.float64)))
+
+
+def check_finite(array: np.ndarray, name: str, names: Sequence[str] | None = None) -> None:
+    """Refuse NaN and inf, naming the first bad column (by ``names``) and row."""
+    # A finite sum proves every value finite (NaN and inf propagate through it), at a
+    # fraction of isfinite's cost; only a non-finite sum (or an overflow) needs the scan.
+    if array.dtype.kind != "f" or _has_finite_sum(array):
+        return
+    finite = np.isfinite(array)
+    if not finite.all():
+        row, column = np.argwhere(~finite)[0]
+        bad = "NaN" if np.isnan(array[row, column]) else "inf"
+        raise ValueError(
+            f"{name} column {_label(names, column)} contains {bad} (first at row {row})"
+        )
+
+
+def check_same_length(latents: np.ndarray, sources: np.ndarray, context: str = "") -> None:
+    """Refuse latents and sources whose row counts differ."""
+    if latents.shape[0] != sources.shape[0]:
+        raise ValueError(
+            f"{context}latents have {latents.shape[0]} rows but sources have "
+            f"{sources.shape[0]}; rows must be aligned samples"
+        )
+
+
+def check_summable(latents: np.ndarray, name: str = "latents", *, squares: bool = False) -> None:
+    """Refuse float latents so large that a sum over their rows overflows float64.
+
+    disentanglement_lib's definitions take means, ranges and histograms of the raw
+    values; beyond this they overflow and would give NaN or numpy's own errors. With
+    ``squares`` (families that take variances or fit models: SAP, modularity, BetaVAE,
+    FactorVAE, DCI, ...) the sum of squares must stay finite too: beyond it the
+    variances overflow and the scores fall to chance (1e300 gave BetaVAE 0.26 instead
+    of 1.0). (InfoMEC ranks and rescales, and scores such latents.)
+    """
+    if latents.dtype.kind != "f":
+        return
+    largest = max(abs(float(latents.max())), abs(float(latents.min())))
+    if squares and largest * largest * latents.shape[0] > np.finfo(np.float64).max:
+        limit = np.sqrt(np.finfo(np.float64).max / latents.shape[0])
+        raise ValueError(
+            f"{name} reach {largest:.3g} in magnitude: sums of squares over their "
+            f"{latents.shape[0]} rows would overflow float64 (disentanglement_lib's "
+            f"metrics take variances; the limit here is {limit:.2g}); rescale them"
+        )
+    if largest * latents.shape[0] > np.finfo(np.float64).max:
+        raise ValueError(
+            f"{name} reach {largest:.3g} in magnitude: sums over their {latents.shape[0]} "
+            "rows would overflow float64 (disentanglement_lib's metrics need them); "
+            "rescale them"
+        )
+
+
+def is_discrete_dtype(array: np.ndarray) -> bool:
+    """Auto-detection of discrete latents: integer and boolean dtypes are discrete."""
+    return array.dtype.kind in "biu"
+
+
+def _few_values(column: np.ndarray) -> int | None:
+    """Distinct values of ``column`` if it looks like codes (few, repeated), else None."""
+    limit = min(CODE_LIKE_MAX_VALUES, column.shape[0] // CODE_LIKE_MIN_ROWS)
+    # A prefix with too many values settles it without sorting the whole column.
+    if np.unique(column[:4096]).size > limit:
+        return None
+    count = np.unique(column).size
+    return count if count <= limit else None
+
+
+def code_like_float_latents(latents: np.ndarray) -> int | None:
+    """For float latents that look like discrete codes, the most values of a column.
+
+    That is: every column takes at most ``min(64, N / 10)`` distinct values and some
+    column takes at least two. Returns ``None`` otherwise (and for non-float latents).
+    """
+    if latents.dtype.kind != "f":
+        return None
+    counts = []
+    for j in range(latents.shape[1]):
+        count = _few_values(latents[:, j])
+        if count is None:
+            return None
+        counts.append(count)
+    return max(counts) if max(counts) >= 2 else None
+
+
+def latents_look_like_codes(latents: np.ndarray) -> bool:
+    """Integer / boolean latents, or float latents with few values per column."""
+    return is_discrete_dtype(latents) or code_like_float_latents(latents) is not None
+
+
+def hint_discrete_codes(latents: np.ndarray) -> None:
+    """Warn when float latents (auto-detected as continuous) look like discrete codes."""
+    most = code_like_float_latents(latents)
+    if most is not None:
+        warn(
+            f"latents are floats but every column takes at most {most} distinct values: "
+            "they look like discrete codes saved as floats and are scored as continuous; "
+            "pass discrete_latents=True (CLI --discrete) to score them as codes"
+        )
+
+
+def check_names(given, count: int, prefix: str, what: str) -> list[str]:
+    """Column names: ``given`` as strings (unique, non-empty), or ``prefix0 ..``.
+
+    Examples
+    --------
+    >>> check_names(None, 2, "z", "latent_names")
+    ['z0', 'z1']
+    >>> check_names(["a", "a"], 2, "z", "latent_names")
+    Traceback (most recent call last):
+    ...
+    ValueError: latent_names has 'a' twice; names must be unique
+    """
+    if given is None:
+        return [f"{prefix}{j}" for j in range(count)]
+    if isinstance(given, (str, bytes)):
+        raise ValueError(
+            f"{what} must be a list of names, got the single string {given!r} "
+            "(the CLI takes a comma-separated list)"
+        )
+    try:
+        names = [str(name).strip() for name in np.asarray(given, dtype=object).ravel()]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a list of names, got {given!r}") from None
+    if len(names) != count:
+        raise ValueError(f"{what} has {len(names)} entries but there are {count} columns")
+    for position, name in enumerate(names):
+        if not name:
+            raise ValueError(f"{what} has an empty name at position {position}")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} has {name!r} twice; names must be unique")
+        seen.add(name)
+    return names
+
+
+# ------------------------------------------------------------------- suspicious columns
+
+
+def row_identifier(column: np.ndarray) -> tuple[int, int] | None:
+    """``(first, step)`` if ``column`` holds distinct integers forming an arithmetic
+    sequence once sorted (row numbers, ids from any start, in any order), else None.
+
+    Examples
+    --------
+    >>> row_identifier(np.array([3, 1, 2, 4])), row_identifier(np.array([0.5, 1.5, 2.5]))
+    ((1, 1), None)
+    """
+    if column.shape[0] < 3 or column.dtype.kind not in "iuf":
+        return None
+    if column.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            if not np.all(column == np.round(column)) or np.abs(column).max() >= 2**53:
+                return None
+        column = column.astype(np.int64)
+    ordered = np.sort(column.astype(np.int64, copy=False))
+    steps = np.diff(ordered)
+    if steps[0] <= 0 or not np.all(steps == steps[0]):
+        return None
+    return int(ordered[0]), int(steps[0])
+
+
+def refuse_identifier(column: np.ndarray, label: str, what: str) -> None:
+    """Refuse a column that is a row identifier (see :func:`row_identifier`)."""
+    found = row_identifier(column)
+    if found is None:
+        return
+    first, step = found
+    last = first + step * (column.shape[0] - 1)
+    hint = (
+        "drop it (CLI: --index-col NAME drops a named column of a text file)"
+        if what == "latents"
+        else "drop it"
+    )
+    raise ValueError(
+        f"{what} column {label} holds {column.shape[0]} distinct integers {first}..{last} "
+        f"(step {step}), one per row: a row identifier, not a {what[:-1]}; {hint}"
+    )
+
+
+#: Codes plus noise: every value within this distance of an integer.
+NOISY_CODE_TOLERANCE = 0.25
+
+
+def noisy_codes(column: np.ndarray, check_density: bool = True):
+    """``(rounded, largest deviation, codes)`` for float codes plus noise, else None.
+
+    That is a float column with non-integer values, all within
+    :data:`NOISY_CODE_TOLERANCE` of an integer, whose rounded values take at least two
+    and few enough values to be a source (``N / K >= 5``).
+    """
+    if column.dtype.kind != "f":
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        rounded = np.rint(column)
+        deviation = float(np.abs(column - rounded).max())
+    if deviation == 0 or not deviation <= NOISY_CODE_TOLERANCE:
+        return None
+    count = np.unique(rounded).size
+    if count < 2 or (check_density and column.shape[0] < MIN_ROWS_PER_SOURCE_VALUE * count):
+        return None
+    return rounded, deviation, count
+
+
+def many_valued_integer_latents(latents: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Integer latent columns with many distinct values (more than ``min(64, N / 10)``):
+    scored as discrete codes, where plug-in mutual information saturates. The mirror of
+    :func:`code_like_float_latents`; returns the names of such columns."""
+    if latents.dtype.kind not in "iu":
+        return []
+    limit = min(CODE_LIKE_MAX_VALUES, latents.shape[0] // CODE_LIKE_MIN_ROWS)
+    ordered = np.sort(latents, axis=0)
+    counts = 1 + np.count_nonzero(np.diff(ordered, axis=0), axis=0)
+    return [names[j] for j in np.flatnonzero(counts > limit)]
+
+
+#: A latent's range is "set by a few extreme values" when it exceeds this many times
+#: the spread of its central 98 % (1st to 99th percentile).
+EXTREME_RANGE_RATIO = 10.0
+
+
+def extreme_range_latents(latents: np.ndarray) -> np.ndarray:
+    """Boolean mask of float latents whose range is set by a few extreme values."""
+    if latents.dtype.kind != "f" or latents.shape[0] < 20:
+        return np.zeros(latents.shape[1], dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        low, high = np.percentile(latents, [1, 99], axis=0)
+        central = high.astype(np.float64) - low
+        full = latents.max(axis=0).astype(np.float64) - latents.min(axis=0)
+        return (full > EXTREME_RANGE_RATIO * central) & (central > 0) | (
+            (central == 0) & (full > 0) & np.isfinite(full)
+        )
