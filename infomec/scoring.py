@@ -18,7 +18,7 @@ from infomec._validation import (
 )
 from infomec.data import split_sample
 from infomec.inputs.frameworks import numpy_inputs
-from infomec.inputs.pipeline import prepare_held_out, prepare_sample
+from infomec.inputs.pipeline import digest_with_pruning, prepare_held_out, prepare_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
@@ -248,6 +248,7 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
+    digest = digest_with_pruning(sample, settings["pruning"])
     if not sample.discrete:  # k only counts for the KSG estimator of continuous latents
         settings["k"] = effective_k(
             settings["k"], sample.sources, sample.source_names, explicit=k is not None
@@ -305,4 +306,5 @@ def score(
         elapsed_s=time.perf_counter() - started,
         source_names=sample.source_names,
         latent_names=sample.latent_names,
+        digest=digest,
     )

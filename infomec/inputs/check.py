@@ -265,3 +265,89 @@ def extreme_range_latents(latents: np.ndarray) -> np.ndarray:
         return (full > EXTREME_RANGE_RATIO * central) & (central > 0) | (
             (central == 0) & (full > 0) & np.isfinite(full)
         )
+
+
+def review_pruning(latents: np.ndarray, rule, names: Sequence[str]) -> tuple[np.ndarray, dict]:
+    """Which latents ``rule`` keeps, and warnings for ranges set by a few extreme values.
+
+    ``rule`` is a :class:`~infomec.presets.PruningRule`. A latent whose range exceeds
+    :data:`EXTREME_RANGE_RATIO` times the spread of its central 98 % has its range set
+    by a few values; when that changes which latents the rule keeps (compared with the
+    same rule on latents clipped to their 1st-99th percentiles), a warning names it and
+    the latents that pruning then dropped (or kept only for those values).
+
+    Returns
+    -------
+    active : ndarray of bool
+    notes : dict
+        Per latent position, a note for the input digest.
+    """
+    active = rule.active(latents)
+    notes: dict[int, str] = {}
+    if rule.statistic != "range" or latents.dtype.kind != "f":
+        return active, notes
+    extreme = extreme_range_latents(latents)
+    if not extreme.any():
+        return active, notes
+    clipped = latents.copy()
+    low, high = np.percentile(latents[:, extreme], [1, 99], axis=0)
+    clipped[:, extreme] = np.clip(latents[:, extreme], low, high)
+    robust = rule.active(clipped)
+    changed = np.flatnonzero(active != robust)
+    for j in np.flatnonzero(extreme):
+        notes[j] = "range set by a few extreme values (over 10x its central 98 %)"
+    if changed.size == 0:
+        return active, notes
+    culprits = ", ".join(repr(names[j]) for j in np.flatnonzero(extreme)[:5])
+    dropped = [names[j] for j in changed if not active[j]]
+    kept = [names[j] for j in changed if active[j]]
+    parts = []
+    if dropped:
+        parts.append(f"pruning then dropped {', '.join(dropped[:8])}")
+    if kept:
+        parts.append(f"kept {', '.join(kept[:8])} active only for those values")
+    warn(
+        f"latents {culprits} have ranges set by a few extreme values (over "
+        f"{EXTREME_RANGE_RATIO:g}x the spread of their central 98 %); {'; '.join(parts)} "
+        "(see the input digest); remove the outliers or pass another pruning rule"
+    )
+    for j in changed:
+        notes[int(j)] = (
+            "pruned because another latent's range is set by extreme values"
+            if not active[j]
+            else "active only because of a few extreme values"
+        )
+    return active, notes
+
+
+def check_row_indexes(
+    first: np.ndarray | None, second: np.ndarray | None, first_name: str, second_name: str
+) -> None:
+    """Compare two files' row indexes (their dropped index columns), as pandas indexes are.
+
+    Rows are paired by position. When both files carry a row index and the two differ
+    (reordered, shifted or filtered rows), pairing by position would score mismatched
+    rows: refused. When only one carries an index and it is out of order, a warning says
+    that its rows are still paired by position.
+    """
+    if first is not None and second is not None:
+        same_length = first.shape == second.shape
+        if same_length and np.array_equal(first.astype(str), second.astype(str)):
+            return
+        how = (
+            "the same rows in another order"
+            if same_length and set(first.astype(str).tolist()) == set(second.astype(str).tolist())
+            else "different rows"
+        )
+        raise ValueError(
+            f"{first_name} and {second_name} have different row indexes ({how}); rows are "
+            "paired by position, so align the two files by their index first"
+        )
+    for index, name, other in ((first, first_name, second_name), (second, second_name, first_name)):
+        if index is None or index.dtype.kind not in "iuf" or index.shape[0] < 2:
+            continue
+        if np.any(np.diff(index.astype(np.float64)) < 0):
+            warn(
+                f"{name} has a row index that is out of order (rows reordered?) and {other} "
+                "has none to match it: rows are paired by position (see the input digest)"
+            )

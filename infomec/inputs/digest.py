@@ -99,6 +99,20 @@ def source_records(
     return records
 
 
+def file_digest(record: dict[str, Any]) -> dict[str, Any]:
+    """How one input file was read, from its provenance record
+    (:func:`infomec.provenance.file_record`): path, format and, for text files, the
+    delimiter, header, index column dropped, rows."""
+    read = dict(record.get("read", {}))
+    read.pop("columns", None)
+    return {"path": record.get("path"), **read}
+
+
+def digest_with_files(digest: dict, records: dict[str, dict[str, Any]]) -> dict:
+    """``digest`` with how each input file was read (``records`` by role)."""
+    return {**digest, "files": {role: file_digest(record) for role, record in records.items()}}
+
+
 def mark_pruning(digest: dict, active: np.ndarray, rule: str, notes: dict[int, str]) -> None:
     """Record which latents the pruning rule keeps (``status``) and why others are out."""
     for j, record in enumerate(digest.get("latents", [])):
@@ -117,6 +131,35 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 16 else text[:15] + "…"
 
 
+def describe_file(read: dict[str, Any]) -> str:
+    """One line on how a file was read, e.g. ``text, ',' delimited, header (detected:
+    first row names the columns), index column 1 dropped (...), 5000 rows``."""
+    if read.get("format") != "text":
+        parts = [str(read.get("format", "?"))]
+        if read.get("key"):
+            parts.append(f"array {read['key']!r}")
+        if read.get("names_key"):
+            parts.append(f"names from {read['names_key']!r}")
+        return ", ".join(parts)
+    parts = [f"text, {read.get('delimiter')} delimited"]
+    if read.get("sep_line"):
+        parts[-1] += " (Excel 'sep=' line)"
+    if read.get("decimal") == ",":
+        parts.append("decimal commas")
+    if read.get("thousands"):
+        parts.append(f"{read['thousands']!r} thousands separator")
+    parts.append(
+        ("header" if read.get("header") else "no header") + f" ({read.get('header_why', '')})"
+    )
+    if read.get("index_col_dropped"):
+        parts.append(f"index column {read['index_col_dropped']} dropped ({read['index_why']})")
+    if read.get("empty_trailing_columns_dropped"):
+        parts.append(f"{read['empty_trailing_columns_dropped']} empty trailing columns ignored")
+    if "rows" in read:
+        parts.append(f"{read['rows']} rows")
+    return ", ".join(parts)
+
+
 def format_digest(digest: dict) -> str:
     """The digest as aligned text (what ``infomec inspect`` prints).
 
@@ -131,10 +174,7 @@ def format_digest(digest: dict) -> str:
     """
     lines = [f"{digest.get('rows', '?')} rows"]
     for role, record in digest.get("files", {}).items():
-        described = ", ".join(
-            f"{key} {value}" for key, value in record.items() if key != "path" and value is not None
-        )
-        lines.append(f"{role}: {record.get('path', '')} ({described})")
+        lines.append(f"{role}: {record.get('path', '')} ({describe_file(record)})")
     for role in ("latents", "sources"):
         records = digest.get(role, [])
         if not records:

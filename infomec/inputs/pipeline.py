@@ -9,6 +9,7 @@ through. Warnings raised while an input is interpreted are recorded in its diges
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -24,12 +25,19 @@ from infomec.inputs.check import (
     is_discrete_dtype,
     many_valued_integer_latents,
     refuse_identifier,
+    review_pruning,
     row_identifier,
 )
-from infomec.inputs.digest import MAX_LISTED_COLUMNS, latent_records, source_records
+from infomec.inputs.digest import (
+    MAX_LISTED_COLUMNS,
+    latent_records,
+    mark_pruning,
+    source_records,
+)
 from infomec.inputs.encode import encode_sources, exact_integer_latents
 from infomec.inputs.frameworks import column_names
 from infomec.inputs.interpret import as_2d_array, check_latents, source_columns
+from infomec.presets import PruningRule, resolve_settings
 
 
 def _refuse_identifier_latents(latents: np.ndarray, names: list[str]) -> None:
@@ -79,6 +87,67 @@ class _Recorded:
             if issubclass(caught.category, InfoMECWarning):
                 self.messages.append(str(caught.message))
             warn(str(caught.message), caught.category)
+
+
+def digest_with_pruning(sample: Sample, pruning: str) -> dict:
+    """The sample's input digest with each latent's pruning status under ``pruning``
+    (and the warnings of :func:`~infomec.inputs.check.review_pruning`)."""
+    digest = copy.deepcopy(sample.digest)
+    with _Recorded() as messages:
+        active, notes = review_pruning(
+            sample.latents, PruningRule.parse(pruning), sample.latent_names
+        )
+    digest.setdefault("warnings", []).extend(messages)
+    mark_pruning(digest, active, pruning, notes)
+    return digest
+
+
+def inspect_inputs(
+    latents=None,
+    sources=None,
+    *,
+    discrete_latents: bool | None = None,
+    max_source_values: int = 1000,
+    source_bins: int | None = None,
+    pruning: str | None = None,
+    preset: str = "reference",
+) -> dict:
+    """The input digest of latents and/or sources, without scoring.
+
+    With both, exactly what :func:`infomec.score` records (pruning by ``pruning``, or
+    the preset's rule); with one, the columns of that one as they would be read.
+
+    Examples
+    --------
+    >>> digest = inspect_inputs(sources=np.array([["a"], [" a"], ["b"], ["b"]] * 3))
+    >>> digest["sources"][0]["distinct"], digest["sources"][0]["notes"]
+    (2, ['1 labels stripped of surrounding spaces'])
+    """
+    if latents is not None and sources is not None:
+        sample = prepare_sample(
+            latents,
+            sources,
+            discrete_latents=discrete_latents,
+            max_source_values=max_source_values,
+            source_bins=source_bins,
+        )
+        if pruning is None:
+            pruning = resolve_settings(preset, sample.discrete)["pruning"]
+        return digest_with_pruning(sample, pruning)
+    if latents is None and sources is None:
+        raise ValueError("give latents, sources or both")
+    with _Recorded() as messages:
+        if latents is not None:
+            array = check_latents(as_2d_array(latents, "latents", finite=False))
+            names = check_names(column_names(latents), array.shape[1], "z", "latent_names")
+            discrete, why = _discrete(array, discrete_latents, names)
+            records = {"latents": latent_records(array, names, discrete, why)}
+        else:
+            array = as_2d_array(sources, "sources", finite=False)
+            names = check_names(column_names(sources), array.shape[1], "s", "source_names")
+            columns, notes = source_columns(array, "sources", names)
+            records = {"sources": source_records(columns, names, notes)}
+    return {"rows": int(array.shape[0]), "files": {}, **records, "warnings": messages}
 
 
 def prepare_sample(
