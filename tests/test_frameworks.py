@@ -43,9 +43,11 @@ def data(rng):
     return latents, sources
 
 
-def _same(first: infomec.ScoreResult, second: infomec.ScoreResult) -> None:
+def _same(first: infomec.ScoreResult, second: infomec.ScoreResult, digest: bool = True) -> None:
     one, two = first.to_dict(), second.to_dict()
     one.pop("elapsed_s"), two.pop("elapsed_s")
+    if not digest:
+        one.pop("input_digest"), two.pop("input_digest")
     assert one == two
 
 
@@ -213,6 +215,7 @@ def test_text_and_categorical_source_columns_score_like_their_codes(data):
     _same(
         infomec.score(latents=latents, sources=frame, source_names=["s0", "s1"]),
         infomec.score(latents=latents, sources=sources),
+        digest=False,  # the digests differ as they should: text labels, not integer codes
     )
     all_text = to_numpy(frame.astype(str), "sources")
     assert all_text.dtype.kind == "U"

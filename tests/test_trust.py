@@ -297,10 +297,18 @@ def test_ordinary_gaussian_latents_do_not_warn_about_extremes():
         infomec.score(latents=latents, sources=sources)
 
 
+def test_factor_values_with_arithmetic_noise_are_recognised(data):
+    latents, sources = data
+    values = np.array([0.5, 0.6, 0.7, 0.8])[sources[:, 0]]
+    noisy = values + 1e-12 * np.random.default_rng(2).standard_normal(N)
+    with pytest.raises(ValueError, match=r"codes plus float noise .*numpy.round\(x, 1\)"):
+        infomec.score(latents=latents, sources=noisy)
+
+
 def test_codes_plus_noise_sources_suggest_rounding_and_bins_never_split(data):
     latents, sources = data
     noisy = sources + 0.01 * np.random.default_rng(1).standard_normal(sources.shape)
-    with pytest.raises(ValueError, match="integer codes plus float noise.*round it"):
+    with pytest.raises(ValueError, match="codes plus float noise.*round it .numpy.rint"):
         infomec.score(latents=latents, sources=noisy)
     with pytest.warns(InfoMECWarning, match="rounded to its codes before binning"):
         binned = infomec.score(latents=latents, sources=noisy, source_bins=4)

@@ -129,7 +129,8 @@ def hint_discrete_codes(latents: np.ndarray) -> None:
         warn(
             f"latents are floats but every column takes at most {most} distinct values: "
             "they look like discrete codes saved as floats and are scored as continuous; "
-            "pass discrete_latents=True (CLI --discrete) to score them as codes"
+            "pass discrete_latents=True (CLI --discrete) to score them as codes (the input "
+            "digest lists each column's values)"
         )
 
 
@@ -203,7 +204,7 @@ def refuse_identifier(column: np.ndarray, label: str, what: str) -> None:
     first, step = found
     last = first + step * (column.shape[0] - 1)
     hint = (
-        "drop it (CLI: --index-col NAME drops a named column of a text file)"
+        "drop it (CLI: --latents-index-col NAME drops a named column of a text file)"
         if what == "latents"
         else "drop it"
     )
@@ -213,28 +214,35 @@ def refuse_identifier(column: np.ndarray, label: str, what: str) -> None:
     )
 
 
-#: Codes plus noise: every value within this distance of an integer.
+#: Codes plus noise: every value within this fraction of the grid step of a grid point.
 NOISY_CODE_TOLERANCE = 0.25
+#: Grids tried: integers, then steps of 0.1, 0.01, ... down to this many decimals.
+NOISY_CODE_DECIMALS = 6
 
 
 def noisy_codes(column: np.ndarray, check_density: bool = True):
-    """``(rounded, largest deviation, codes)`` for float codes plus noise, else None.
+    """``(rounded, largest deviation, codes, decimals)`` for float codes plus noise.
 
-    That is a float column with non-integer values, all within
-    :data:`NOISY_CODE_TOLERANCE` of an integer, whose rounded values take at least two
-    and few enough values to be a source (``N / K >= 5``).
+    That is a float column whose values are not all on a grid of 10**-r (r = 0, 1, ..,
+    :data:`NOISY_CODE_DECIMALS`, the coarsest that fits), but all lie within
+    :data:`NOISY_CODE_TOLERANCE` of a step from one of its points, and whose rounded
+    values take at least two and few enough values to be a source (``N / K >= 5``):
+    integer codes plus noise, or factor values such as 0.1, 0.2, .. computed in floating
+    point. Returns None otherwise.
     """
     if column.dtype.kind != "f":
         return None
-    with np.errstate(invalid="ignore", over="ignore"):
-        rounded = np.rint(column)
-        deviation = float(np.abs(column - rounded).max())
-    if deviation == 0 or not deviation <= NOISY_CODE_TOLERANCE:
-        return None
-    count = np.unique(rounded).size
-    if count < 2 or (check_density and column.shape[0] < MIN_ROWS_PER_SOURCE_VALUE * count):
-        return None
-    return rounded, deviation, count
+    for decimals in range(NOISY_CODE_DECIMALS + 1):
+        with np.errstate(invalid="ignore", over="ignore"):
+            rounded = np.round(column, decimals)
+            deviation = float(np.abs(column - rounded).max())
+        if not deviation <= NOISY_CODE_TOLERANCE * 10.0**-decimals:
+            continue
+        count = np.unique(rounded).size
+        if count < 2 or (check_density and column.shape[0] < MIN_ROWS_PER_SOURCE_VALUE * count):
+            return None
+        return (rounded, deviation, count, decimals) if deviation > 0 else None
+    return None
 
 
 def many_valued_integer_latents(latents: np.ndarray, names: Sequence[str]) -> list[str]:

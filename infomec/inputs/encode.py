@@ -249,10 +249,12 @@ def encode_sources(
                 f"{MIN_ROWS_PER_SOURCE_VALUE}"
             )
         if rounded is not None and source_bins is None:
+            grid = "an integer" if rounded[3] == 0 else f"a multiple of {10.0 ** -rounded[3]:g}"
+            advice = "numpy.rint(x)" if rounded[3] == 0 else f"numpy.round(x, {rounded[3]})"
             raise ValueError(
-                f"sources column {label} looks like integer codes plus float noise (every "
-                f"value within {rounded[1]:.2g} of an integer, {rounded[2]} integers): round "
-                "it (numpy.rint) before scoring; binning would split codes"
+                f"sources column {label} looks like codes plus float noise (every value "
+                f"within {rounded[1]:.2g} of {grid}, {rounded[2]} codes): round it "
+                f"({advice}) before scoring; binning would split codes"
             )
         if source_bins is None or column.dtype.kind not in "biuf":
             coded = latents is not None and latents_look_like_codes(latents)
@@ -261,8 +263,8 @@ def encode_sources(
         if rounded is not None:
             values = rounded[0]
             warn(
-                f"sources column {label} looks like integer codes plus float noise: rounded "
-                "to its codes before binning (binning never splits a code)"
+                f"sources column {label} looks like codes plus float noise: rounded to its "
+                "codes before binning (binning never splits a code)"
             )
             if notes is not None:
                 notes[j].append("codes plus float noise: rounded before binning")

@@ -23,7 +23,7 @@ Examples
 >>> normalize_labels(column, "'shape'").values.tolist()
 ['cube', 'cube', 'sphere']
 >>> normalize_labels(np.array(["1", "1.0", "2"]), "'size'").values.tolist()
-[1.0, 1.0, 2.0]
+[1, 1, 2]
 """
 
 from __future__ import annotations

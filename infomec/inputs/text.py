@@ -369,13 +369,21 @@ def _drop_trailing_empty(frame, names: list[str] | None):
     return frame, names
 
 
+#: Rows needed before an arithmetic sequence other than 0..N-1 / 1..N is taken for ids.
+_MIN_ID_ROWS = 10
+
+
 def _is_row_index(column) -> bool:
     """Row numbers: distinct integers in an arithmetic sequence once sorted (0..N-1,
-    R's 1..N, ids from any start, in any order; np.savetxt writes them as floats)."""
+    R's 1..N, ids from any start, in any order; np.savetxt writes them as floats).
+    Other sequences than 0..N-1 and 1..N count from :data:`_MIN_ID_ROWS` rows on."""
     values = column.to_numpy()
     if values.dtype.kind not in "iuf":
         return False
-    return row_identifier(values) is not None
+    found = row_identifier(values)
+    if found is None:
+        return False
+    return found in ((0, 1), (1, 1)) or values.shape[0] >= _MIN_ID_ROWS
 
 
 def _fits_index(column) -> bool:
@@ -571,7 +579,7 @@ def read_text_table(
         if why != "as asked":
             _warn(
                 f"{path}: dropped column {dropped} ({why}); pass --index-col none "
-                "(API: index_col='none') to keep it"
+                "(API: index_col='none') to keep it (infomec inspect shows the reading)"
             )
         frame = frame.iloc[:, keep]
         names = None if names is None else [names[j] for j in keep]
@@ -593,7 +601,7 @@ def read_text_table(
         "index_why": why or None,
         "empty_trailing_columns_dropped": trailing,
         "rows": int(frame.shape[0]),
-        "columns": len(columns),
+        "n_columns": len(columns),
     }
     return TextTable(columns, names, dropped, row_index, reading)
 
