@@ -46,10 +46,9 @@ def seed_files(folder: Path) -> dict[str, bytes]:
     rows = "\n".join(f"{1000 * a + b},5;{b};;" for a, b in sources)
     (folder / "f.csv").write_text("sep=;\nz;w;;\n" + rows.replace("000,", ".000,") + "\n")
     labels = np.array(["red", " green", "Blue "])[sources[:, 0]]
+    pairs = enumerate(zip(labels, sources[:, 1], strict=True))
     (folder / "g.csv").write_text(
-        ",colour,size\n"
-        + "\n".join(f"{n},{c},{b}" for n, (c, b) in enumerate(zip(labels, sources[:, 1], strict=True)))
-        + "\n"
+        ",colour,size\n" + "\n".join(f"{n},{c},{b}" for n, (c, b) in pairs) + "\n"
     )
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
