@@ -57,9 +57,9 @@ class _Column:
     def check(self, values: Any, batch: int, rows: int | None) -> np.ndarray:
         """``values`` as a 2-D numpy copy, checked against the earlier batches.
 
-        A 1-D batch is one column of ``len`` rows, unless the other array of the batch
-        says it is one row: its length then matches this array's known width (or, in
-        the first batch, the other array has a single row) -- see :meth:`Collector.update`.
+        A 1-D batch is one column of ``len`` rows, unless it is one row: its length is
+        this array's known width, or the other array of the batch is a single row (or
+        1-D of another length) -- see :meth:`Collector.update`.
         """
         names = column_names(values)
         try:
@@ -255,6 +255,14 @@ class Collector:
         sources : array-like of shape (batch, n_sources) or (batch,)
             The same kinds of arrays; the rows are the same samples as ``latents``'.
 
+        Notes
+        -----
+        A 1-D array is placed by the shapes around it: one column of as many rows as
+        the other array's batch; or one row (one sample) when its length is the width
+        that earlier batches set, when the other array is a single row, or when both are
+        1-D of different lengths. Two 1-D arrays of the same length in the first batch
+        are one column each. One that fits none of these is refused.
+
         Raises
         ------
         ValueError
@@ -266,6 +274,9 @@ class Collector:
         check_aligned_rows(latents, sources, "latents", "sources")
         latent_names, source_names = column_names(latents), column_names(sources)
         source_rows = _rows_of(sources)
+        if source_rows is None and _rows_of(latents) is None:
+            if np.shape(latents)[:1] != np.shape(sources)[:1]:
+                source_rows = 1  # two 1-D arrays of different lengths: one sample each
         latent_array = self._latents.check(latents, batch, source_rows)
         source_array = self._sources.check(sources, batch, latent_array.shape[0])
         if latent_array.shape[0] != source_array.shape[0]:

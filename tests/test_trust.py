@@ -477,14 +477,24 @@ def test_first_per_sample_update_with_a_2d_partner(data, clean):
     assert scores(collector.score()) == scores(clean)
 
 
+def test_per_sample_updates_from_the_first_one(data, clean):
+    latents, sources = data
+    wide = np.column_stack([latents, latents[:, :1]])  # 4 latents, 3 sources: lengths differ
+    collector = infomec.Collector()
+    for n in range(N):
+        collector.update(latents=wide[n], sources=sources[n])
+    assert collector.latents.shape == (N, 4) and collector.sources.shape == (N, 3)
+    assert scores(collector.score()) == scores(infomec.score(latents=wide, sources=sources))
+
+
 def test_unplaceable_1d_updates_are_refused(data):
     latents, sources = data
     collector = infomec.Collector()
-    with pytest.raises(ValueError, match="cannot be placed"):
-        collector.update(latents=latents[0], sources=sources[0, :2])
     collector.update(latents=latents[:10], sources=sources[:10])
-    with pytest.raises(ValueError, match="cannot be placed"):
-        collector.update(latents=latents[0, :2], sources=sources[0])
+    with pytest.raises(ValueError, match="batch 1: latents have 2 columns but earlier .* 3"):
+        collector.update(latents=latents[0, :2], sources=sources[0])  # one row, too narrow
+    with pytest.raises(ValueError, match="1-D sources of 4 values cannot be placed"):
+        collector.update(latents=latents[:5], sources=np.arange(4))
     assert len(collector) == 10
 
 
