@@ -39,20 +39,25 @@ def _chunks(n_rows: int, n_columns: int) -> Iterator[slice]:
         yield slice(start, min(start + width, n_columns))
 
 
+#: Cells sorted to count distinct values; beyond it the digest says "not counted" (-1),
+#: so that the digest never costs more than a small part of a score.
+MAX_COUNTED_CELLS = 1 << 25
+
+
 def column_stats(array: np.ndarray, limit: int = MAX_LISTED_COLUMNS) -> dict[str, np.ndarray]:
     """Distinct counts, minima and maxima of the first ``limit`` numeric columns.
 
-    Columns are sorted a chunk at a time, so memory stays bounded on wide inputs.
+    Columns are sorted a chunk at a time, so memory stays bounded on wide inputs;
+    beyond :data:`MAX_COUNTED_CELLS` cells distinct values are not counted (-1).
     """
     listed = array[:, : min(limit, array.shape[1])]
-    distinct = np.empty(listed.shape[1], dtype=np.int64)
-    lows = np.empty(listed.shape[1], dtype=object)
-    highs = np.empty(listed.shape[1], dtype=object)
-    for columns in _chunks(listed.shape[0], listed.shape[1]):
-        ordered = np.sort(listed[:, columns], axis=0)
-        distinct[columns] = 1 + np.count_nonzero(ordered[1:] != ordered[:-1], axis=0)
-        lows[columns] = [_plain(v) for v in ordered[0]]
-        highs[columns] = [_plain(v) for v in ordered[-1]]
+    distinct = np.full(listed.shape[1], -1, dtype=np.int64)
+    lows = np.array([_plain(v) for v in listed.min(axis=0)] or [], dtype=object)
+    highs = np.array([_plain(v) for v in listed.max(axis=0)] or [], dtype=object)
+    if listed.size <= MAX_COUNTED_CELLS:
+        for columns in _chunks(listed.shape[0], listed.shape[1]):
+            ordered = np.sort(listed[:, columns], axis=0)
+            distinct[columns] = 1 + np.count_nonzero(ordered[1:] != ordered[:-1], axis=0)
     return {"distinct": distinct, "min": lows, "max": highs}
 
 
