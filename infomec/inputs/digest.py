@@ -194,7 +194,7 @@ def format_digest(digest: dict) -> str:
             row = [
                 record["name"],
                 record["dtype"],
-                str(record["distinct"]),
+                str(record["distinct"]) if record["distinct"] >= 0 else "not counted",
                 _cell(record["min"]),
                 _cell(record["max"]),
                 kind,
