@@ -245,6 +245,9 @@ def noisy_codes(column: np.ndarray, check_density: bool = True):
     return None
 
 
+_SCREENED_COLUMNS = 1000
+
+
 def many_valued_integer_latents(latents: np.ndarray, names: Sequence[str]) -> list[str]:
     """Integer latent columns with many distinct values (more than ``min(64, N / 10)``):
     scored as discrete codes, where plug-in mutual information saturates. The mirror of
@@ -252,7 +255,8 @@ def many_valued_integer_latents(latents: np.ndarray, names: Sequence[str]) -> li
     if latents.dtype.kind not in "iu":
         return []
     limit = min(CODE_LIKE_MAX_VALUES, latents.shape[0] // CODE_LIKE_MIN_ROWS)
-    ordered = np.sort(latents, axis=0)
+    # The first columns tell (bounded cost on inputs of 1e5+ columns).
+    ordered = np.sort(latents[:, :_SCREENED_COLUMNS], axis=0)
     counts = 1 + np.count_nonzero(np.diff(ordered, axis=0), axis=0)
     return [names[j] for j in np.flatnonzero(counts > limit)]
 
