@@ -84,11 +84,11 @@ import numpy as np
 import infomec
 from infomec.io import load_array
 from infomec.metrics.dci import DCI_MODELS
+from infomec.metrics.null import DEFAULT_NULL
 from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS
 from infomec.progress import quiet
 from infomec.provenance import loaded_record
-from infomec.metrics.null import DEFAULT_NULL
 from infomec.result import NonFiniteError, chance_key, format_score
 
 EXIT_BUG = 1
@@ -129,10 +129,10 @@ def format_table(result: infomec.ScoreResult) -> str:
     for name, value in result.scalars().items():
         line = f"  {name:<{width}}  {format_score(name, value)}"
         if chance_key(name) in chance:
-            line += (
-                f"   chance {chance[chance_key(name)]:.3f} (95th percentile "
-                f"{chance[chance_key(name, 'p95')]:.3f}, p = {chance[chance_key(name, 'p_value')]:.2f})"
+            mean, p95, p_value = (
+                chance[chance_key(name, statistic)] for statistic in ("mean", "p95", "p_value")
             )
+            line += f"   chance {mean:.3f} (95th percentile {p95:.3f}, p = {p_value:.2f})"
         lines.append(line)
     if nmi is not None:
         active = result["infomec"]["active_latents"]
@@ -149,8 +149,9 @@ def format_table(result: infomec.ScoreResult) -> str:
             )
         lines.append(" " * (label_width + 2) + " ".join(cells))
         for name, row, marks in zip(result.source_names, nmi, above, strict=True):
-            values = " ".join(f"{v:>6.3f}" + ("" if m else "~") for v, m in zip(row, marks))
-            lines.append(f"  {name:<{label_width}}" + values.replace("~ ", "~"))
+            # A "~" takes the place of the space after its cell, so columns stay aligned.
+            row_cells = [f"{v:>6.3f}" + ("" if m else "~") for v, m in zip(row, marks, strict=True)]
+            lines.append(f"  {name:<{label_width}}" + " ".join(row_cells).replace("~ ", "~"))
         lines.append(
             f"  {'active':<{label_width}}" + " ".join(f"{'*' if a else '':>6}" for a in active)
         )

@@ -660,8 +660,7 @@ def plot_summary(
     ax.spines[["top", "right"]].set_visible(False)
     level = f"{int(round(100 * _confidence(result)))}% intervals" if intervals else "no intervals"
     title = (
-        f"Scores ({result.n_samples} samples, preset {result.settings.get('preset', '?')}, "
-        f"{level})"
+        f"Scores ({result.n_samples} samples, preset {result.settings.get('preset', '?')}, {level})"
     )
     if with_chance:
         draws = next(iter(result.chance.values()))["n_draws"]

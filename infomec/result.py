@@ -249,7 +249,8 @@ class ScoreResult:
         :meth:`chance_scalars` when there are any, and ``n_samples``."""
         import pandas as pd  # imported lazily: it is slow to import and rarely needed
 
-        return pd.DataFrame([{**self.scalars(), **self.chance_scalars(), "n_samples": self.n_samples}])
+        row = {**self.scalars(), **self.chance_scalars(), "n_samples": self.n_samples}
+        return pd.DataFrame([row])
 
     # Plotting lives in infomec.figures; it is imported here, on first use, so that
     # ``import infomec`` never pays for (or requires a working) matplotlib.

@@ -71,7 +71,9 @@ def normalized_mutual_information(
     return _normalized(mutual_information, entropies, clip_nmi)
 
 
-def _normalized(mutual_information: np.ndarray, entropies: np.ndarray, clip_nmi: bool) -> np.ndarray:
+def _normalized(
+    mutual_information: np.ndarray, entropies: np.ndarray, clip_nmi: bool
+) -> np.ndarray:
     """``I / H(s_i)`` row by row (zero rows where ``H = 0``), at least 0, at most 1 if
     ``clip_nmi``: the one normalisation of the score and of its permutation null."""
     nmi = np.zeros_like(mutual_information)
