@@ -213,7 +213,7 @@ def bootstrap(
     common = dict(score_kwargs, seed=seed)
     # Chance levels belong to the point estimate (which keeps its `null`); a resample
     # re-scores the scores only, so the intervals and the chance band sit side by side.
-    resampled = dict(common, null=0)
+    resampled = dict(common, null=0, null_metrics=None)
     # The point estimate is part of the job: its own scoring shows no second progress.
     with progress_of(n_boot, "bootstrap", unit="resample", enabled=progress) as bar:
         if result is None:

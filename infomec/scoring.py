@@ -235,6 +235,8 @@ def score(
     seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     null = check_null(null)
     with_null = resolve_null_metrics(null_metrics, names) if null else []
+    if not null and null_metrics is not None:
+        resolve_null_metrics(null_metrics, names)  # checked all the same: no silent typo
     max_source_values = check_positive_int(max_source_values, "max_source_values", minimum=2)
     test_size = check_fraction(test_size, "test_size")
     discrete_latents = check_optional_bool(discrete_latents, "discrete_latents")

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from infomec._validation import InfoMECWarning, check_positive_int, warn
+from infomec._validation import check_positive_int, warn
 from infomec.data import HeldOut, Sample
 from infomec.metrics import infomec as _infomec
 from infomec.metrics._legacy import DLIB_BINS, latent_codes
@@ -48,12 +48,23 @@ from infomec.metrics.modularity import modularity_from_mutual_information
 
 __all__ = [
     "DEFAULT_NULL",
+    "ChanceWarning",
     "NULL_FAMILIES",
     "attach_chance",
     "check_null",
     "permutations",
     "resolve_null_metrics",
 ]
+
+
+class ChanceWarning(UserWarning):
+    """A score that noise reaches, or a code with no detectable information.
+
+    Not an :class:`~infomec.InfoMECWarning` (those announce a guard that changed how a
+    score is computed): this one interprets a score and changes nothing, and can be
+    silenced on its own with ``warnings.simplefilter("ignore", infomec.ChanceWarning)``.
+    """
+
 
 #: Draws of the null by default: the bounded-cost rule. One draw of the NMI matrix
 #: costs about a tenth of a whole InfoMEC score (InfoE's probes, the input checks and
@@ -349,17 +360,21 @@ _LABELS = {
 
 
 def _warn_within_chance(name: str, family: dict, chance: dict, skip: Sequence[str] = ()) -> None:
+    """Name each score below its null's 95th percentile. A score that ties the top of
+    its null is not named: such ties come from scores fixed by the shape of the data
+    (InfoM is 1 with one source, InfoC with one active latent), not by its content."""
     for key, level in chance.items():
         if not isinstance(level, dict) or key in skip:
             continue
         value = family[key]
-        if value <= level["p95"]:
+        if value < level["p95"]:
             label = _LABELS.get((name, key), f"{name}.{key}")
             warn(
                 f"{label} {value:.3f} is within its chance band: sources shuffled "
                 f"{chance['n_draws']} times score {level['mean']:.3f} on average "
                 f"(95th percentile {level['p95']:.3f}, p = {level['p_value']:.2f}), so "
-                f"this {label} is no higher than noise gets"
+                f"this {label} is no higher than noise gets",
+                ChanceWarning,
             )
 
 
@@ -397,7 +412,7 @@ def attach_chance(
                     f"InfoC describe noise (no active NMI entry is above its permutation "
                     f"null: family-wise p = {chance['family_p_value']:.2f} over "
                     f"{n_draws} shuffles of the sources)",
-                    InfoMECWarning,
+                    ChanceWarning,
                 )
                 skip = ("infom", "infoc")
             _warn_within_chance(name, family, chance, skip)
