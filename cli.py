@@ -603,7 +603,7 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_NULL,
         metavar="R",
         help="shuffles of the sources for chance levels and NMI noise floors; 0: none "
-        f"(default: {DEFAULT_NULL}, about the cost of one more score)",
+        f"(default: {DEFAULT_NULL}, one to three more scores of cost)",
     )
     parser.add_argument(
         "--null-metrics",

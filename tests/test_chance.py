@@ -320,3 +320,23 @@ def test_cli_null_options(tmp_path, capsys):
     status, _ = _cli(tmp_path, "--null", "3")
     assert status == 2
     assert "infomec: error:" in capsys.readouterr().err
+
+
+def test_report_with_bootstrap_shows_intervals_and_chance(tmp_path):
+    from infomec.report import build_report
+
+    example = make_example(600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result, intervals, written = build_report(
+            latents=example["disentangled"],
+            sources=example["sources"],
+            out_dir=tmp_path / "report",
+            n_boot=3,
+            progress=False,
+        )
+    content = json.loads(written["scores"].read_text())
+    assert content["infomec"]["chance"]["n_draws"] == DEFAULT_NULL
+    assert "ci" in content and "infomec.infom" in content["ci"]
+    page = written["html"].read_text()
+    assert "chance level" in page and "not computed" not in page.split("chance level")[1][:20]

@@ -123,7 +123,6 @@ def permuted_nmi_matrices(
     batch = max(1, _NULL_BATCH_BYTES // per_draw)
     # Below ~10^5 (row, pair) cells per call a second thread costs more than it saves.
     threads = n_jobs if n_samples * n_sources * sample.n_latents * batch >= 100_000 else 1
-    entropies = entropy_per_column(sources.codes, sources.cardinalities)
     cardinalities = np.asarray(sources.cardinalities, dtype=np.int64)
     prepared = None
     matrices = []
@@ -144,6 +143,7 @@ def permuted_nmi_matrices(
         pending.clear()
 
     with numba_threads(threads):
+        entropies = entropy_per_column(sources.codes, sources.cardinalities)
         if not sample.discrete:
             prepared = prepare_continuous_latents(
                 sample.latents, seed, n_threads=resolve_n_jobs(threads)

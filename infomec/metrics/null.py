@@ -23,8 +23,9 @@ gain of the fitted probe over the intercept-only one is asymptotically chi-squar
 null per source is ``chi2(p (K - 1)) / (2 N CE_null)``; for ``infoe_kind="regression"``
 the in-sample ``R^2`` of noise is exactly ``Beta(p / 2, (N - p - 1) / 2)`` under
 Gaussian errors. Draws of these are averaged over sources as InfoE is. With balanced
-class weights and unbalanced classes this is an approximation (the benchmark
-``benchmarks/bench_null.py`` compares it with refits on shuffled labels).
+class weights and unbalanced classes this is an approximation: against refits on
+shuffled labels (``benchmarks/bench_null.py``) it is within 5% for balanced sources and
+about a third low for a 50/30/15/5% source.
 
 The draws are seeded from the score's ``seed`` through :class:`numpy.random.SeedSequence`
 children, one per draw, so they do not depend on ``n_jobs``, and the first ``R`` draws
@@ -66,12 +67,12 @@ class ChanceWarning(UserWarning):
     """
 
 
-#: Draws of the null by default: the bounded-cost rule. One draw of the NMI matrix
-#: costs about a tenth of a whole InfoMEC score (InfoE's probes, the input checks and
-#: the latents' preparation are the rest; benchmarks/results/bench_null.md), so 10 draws
-#: cost about one more score. Ten draws place a chance level to within about a third of
-#: its spread and p-values no finer than 1/11; ask for more (``null=100``) for finer
-#: p-values and floors.
+#: Draws of the null by default: the least that places a 95th percentile at all. One
+#: draw of the NMI matrix costs a tenth (demo, 5,000 rows) to a third (1,080 rows, where
+#: InfoE's probes are cheap) of a whole InfoMEC score, so 10 draws cost one to three more
+#: scores (benchmarks/results/bench_null.md); fewer draws would honour a one-score bound
+#: but give no usable floor. P-values are then no finer than 1/11: ask for more
+#: (``null=100``) where they matter.
 DEFAULT_NULL = 10
 #: The fewest draws accepted: fewer cannot place a 95th percentile.
 MIN_NULL = 10
