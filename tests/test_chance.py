@@ -18,7 +18,7 @@ from infomec.metrics import null as null_module
 from infomec.metrics.null import DEFAULT_NULL, check_null, family_p_value, summary
 
 STRONG = "no latent carries detectable information about any source"
-MILD = "is within its chance band"
+MILD = "no higher than noise gets"
 
 
 def factorial_noise(seed: int = 0, n_latents: int = 10):

@@ -41,11 +41,13 @@ import numpy as np
 
 from infomec._validation import check_positive_int, warn
 from infomec.data import HeldOut, Sample
+from infomec.estimators import entropy_per_column, plugin_mutual_information_matrix
 from infomec.metrics import infomec as _infomec
 from infomec.metrics._legacy import DLIB_BINS, latent_codes
 from infomec.metrics.mig import mig_from_mutual_information
 from infomec.metrics.mig_sup import mig_sup_from_mutual_information
 from infomec.metrics.modularity import modularity_from_mutual_information
+from infomec.parallel import numba_threads
 
 __all__ = [
     "DEFAULT_NULL",
@@ -295,7 +297,7 @@ def _infomec_chance(
     options = dict(active_latents=active, aggregate=settings["aggregate"])
     infom = [_quietly(_infomec.infom, matrix, **options) for matrix in null]
     infoc = [_quietly(_infomec.infoc, matrix, **options) for matrix in null]
-    # The InfoE draws use generators of their own (the permutations used the first ones).
+    # InfoE's draws come from stream 1 of the seed (the permutations from stream 0).
     infoe = infoe_null(sample, settings, generators(seed, n_draws, stream=1))
     floor, p_value = entry_floors(null, nmi)
     mask = (np.asarray(sample.sources.cardinalities) > 1)[:, None] & active[None, :]
@@ -316,9 +318,6 @@ def _infomec_chance(
 
 def _binned_null(sample: Sample, *, seed: int, n_jobs, n_draws: int):
     """Plug-in MI of every draw on the 20-bin (or own) codes, and the source entropies."""
-    from infomec.estimators import entropy_per_column, plugin_mutual_information_matrix
-    from infomec.parallel import numba_threads
-
     codes, cardinalities = latent_codes(sample, DLIB_BINS)
     sources = sample.sources
     with numba_threads(n_jobs):
@@ -360,18 +359,20 @@ _LABELS = {
 }
 
 
-def _warn_within_chance(name: str, family: dict, chance: dict, skip: Sequence[str] = ()) -> None:
-    """Name each score below its null's 95th percentile. A score that ties the top of
-    its null is not named: such ties come from scores fixed by the shape of the data
-    (InfoM is 1 with one source, InfoC with one active latent), not by its content."""
-    for key, level in chance.items():
-        if not isinstance(level, dict) or key in skip:
-            continue
-        value = family[key]
-        if value < level["p95"]:
-            label = _LABELS.get((name, key), f"{name}.{key}")
+def _warn_within_chance(
+    name: str, family: dict, chance: dict, keys: Sequence[str], below_mean: bool = False
+) -> None:
+    """Name each score of ``keys`` that noise reaches: below its null's 95th percentile,
+    or with ``below_mean`` below its null's mean. A score that ties the top of its null
+    is not named: such ties come from scores fixed by the shape of the data (InfoM is 1
+    with one source, InfoC with one active latent), not by its content."""
+    for key in keys:
+        level, value = chance[key], family[key]
+        label = _LABELS.get((name, key), f"{name}.{key}")
+        where = "below its chance level" if below_mean else "within its chance band"
+        if value < (level["mean"] if below_mean else level["p95"]):
             warn(
-                f"{label} {value:.3f} is within its chance band: sources shuffled "
+                f"{label} {value:.3f} is {where}: sources shuffled "
                 f"{chance['n_draws']} times score {level['mean']:.3f} on average "
                 f"(95th percentile {level['p95']:.3f}, p = {level['p_value']:.2f}), so "
                 f"this {label} is no higher than noise gets",
@@ -392,10 +393,11 @@ def attach_chance(
 ) -> None:
     """Add ``"chance"`` to each family of ``null_metrics`` and warn where it matters.
 
-    The scores themselves are left unchanged. Warnings: when no active NMI entry is
-    detectably above noise (family-wise, :func:`family_p_value`), InfoM and InfoC
-    describe noise; otherwise, each score not above its null's 95th percentile is
-    named.
+    The scores themselves are left unchanged. Warnings (:class:`ChanceWarning`): when no
+    active NMI entry is detectably above noise (family-wise, :func:`family_p_value`),
+    InfoM and InfoC describe noise; otherwise InfoM and InfoC are named when below their
+    chance level's mean. InfoE and the legacy scores are named when below their null's
+    95th percentile.
     """
     if n_draws == 0:
         return
@@ -405,7 +407,6 @@ def attach_chance(
             chance = _infomec_chance(
                 sample, settings, family, seed=seed, n_jobs=n_jobs, n_draws=n_draws
             )
-            skip: tuple[str, ...] = ()
             level = max(LEVEL, 1.0 / (1 + n_draws))
             if chance["family_p_value"] > level and family["active_latents"].any():
                 warn(
@@ -415,11 +416,16 @@ def attach_chance(
                     f"{n_draws} shuffles of the sources)",
                     ChanceWarning,
                 )
-                skip = ("infom", "infoc")
-            _warn_within_chance(name, family, chance, skip)
+            else:
+                # Information above noise: InfoM and InfoC then spread NMI values far
+                # larger than noise's, and with few sources noise's ratios reach 1 by
+                # chance; they are named only when below what noise gets on average.
+                _warn_within_chance(name, family, chance, ("infom", "infoc"), below_mean=True)
+            _warn_within_chance(name, family, chance, ("infoe",))
         else:
             chance = _legacy_chance(
                 name, sample, held_out, family, seed=seed, n_jobs=n_jobs, n_draws=n_draws
             )
-            _warn_within_chance(name, family, chance)
+            scores = [key for key, level in chance.items() if isinstance(level, dict)]
+            _warn_within_chance(name, family, chance, scores)
         family["chance"] = chance
