@@ -360,22 +360,22 @@ _LABELS = {
 
 
 def _warn_within_chance(
-    name: str, family: dict, chance: dict, keys: Sequence[str], below_mean: bool = False
+    name: str, family: dict, chance: dict, keys: Sequence[str], below_band: bool = False
 ) -> None:
     """Name each score of ``keys`` that noise reaches: below its null's 95th percentile,
-    or with ``below_mean`` below its null's mean. A score that ties the top of its null
-    is not named: such ties come from scores fixed by the shape of the data (InfoM is 1
-    with one source, InfoC with one active latent), not by its content."""
+    or with ``below_band`` below its 5th. A score that ties the top of its null is not
+    named: such ties come from scores fixed by the shape of the data (InfoM is 1 with
+    one source, InfoC with one active latent), not by its content."""
     for key in keys:
         level, value = chance[key], family[key]
         label = _LABELS.get((name, key), f"{name}.{key}")
-        where = "below its chance level" if below_mean else "within its chance band"
-        if value < (level["mean"] if below_mean else level["p95"]):
+        where = "below its chance band" if below_band else "within its chance band"
+        if value < (level["p05"] if below_band else level["p95"]):
             warn(
                 f"{label} {value:.3f} is {where}: sources shuffled "
                 f"{chance['n_draws']} times score {level['mean']:.3f} on average "
-                f"(95th percentile {level['p95']:.3f}, p = {level['p_value']:.2f}), so "
-                f"this {label} is no higher than noise gets",
+                f"(5-95% {level['p05']:.3f}-{level['p95']:.3f}, p = {level['p_value']:.2f}), "
+                f"so this {label} is no higher than noise gets",
                 ChanceWarning,
             )
 
@@ -396,7 +396,7 @@ def attach_chance(
     The scores themselves are left unchanged. Warnings (:class:`ChanceWarning`): when no
     active NMI entry is detectably above noise (family-wise, :func:`family_p_value`),
     InfoM and InfoC describe noise; otherwise InfoM and InfoC are named when below their
-    chance level's mean. InfoE and the legacy scores are named when below their null's
+    null's 5th percentile. InfoE and the legacy scores are named when below their null's
     95th percentile.
     """
     if n_draws == 0:
@@ -418,9 +418,10 @@ def attach_chance(
                 )
             else:
                 # Information above noise: InfoM and InfoC then spread NMI values far
-                # larger than noise's, and with few sources noise's ratios reach 1 by
-                # chance; they are named only when below what noise gets on average.
-                _warn_within_chance(name, family, chance, ("infom", "infoc"), below_mean=True)
+                # larger than noise's, whose ratios of near-zero values reach 1 by chance
+                # when there are few sources (a perfect code of two sources scores within
+                # noise's band); they are named only when below nearly all of noise.
+                _warn_within_chance(name, family, chance, ("infom", "infoc"), below_band=True)
             _warn_within_chance(name, family, chance, ("infoe",))
         else:
             chance = _legacy_chance(
