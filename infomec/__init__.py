@@ -61,7 +61,7 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
     elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
-        value = importlib.import_module(f"{__name__}.{name}")  # infomec.demo, infomec.io, ...
+        value = importlib.import_module(f"{__name__}.{name}")  # infomec.demo, infomec.inputs, ...
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     as_2d_array,
     check_choice,
@@ -43,6 +42,7 @@ from infomec._validation import (
     resampled_sample,
     warn,
 )
+from infomec.inputs.frameworks import numpy_inputs
 from infomec.metrics import REGISTRY
 from infomec.progress import progress as progress_of
 from infomec.result import ScoreResult, per_source_key

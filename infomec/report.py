@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from infomec._frameworks import numpy_inputs
 from infomec.figures import (
     DPI,
     FORMATS,
@@ -38,6 +37,8 @@ from infomec.figures import (
     plot_udr,
     save_figure,
 )
+from infomec.inputs.digest import digest_with_files
+from infomec.inputs.frameworks import numpy_inputs
 from infomec.outputs import check_folder, write_folder
 from infomec.report_html import render_html, report_dict
 from infomec.result import ScoreResult, dumps_json
@@ -244,7 +245,8 @@ def build_report(
     check_report_folder(out_dir, fmt, inputs)
     result = score(latents=latents, sources=sources, seed=seed, progress=progress, **score_kwargs)
     if input_records:
-        result = dataclasses.replace(result, inputs=dict(input_records))
+        digest = digest_with_files(result.digest, dict(input_records))
+        result = dataclasses.replace(result, inputs=dict(input_records), digest=digest)
     intervals = None
     if n_boot:
         intervals = bootstrap(

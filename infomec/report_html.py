@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from infomec.inputs.digest import format_digest
 from infomec.result import ScoreResult, chance_key, format_score, per_source_key, to_plain
 
 Intervals = Mapping[str, Sequence[float]]
@@ -181,6 +182,13 @@ def render_html(
             "</table>",
         ]
     parts += _input_rows(result)
+    if result.digest:
+        parts += [
+            "<h2>Input digest</h2>",
+            "<p class='meta'>How each input was read: check the columns' roles below "
+            "(<code>infomec inspect</code> prints the same without scoring).</p>",
+            f"<pre>{html.escape(format_digest(result.digest))}</pre>",
+        ]
     parts.append("<h2>Figures</h2>")
     for name, caption, png in figures:
         encoded = base64.b64encode(png).decode("ascii")

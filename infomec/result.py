@@ -153,6 +153,10 @@ class ScoreResult:
         Provenance of the input files, by role (``"latents"``, ``"sources"``,
         ``"test_latents"``, ``"test_sources"``): see
         :func:`infomec.provenance.file_record`. Empty for arrays scored in memory.
+    digest : dict
+        The input digest: how each input file and column was read, and each latent's
+        role (active or pruned, code or continuous) with the reason
+        (:mod:`infomec.inputs.digest`; ``infomec inspect`` prints it).
 
     Examples
     --------
@@ -170,6 +174,7 @@ class ScoreResult:
     source_names: list[str] = field(default_factory=list)
     latent_names: list[str] = field(default_factory=list)
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    digest: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, family: str) -> dict[str, Any]:
         return self.families[family]
@@ -200,6 +205,7 @@ class ScoreResult:
         output: dict[str, Any] = {name: to_plain(values) for name, values in self.families.items()}
         output["settings"] = to_plain(self.settings)
         output["inputs"] = to_plain(self.inputs)
+        output["input_digest"] = to_plain(self.digest)
         output["source_names"] = list(self.source_names)
         output["latent_names"] = list(self.latent_names)
         output["n_samples"] = int(self.n_samples)

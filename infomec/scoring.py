@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 from functools import partial
 
-from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     check_choice,
     check_fraction,
@@ -17,7 +16,9 @@ from infomec._validation import (
     effective_k,
     warn,
 )
-from infomec.data import prepare_held_out, prepare_sample, split_sample
+from infomec.data import split_sample
+from infomec.inputs.frameworks import numpy_inputs
+from infomec.inputs.pipeline import digest_with_pruning, prepare_held_out, prepare_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.metrics.null import DEFAULT_NULL, attach_chance, check_null, resolve_null_metrics
@@ -264,6 +265,7 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
+    digest = digest_with_pruning(sample, settings["pruning"])
     if not sample.discrete:  # k only counts for the KSG estimator of continuous latents
         settings["k"] = effective_k(
             settings["k"], sample.sources, sample.source_names, explicit=k is not None
@@ -333,4 +335,5 @@ def score(
         elapsed_s=time.perf_counter() - started,
         source_names=sample.source_names,
         latent_names=sample.latent_names,
+        digest=digest,
     )

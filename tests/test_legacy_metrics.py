@@ -24,13 +24,13 @@ from sklearn.svm import LinearSVC
 
 import cli
 import infomec
-from infomec.data import prepare_held_out
 from infomec.estimators import deviation as deviation_module
 from infomec.estimators.deviation import linear_quantile
 from infomec.estimators.linear_svm import fit_squared_hinge_1d
 from infomec.estimators.logistic import penalized_logistic_loss
 from infomec.estimators.ranking import ordered_pair_count
 from infomec.estimators.sampling import beta_vae_features, group_rows
+from infomec.inputs.pipeline import prepare_held_out, prepare_sample
 from infomec.metrics import REGISTRY
 from infomec.metrics import irs as irs_module
 from infomec.metrics._legacy import macro_roc_auc
@@ -99,7 +99,7 @@ def test_binned_mi_equals_disentanglement_lib(rng):
     expected = dlib_mutual_information(codes, sources)
     from infomec.metrics._legacy import binned_mutual_information
 
-    sample = infomec.data.prepare_sample(latents, sources)
+    sample = prepare_sample(latents, sources)
     ours, entropies = binned_mutual_information(sample, 20, n_jobs=1)
     np.testing.assert_allclose(ours.T, expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(entropies, dlib_entropies(sources), rtol=0, atol=1e-12)

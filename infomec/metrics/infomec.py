@@ -11,16 +11,17 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from infomec._frameworks import numpy_inputs, to_numpy
 from infomec._numeric import standardize
 from infomec._validation import InfoMECWarning, check_choice, effective_k, warn
-from infomec.data import Sample, prepare_sample
+from infomec.data import Sample
 from infomec.estimators import (
     entropy_per_column,
     ksg_mutual_information_matrix,
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
+from infomec.inputs.frameworks import numpy_inputs, to_numpy
+from infomec.inputs.pipeline import prepare_sample
 from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
 from infomec.presets import PruningRule, resolve_settings
 from infomec.probes.linear_probes import (

@@ -2,7 +2,7 @@
 
 Files are recognised by their first bytes (a zip archive is read as ``.npz``, the
 NumPy magic as ``.npy``), whatever their extension; other files are read as delimited
-text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.csv_reader` for the
+text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.inputs.text` for the
 rules). Loading never unpickles (``allow_pickle=False``); every failure becomes a
 one-line ``ValueError`` (or ``FileNotFoundError`` / ``IsADirectoryError``) naming the
 file. A latents file that holds only ``sources`` (or the reverse) is refused as swapped.
@@ -17,8 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import stack_columns, warn
-from infomec.csv_reader import read_text_table
+from infomec._warnings import warn
+from infomec.inputs.check import check_row_indexes
+from infomec.inputs.interpret import stack_columns
+from infomec.inputs.text import read_text_table
 
 NAME_KEYS = ("source_names", "latent_names")
 SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
@@ -46,6 +48,7 @@ class LoadedArray:
     latent_names: list[str] | None = None
     kind: str = "npz"
     read: dict = field(default_factory=dict)
+    row_index: np.ndarray | None = None
 
 
 def _first_line(error: BaseException) -> str:
@@ -201,17 +204,42 @@ def _load_npy(path: Path) -> LoadedArray:
     return LoadedArray(values, None, kind="npy", read={"format": "npy"})
 
 
-def _load_text(path: Path, role: str, header: bool | None, index_col) -> LoadedArray:
-    table = read_text_table(path, role, header=header, index_col=index_col)
+def _load_text(path: Path, role: str, header: bool | None, index_col, number) -> LoadedArray:
+    table = read_text_table(path, role, header=header, index_col=index_col, **number)
     labels = table.names or [str(j + 1) for j in range(len(table.columns))]
     values = stack_columns(table.columns, f"{path}:", labels)
-    read = {
-        "format": "text",
-        "header": table.names is not None,
-        "columns": table.names,
-        "index_col_dropped": table.dropped,
+    read = {"format": "text", "columns": table.names, **table.reading}
+    return LoadedArray(values, table.names, kind="text", read=read, row_index=table.row_index)
+
+
+def index_col_for(index_col, role: str):
+    """The index option of one role: ``index_col`` itself, or its entry for ``role`` when
+    it is a mapping ``{"latents": .., "sources": ..}`` (options given per file)."""
+    if isinstance(index_col, dict):
+        return index_col.get(role, "auto")
+    return index_col
+
+
+def load_pair(
+    latents_path: str | os.PathLike,
+    sources_path: str | os.PathLike,
+    **options,
+) -> tuple[LoadedArray, LoadedArray]:
+    """Load a latents file and its sources file, and compare their row indexes.
+
+    ``options`` are :func:`load_array`'s (``latents_key`` / ``sources_key`` pick each
+    file's key; ``index_col`` may be a mapping per role). Two text files that both carry
+    a row index must carry the same one (see
+    :func:`~infomec.inputs.check.check_row_indexes`).
+    """
+    keys = {
+        "latents": options.pop("latents_key", None),
+        "sources": options.pop("sources_key", None),
     }
-    return LoadedArray(values, table.names, kind="text", read=read)
+    latents = load_array(latents_path, "latents", keys["latents"], **options)
+    sources = load_array(sources_path, "sources", keys["sources"], **options)
+    check_row_indexes(latents.row_index, sources.row_index, str(latents_path), str(sources_path))
+    return latents, sources
 
 
 def load_array(
@@ -221,6 +249,8 @@ def load_array(
     *,
     header: bool | None = None,
     index_col: str | int | None = "auto",
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> LoadedArray:
     """Load the latents or sources array stored in ``path``.
 
@@ -230,7 +260,7 @@ def load_array(
         A ``.npz`` (key ``role``, or the only array; ``source_names`` /
         ``latent_names`` arrays are read as column names), ``.npy`` (memory-mapped) or
         delimited text file (``.csv``, ``.tsv``, ``.txt``; see
-        :mod:`infomec.csv_reader`). The format is taken from the file's first bytes.
+        :mod:`infomec.inputs.text`). The format is taken from the file's first bytes.
     role : {"latents", "sources"}
     key : str, optional
         Array name inside a ``.npz`` file.
@@ -238,6 +268,11 @@ def load_array(
         Text files only: force a header row (True) or none (False); detected otherwise.
     index_col : "auto", "none", str or int, default "auto"
         Text files only: the row-index column to drop (``"auto"``: a pandas index).
+        A column named or numbered here must be a row index; for a file of another
+        format only ``"auto"`` / ``"none"`` are accepted.
+    decimal, thousands : str, optional
+        Text files only: the decimal mark and thousands separator, where detection
+        finds them ambiguous.
 
     Returns
     -------
@@ -256,14 +291,20 @@ def load_array(
     if header is not None and not isinstance(header, bool):
         raise ValueError(f"header must be True, False or None, got {header!r}")
     path = Path(path)
+    index_col = index_col_for(index_col, role)
     found = detect_format(path)
+    if found != "text" and index_col not in ("auto", "none", None):
+        raise ValueError(
+            f"{path}: index_col={index_col!r} applies to text files only (this is a .{found} "
+            f"file); give it per file (CLI --{role}-index-col)"
+        )
     if found == "npz":
         return _load_npz(path, role, key)
     if key is not None:
         raise ValueError(f"{path}: --{role}-key applies to .npz files only")
     if found == "npy":
         return _load_npy(path)
-    return _load_text(path, role, header, index_col)
+    return _load_text(path, role, header, index_col, {"decimal": decimal, "thousands": thousands})
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
