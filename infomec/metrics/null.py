@@ -6,7 +6,8 @@ and breaks any link between them; each draw is scored with the family's own esti
 pruning and normalisation (:func:`~infomec.metrics.infomec.permuted_nmi_matrices`,
 :func:`~infomec.metrics.infomec.infom`, ...). What the draws give:
 
-- per NMI entry, a **floor** (the 95th percentile of the entry under the null) and a
+- per NMI entry, a **floor** (the 95th percentile of the entry under the null, taken
+  as the draw at or above it) and a
   permutation **p-value** ``(1 + #{null >= observed}) / (1 + R)``;
 - per score, its **chance level**: the mean, spread and 5th / 95th percentiles of the
   score over the draws, and the score's p-value;
@@ -192,8 +193,11 @@ def entry_floors(null: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np
     """Each entry's floor (its null's 95th percentile) and its permutation p-value.
 
     ``null`` has shape (R, n_sources, n_latents), ``observed`` (n_sources, n_latents).
+    The floor is a draw, the one at or just above the 95th percentile (numpy's
+    ``"higher"`` method): with R = 10 the largest, so that noise exceeds it about
+    1 / (R + 1) of the time rather than more, as an interpolated value would let it.
     """
-    floor = np.quantile(null, FLOOR_QUANTILE, axis=0)
+    floor = np.quantile(null, FLOOR_QUANTILE, axis=0, method="higher")
     p_value = (1 + np.sum(null >= observed[None], axis=0)) / (1 + null.shape[0])
     return floor, p_value
 
