@@ -85,11 +85,12 @@ import infomec
 from infomec.inputs.digest import digest_with_files
 from infomec.inputs.files import ROLES, load_pair
 from infomec.metrics.dci import DCI_MODELS
+from infomec.metrics.null import DEFAULT_NULL
 from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS
 from infomec.progress import quiet
 from infomec.provenance import loaded_record
-from infomec.result import NonFiniteError, format_score
+from infomec.result import NonFiniteError, chance_key, format_score
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -125,17 +126,33 @@ def format_table(result: infomec.ScoreResult) -> str:
         f"preset {result.settings['preset']} ({result.elapsed_s:.2f} s)"
     )
     lines.append(header)
+    chance = result.chance_scalars()
     for name, value in result.scalars().items():
-        lines.append(f"  {name:<{width}}  {format_score(name, value)}")
+        line = f"  {name:<{width}}  {format_score(name, value)}"
+        if chance_key(name) in chance:
+            mean, p95, p_value = (
+                chance[chance_key(name, statistic)] for statistic in ("mean", "p95", "p_value")
+            )
+            line += f"   chance {mean:.3f} (95th percentile {p95:.3f}, p = {p_value:.2f})"
+        lines.append(line)
     if nmi is not None:
         active = result["infomec"]["active_latents"]
+        null = result["infomec"].get("chance")
+        above = np.ones(nmi.shape, bool) if null is None else null["nmi_above_floor"]
         label_width = max(len(name) for name in result.source_names + ["active"])
         cells = [f"{name:>6}" for name in result.latent_names]
         lines.append("")
         lines.append("NMI (rows: sources, columns: latents; * = active latent)")
+        if null is not None:
+            lines.append(
+                f"  ~ = not above its noise floor (95th percentile of {null['n_draws']} "
+                "shuffles of the sources)"
+            )
         lines.append(" " * (label_width + 2) + " ".join(cells))
-        for name, row in zip(result.source_names, nmi, strict=True):
-            lines.append(f"  {name:<{label_width}}" + " ".join(f"{v:>6.3f}" for v in row))
+        for name, row, marks in zip(result.source_names, nmi, above, strict=True):
+            # A "~" takes the place of the space after its cell, so columns stay aligned.
+            row_cells = [f"{v:>6.3f}" + ("" if m else "~") for v, m in zip(row, marks, strict=True)]
+            lines.append(f"  {name:<{label_width}}" + " ".join(row_cells).replace("~ ", "~"))
         lines.append(
             f"  {'active':<{label_width}}" + " ".join(f"{'*' if a else '':>6}" for a in active)
         )
@@ -147,8 +164,14 @@ def format_table(result: infomec.ScoreResult) -> str:
 
 
 def format_csv(result: infomec.ScoreResult) -> str:
-    """One header line and one row: every scalar score, ``n_samples``, ``elapsed_s``."""
-    row = {**result.scalars(), "n_samples": result.n_samples, "elapsed_s": result.elapsed_s}
+    """One header line and one row: every scalar score, the chance levels (when computed),
+    ``n_samples``, ``elapsed_s``."""
+    row = {
+        **result.scalars(),
+        **result.chance_scalars(),
+        "n_samples": result.n_samples,
+        "elapsed_s": result.elapsed_s,
+    }
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
     writer.writeheader()
@@ -354,6 +377,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         "test_size": args.test_size,
         "dci_model": args.dci_model,
         "seed": args.seed,
+        "null": args.null,
+        "null_metrics": args.null_metrics,
     }
 
 
@@ -651,6 +676,21 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         choices=DCI_MODELS,
         default="gbt",
         help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
+    )
+    parser.add_argument(
+        "--null",
+        type=int,
+        default=DEFAULT_NULL,
+        metavar="R",
+        help="shuffles of the sources for chance levels and NMI noise floors; 0: none "
+        f"(default: {DEFAULT_NULL}, one to three more scores of cost)",
+    )
+    parser.add_argument(
+        "--null-metrics",
+        default=None,
+        metavar="FAMILIES",
+        help="families with chance levels: comma-separated among infomec, mig, mig_sup, "
+        "modularity, or 'all' (default: infomec)",
     )
     parser.add_argument(
         "--latents-key",

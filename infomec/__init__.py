@@ -26,6 +26,7 @@ from infomec.version import __version__  # noqa: E402
 # command can install its signal handlers before numba, scikit-learn and pandas load,
 # and `infomec --version` answers at once.
 _EXPORTS = {
+    "ChanceWarning": "infomec.metrics.null",
     "Collector": "infomec.collector",
     "InfoMECWarning": "infomec._validation",
     "PRESETS": "infomec.presets",
@@ -40,6 +41,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ChanceWarning",
     "Collector",
     "PRESETS",
     "InfoMECWarning",

@@ -211,6 +211,9 @@ def bootstrap(
     in_sample = [name for name in names if not REGISTRY[name].needs_held_out]
     held_out = [name for name in names if REGISTRY[name].needs_held_out]
     common = dict(score_kwargs, seed=seed)
+    # Chance levels belong to the point estimate (which keeps its `null`); a resample
+    # re-scores the scores only, so the intervals and the chance band sit side by side.
+    resampled = dict(common, null=0, null_metrics=None)
     # The point estimate is part of the job: its own scoring shows no second progress.
     with progress_of(n_boot, "bootstrap", unit="resample", enabled=progress) as bar:
         if result is None:
@@ -256,7 +259,7 @@ def bootstrap(
                                 latents=latent_array[rows],
                                 sources=source_array[rows],
                                 metrics=in_sample,
-                                **common,
+                                **resampled,
                             )
                         )
                     )
@@ -271,7 +274,7 @@ def bootstrap(
                                 test_latents=test_latent_array[test],
                                 test_sources=test_source_array[test],
                                 metrics=held_out,
-                                **common,
+                                **resampled,
                             )
                         )
                     )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from infomec.inputs.digest import format_digest
-from infomec.result import ScoreResult, format_score, per_source_key, to_plain
+from infomec.result import ScoreResult, chance_key, format_score, per_source_key, to_plain
 
 Intervals = Mapping[str, Sequence[float]]
 
@@ -67,9 +67,17 @@ def _score_rows(result: ScoreResult, intervals: Intervals | None) -> str:
         bound = (intervals or {}).get(key)
         finite = bound is not None and all(math.isfinite(v) for v in bound)
         cells = [format_score(key, v) for v in bound] if finite else ["", ""]
+        chance = result.chance_scalars()
+        level = ""
+        if chance_key(key) in chance:
+            level = (
+                f"{chance[chance_key(key)]:.3f} (95th pct {chance[chance_key(key, 'p95')]:.3f},"
+                f" p = {chance[chance_key(key, 'p_value')]:.2f})"
+            )
         rows.append(
             f"<tr><td>{html.escape(key)}</td><td class='num'>{format_score(key, value)}</td>"
-            f"<td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>"
+            f"<td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td>"
+            f"<td class='num'>{level}</td></tr>"
         )
     return "\n".join(rows)
 
@@ -152,7 +160,8 @@ def render_html(
         "</p>",
         "<h2>Scores</h2>",
         "<table><tr><th>score</th><th>value</th>"
-        f"<th colspan='2'>{'interval' if intervals else 'interval (not computed)'}</th></tr>",
+        f"<th colspan='2'>{'interval' if intervals else 'interval (not computed)'}</th>"
+        f"<th>{'chance level' if result.chance else 'chance level (not computed)'}</th></tr>",
         _score_rows(result, intervals),
         "</table>",
     ]

@@ -95,6 +95,22 @@ def per_source_key(index: int) -> str:
     return f"infomec.infoe_per_source[{index}]"
 
 
+#: Statistics of a chance level that :meth:`ScoreResult.chance_scalars` flattens, with
+#: the suffix of their column (``infomec.infom_chance``, ``infomec.infom_chance_p95``).
+CHANCE_COLUMNS = {"mean": "_chance", "p95": "_chance_p95", "p_value": "_p_value"}
+
+
+def chance_key(score_key: str, statistic: str = "mean") -> str:
+    """Column of a score's chance level (``"infomec.infom"`` -> ``"infomec.infom_chance"``).
+
+    Examples
+    --------
+    >>> chance_key("infomec.infom"), chance_key("mig.score", "p95")
+    ('infomec.infom_chance', 'mig.score_chance_p95')
+    """
+    return score_key + CHANCE_COLUMNS[statistic]
+
+
 def format_score(key: str, value: float, digits: int = 4) -> str:
     """``value`` as text: counts (:func:`is_count`) whole as integers (``4``, not
     ``4.0000``; a non-integral interval bound keeps one decimal), other scores with
@@ -215,11 +231,32 @@ class ScoreResult:
             if _is_scalar(value)
         }
 
+    @property
+    def chance(self) -> dict[str, dict[str, Any]]:
+        """Chance levels by family (``{"infomec": {"infom": {"mean": ..}, ..}}``); empty
+        when the score ran with ``null=0``. See :mod:`infomec.metrics.null`."""
+        return {
+            name: values["chance"] for name, values in self.families.items() if "chance" in values
+        }
+
+    def chance_scalars(self) -> dict[str, float]:
+        """Each chance level's mean, 95th percentile and the score's p-value, keyed as
+        :func:`chance_key` names them (``"infomec.infom_chance"``, ...)."""
+        flat = {}
+        for family, chance in self.chance.items():
+            for name, level in chance.items():
+                if isinstance(level, dict):
+                    for statistic in CHANCE_COLUMNS:
+                        flat[chance_key(f"{family}.{name}", statistic)] = float(level[statistic])
+        return flat
+
     def to_frame(self):
-        """One-row :class:`pandas.DataFrame` of :meth:`scalars` plus ``n_samples``."""
+        """One-row :class:`pandas.DataFrame` of :meth:`scalars`, the
+        :meth:`chance_scalars` when there are any, and ``n_samples``."""
         import pandas as pd  # imported lazily: it is slow to import and rarely needed
 
-        return pd.DataFrame([{**self.scalars(), "n_samples": self.n_samples}])
+        row = {**self.scalars(), **self.chance_scalars(), "n_samples": self.n_samples}
+        return pd.DataFrame([row])
 
     # Plotting lives in infomec.figures; it is imported here, on first use, so that
     # ``import infomec`` never pays for (or requires a working) matplotlib.

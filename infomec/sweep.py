@@ -40,7 +40,7 @@ from infomec.inputs.check import check_row_indexes
 from infomec.inputs.files import index_col_for, load_array
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.progress import progress as progress_of
-from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS
+from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS, is_chance_column
 
 #: The column of each run's UDR (blank where it has none), between scores and tail.
 UDR_COLUMN = "udr"
@@ -313,6 +313,7 @@ def score_run(
             )
             return row
     row.update(result.scalars())
+    row.update(result.chance_scalars())
     messages = dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
     row.update(
         n_samples=result.n_samples,
@@ -421,6 +422,8 @@ def sweep(
     pandas.DataFrame
         Columns ``run``, ``model``, ``seed``, ``latents``, ``sources``, any extra
         manifest columns, one column per scalar score (``"infomec.infom"``, ...),
+        the chance levels of the scores that have one (``"infomec.infom_chance"``,
+        ``..._chance_p95``, ``..._p_value``; see ``null``),
         ``udr`` (NaN for a run without one, a blank cell in ``sweep.csv``; a model
         whose UDR could not be computed says why in its runs' ``warnings``),
         ``n_samples``, ``elapsed_s``, ``error`` (empty when the run was scored) and
@@ -499,7 +502,10 @@ def sweep(
         for c in frame.columns
         if c not in META_COLUMNS and c not in TAIL_COLUMNS and c not in extras
     ]
-    frame = frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]
+    # Chance levels sit after the scores, and are not scores themselves (not plotted).
+    chance = [c for c in scores if is_chance_column(c)]
+    scores = [c for c in scores if c not in chance]
+    frame = frame[[*META_COLUMNS, *extras, *scores, *chance, *TAIL_COLUMNS]]
     frame.attrs["score_columns"] = scores
     if udr is not False:
         values, notes = _udr_of_runs(
