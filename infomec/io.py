@@ -19,6 +19,7 @@ import numpy as np
 
 from infomec._validation import stack_columns, warn
 from infomec.csv_reader import read_text_table
+from infomec.formats import FORMATS, TABLE_KEY, array_names, read_arrays, sniff_format
 
 NAME_KEYS = ("source_names", "latent_names")
 SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
@@ -68,6 +69,9 @@ def detect_format(path: Path) -> str:
             head = handle.read(8)
     except OSError as error:
         raise OSError(f"{path}: cannot be read ({error.strerror or error})") from None
+    other = sniff_format(path)  # .pt, HDF5, Parquet, Feather, safetensors (infomec.formats)
+    if other is not None:
+        return other
     suffix = path.suffix.lower()
     if head.startswith(_ZIP_MAGIC):
         found = "npz"
@@ -214,6 +218,40 @@ def _load_text(path: Path, role: str, header: bool | None, index_col) -> LoadedA
     return LoadedArray(values, table.names, kind="text", read=read)
 
 
+def _load_other(path: Path, role: str, key: str | None, fmt: str) -> LoadedArray:
+    """A file of :data:`infomec.formats.FORMATS`: its array chosen as an ``.npz`` key is."""
+    from types import SimpleNamespace
+
+    from infomec._frameworks import column_names, to_numpy
+
+    if fmt in ("parquet", "feather"):
+        table = read_arrays(path, fmt, key)[TABLE_KEY]
+        names = column_names(table)
+        read = {"format": fmt, "columns": names}
+        return LoadedArray(to_numpy(table, f"{path}:"), names, kind=fmt, read=read)
+    if key is None:
+        key = _choose_key(path, SimpleNamespace(files=array_names(path, fmt)), role, None)
+    arrays = read_arrays(path, fmt, key)
+    folder = key.strip("/").rpartition("/")[0]
+    found = {
+        name: [str(item) for item in np.asarray(arrays[f"{folder}/{name}".lstrip("/")]).ravel()]
+        for name in NAME_KEYS
+        if f"{folder}/{name}".lstrip("/") in arrays
+    }
+    names = found.get(f"{role[:-1]}_names")
+    names_key = f"{role[:-1]}_names" if names is not None else None
+    read = {"format": fmt, "key": key, "names_key": names_key}
+    values = arrays[key.strip("/")] if fmt == "hdf5" else arrays[key]
+    return LoadedArray(
+        values,
+        names,
+        found.get("source_names"),
+        found.get("latent_names"),
+        kind=fmt,
+        read=read,
+    )
+
+
 def load_array(
     path: str | os.PathLike,
     role: str,
@@ -257,6 +295,8 @@ def load_array(
         raise ValueError(f"header must be True, False or None, got {header!r}")
     path = Path(path)
     found = detect_format(path)
+    if found in FORMATS:
+        return _load_other(path, role, key, found)
     if found == "npz":
         return _load_npz(path, role, key)
     if key is not None:
