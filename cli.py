@@ -82,6 +82,7 @@ from pathlib import Path
 import numpy as np
 
 import infomec
+from infomec._numba_cache import announce_compilation
 from infomec.io import load_array
 from infomec.metrics.dci import DCI_MODELS
 from infomec.outputs import STDOUT, check_file, write_file
@@ -782,7 +783,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         # --quiet: progress off, and every warning (ours, numba's, scikit-learn's)
         # ignored; errors are not warnings and still print.
-        with quiet(args.quiet):
+        # A first run compiles the numba kernels (~15 s): say so once, unless --quiet.
+        with quiet(args.quiet), announce_compilation(enabled=not args.quiet):
             status = args.handler(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a broken pipe shows here, not at exit
