@@ -146,6 +146,36 @@ def format_table(result: infomec.ScoreResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_sweep_table(frame, digits: int = 3) -> str:
+    """The sweep's table as text: one row per run, its model and seed, every score
+    (``digits`` decimals), UDR and the error of a failed run (the CSV has every column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"run": ["a", "b"], "model": ["vae", "vae"],
+    ...                       "infomec.infom": [0.91234, None], "error": ["", "corrupt"]})
+    >>> print(format_sweep_table(frame))
+    run model  infomec.infom    error
+      a   vae          0.912
+      b   vae                 corrupt
+    """
+    from infomec.sweep_table import score_columns
+
+    shown = [c for c in ("run", "model", "seed") if c in frame.columns]
+    scores = score_columns(frame) + [c for c in ("udr",) if c in frame.columns]
+    table = frame[shown + scores].copy()
+    for column in scores:
+        table[column] = [
+            "" if value is None or value != value else f"{float(value):.{digits}f}"
+            for value in frame[column]
+        ]
+    if "error" in frame.columns and (frame["error"].fillna("").astype(str) != "").any():
+        table["error"] = frame["error"].fillna("").astype(str)
+    table = table.fillna("").astype(str)
+    return table.to_string(index=False)
+
+
 def format_csv(result: infomec.ScoreResult) -> str:
     """One header line and one row: every scalar score, ``n_samples``, ``elapsed_s``."""
     row = {**result.scalars(), "n_samples": result.n_samples, "elapsed_s": result.elapsed_s}
@@ -385,6 +415,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         },
     )
     written = write_sweep(frame, args.out, inputs=inputs, provenance=provenance)
+    print(format_sweep_table(frame))
     print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
     return 0 if scored else EXIT_USAGE
 
