@@ -607,12 +607,14 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latents-key",
         default=None,
-        help="array name in the latents .npz (default: 'latents' or the only array)",
+        help="array name in the latents .npz / .pt / .h5 / .safetensors file (an HDF5 "
+        "dataset path such as eval/latents; default: 'latents' or the only array)",
     )
     parser.add_argument(
         "--sources-key",
         default=None,
-        help="array name in the sources .npz (default: 'sources' or the only array)",
+        help="array name in the sources .npz / .pt / .h5 / .safetensors file "
+        "(default: 'sources' or the only array)",
     )
 
 

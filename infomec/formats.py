@@ -47,6 +47,20 @@ FORMATS = {
     "safetensors": "files",
 }
 
+#: File name endings of each format: a file so named whose content is not that format
+#: is refused as corrupt rather than as an unknown kind of file.
+SUFFIXES = {
+    ".pt": "torch",
+    ".pth": "torch",
+    ".h5": "hdf5",
+    ".hdf5": "hdf5",
+    ".hdf": "hdf5",
+    ".parquet": "parquet",
+    ".feather": "feather",
+    ".arrow": "feather",
+    ".safetensors": "safetensors",
+}
+
 #: The key of the one array in a PyTorch file that holds a bare tensor (not a dict).
 SINGLE_ARRAY_KEY = "tensor"
 

@@ -20,6 +20,7 @@ import numpy as np
 from infomec._validation import stack_columns, warn
 from infomec.csv_reader import read_text_table
 from infomec.formats import FORMATS, TABLE_KEY, array_names, read_arrays, sniff_format
+from infomec.formats import SUFFIXES as FORMAT_SUFFIXES
 
 NAME_KEYS = ("source_names", "latent_names")
 SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
@@ -87,8 +88,16 @@ def detect_format(path: Path) -> str:
         )
     elif suffix in TEXT_SUFFIXES:
         return "text"
+    elif suffix in FORMAT_SUFFIXES:  # named .pt, .h5, ... but not one (infomec.formats)
+        raise ValueError(
+            f"{path}: not a valid {FORMAT_SUFFIXES[suffix]} file (its first bytes are not "
+            "those of one: corrupt or truncated?)"
+        )
     else:
-        raise ValueError(f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy or .csv)")
+        raise ValueError(
+            f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy, .csv, .pt, "
+            ".h5, .parquet, .feather or .safetensors)"
+        )
     if suffix != f".{found}":
         warn(f"{path}: read as a .{found} file (its content), not by its name")
     return found
@@ -228,7 +237,7 @@ def _load_other(path: Path, role: str, key: str | None, fmt: str) -> LoadedArray
         table = read_arrays(path, fmt, key)[TABLE_KEY]
         names = column_names(table)
         read = {"format": fmt, "columns": names}
-        return LoadedArray(to_numpy(table, f"{path}:"), names, kind=fmt, read=read)
+        return LoadedArray(to_numpy(table, f"{path}: {role}"), names, kind=fmt, read=read)
     if key is None:
         key = _choose_key(path, SimpleNamespace(files=array_names(path, fmt)), role, None)
     arrays = read_arrays(path, fmt, key)

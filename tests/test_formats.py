@@ -292,3 +292,20 @@ def test_reading_other_formats_never_imports_torch(twins):
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.parametrize("name", ["junk.pt", "junk.h5", "junk.parquet", "junk.safetensors"])
+def test_a_file_named_as_a_format_but_not_one_is_refused_as_such(tmp_path, name):
+    (tmp_path / name).write_bytes(b"not what the name says, " * 8)
+    with pytest.raises(ValueError, match=r"not a valid \w+ file .*corrupt or truncated"):
+        load_array(tmp_path / name, "latents")
+
+
+def test_text_columns_of_a_parquet_table_are_labels_for_sources_only(tmp_path, rng):
+    codes = rng.integers(0, 3, 300)
+    frame = pd.DataFrame({"shape": np.array(["disk", "cube", "ball"])[codes], "size": codes})
+    frame.to_parquet(tmp_path / "s.parquet")
+    loaded = load_array(tmp_path / "s.parquet", "sources")
+    assert loaded.names == ["shape", "size"] and loaded.values.shape == (300, 2)
+    with pytest.raises(ValueError, match="latents column 'shape' is not numeric"):
+        load_array(tmp_path / "s.parquet", "latents")
