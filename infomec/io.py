@@ -241,7 +241,8 @@ def _load_other(path: Path, role: str, key: str | None, fmt: str) -> LoadedArray
     if key is None:
         key = _choose_key(path, SimpleNamespace(files=array_names(path, fmt)), role, None)
     arrays = read_arrays(path, fmt, key)
-    folder = key.strip("/").rpartition("/")[0]
+    # Names lie beside the array: in its HDF5 group, at the top of a .pt dict.
+    folder = key.strip("/").rpartition("/")[0] if fmt == "hdf5" else ""
     found = {
         name: [str(item) for item in np.asarray(arrays[f"{folder}/{name}".lstrip("/")]).ravel()]
         for name in NAME_KEYS
