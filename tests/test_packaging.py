@@ -137,6 +137,11 @@ def test_the_wheel_holds_only_infomec(tmp_path):
 
 def test_import_from_the_clones_parent_folder_finds_the_package():
     # With this checkout's install (editable for development), from the folder above it.
+    if ROOT.name == "infomec" and not (ROOT.parent / "infomec" / "__init__.py").exists():
+        # An editable install is found after the working folder's `infomec/` (a
+        # namespace package): the documented limit of editable installs; the users'
+        # non-editable install is tested below, in exactly that situation.
+        pytest.skip("a clone named infomec shadows an editable install from its parent")
     code = "import infomec; infomec.score; print(infomec.__file__)"
     completed = _run("-c", code, cwd=ROOT.parent)
     assert completed.returncode == 0, completed.stderr
