@@ -82,6 +82,7 @@ from pathlib import Path
 import numpy as np
 
 import infomec
+from infomec._numba_cache import announce_compilation
 from infomec.inputs.digest import digest_with_files
 from infomec.inputs.files import ROLES, load_pair
 from infomec.metrics.dci import DCI_MODELS
@@ -161,6 +162,36 @@ def format_table(result: infomec.ScoreResult) -> str:
         lines.append("")
         lines.append("InfoE per source: " + ", ".join(f"{n} {v:.3f}" for n, v in pairs))
     return "\n".join(lines) + "\n"
+
+
+def format_sweep_table(frame, digits: int = 3) -> str:
+    """The sweep's table as text: one row per run, its model and seed, every score
+    (``digits`` decimals), UDR and the error of a failed run (the CSV has every column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"run": ["a", "b"], "model": ["vae", "vae"],
+    ...                       "infomec.infom": [0.91234, None], "error": ["", "corrupt"]})
+    >>> print(format_sweep_table(frame))
+    run model  infomec.infom    error
+      a   vae          0.912
+      b   vae                 corrupt
+    """
+    from infomec.sweep_table import score_columns
+
+    shown = [c for c in ("run", "model", "seed") if c in frame.columns]
+    scores = score_columns(frame) + [c for c in ("udr",) if c in frame.columns]
+    table = frame[shown + scores].copy()
+    for column in scores:
+        table[column] = [
+            "" if value is None or value != value else f"{float(value):.{digits}f}"
+            for value in frame[column]
+        ]
+    if "error" in frame.columns and (frame["error"].fillna("").astype(str) != "").any():
+        table["error"] = frame["error"].fillna("").astype(str)
+    table = table.fillna("").astype(str)
+    return table.to_string(index=False)
 
 
 def format_csv(result: infomec.ScoreResult) -> str:
@@ -466,6 +497,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         },
     )
     written = write_sweep(frame, args.out, inputs=inputs, provenance=provenance)
+    print(format_sweep_table(frame))
     print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
     return 0 if scored else EXIT_USAGE
 
@@ -695,12 +727,14 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latents-key",
         default=None,
-        help="array name in the latents .npz (default: 'latents' or the only array)",
+        help="array name in the latents .npz / .pt / .h5 / .safetensors file (an HDF5 "
+        "dataset path such as eval/latents; default: 'latents' or the only array)",
     )
     parser.add_argument(
         "--sources-key",
         default=None,
-        help="array name in the sources .npz (default: 'sources' or the only array)",
+        help="array name in the sources .npz / .pt / .h5 / .safetensors file "
+        "(default: 'sources' or the only array)",
     )
 
 
@@ -951,7 +985,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         # --quiet: progress off, and every warning (ours, numba's, scikit-learn's)
         # ignored; errors are not warnings and still print.
-        with quiet(args.quiet):
+        # A first run compiles the numba kernels (~15 s): say so once, unless --quiet.
+        with quiet(args.quiet), announce_compilation(enabled=not args.quiet):
             status = args.handler(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a broken pipe shows here, not at exit

@@ -731,6 +731,81 @@ def _plot_importance(
     ax.set_ylabel("sources", fontsize=8)
 
 
+# Where a run's label may go around its point: offsets in points, then alignment.
+_LABEL_SPOTS = [
+    (dx * ring, dy * ring, ha, va)
+    for ring in (1, 2, 3)
+    for dx, dy, ha, va in (
+        (4, 3, "left", "bottom"),
+        (4, -3, "left", "top"),
+        (-4, 3, "right", "bottom"),
+        (-4, -3, "right", "top"),
+        (0, 6, "center", "bottom"),
+        (0, -6, "center", "top"),
+        (6, 0, "left", "center"),
+        (-6, 0, "right", "center"),
+    )
+]
+
+
+def place_labels(figure: Figure, gid: str = "run-label") -> int:
+    """Move the labels (annotations with ``gid``) of each axes so that none overlap.
+
+    Each label, in drawing order, takes the first free spot around its point (right
+    and above first, then the other sides, then farther out) inside its axes; a label
+    with no free spot left is hidden rather than drawn over another. Labels are left
+    out of the layout, so moving them does not move the axes.
+
+    Returns
+    -------
+    int
+        The number of labels hidden.
+
+    Examples
+    --------
+    >>> figure = Figure(figsize=(2, 2))
+    >>> ax = figure.add_subplot()
+    >>> for name in ("first", "second"):  # two labels of one point
+    ...     _ = ax.annotate(name, (0.5, 0.5), xytext=(4, 3), textcoords="offset points",
+    ...                     gid="run-label")
+    >>> place_labels(figure), [text.xyann for text in ax.texts]
+    (0, [(4, 3), (4, -3)])
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    labels = [[t for t in ax.texts if t.get_gid() == gid] for ax in figure.axes]
+    if not any(labels):
+        return 0
+    for text in (t for group in labels for t in group):
+        text.set_in_layout(False)
+    canvas = FigureCanvasAgg(figure)
+    figure.draw_without_rendering()  # settles the layout, so positions are final
+    renderer = canvas.get_renderer()
+    hidden = 0
+    for ax, group in zip(figure.axes, labels, strict=True):
+        frame = ax.get_window_extent(renderer)
+        taken = []
+        for text in group:
+            for dx, dy, ha, va in _LABEL_SPOTS:
+                text.xyann = (dx, dy)
+                text.set_horizontalalignment(ha)
+                text.set_verticalalignment(va)
+                box = text.get_window_extent(renderer).padded(1.0)
+                inside = (
+                    box.x0 >= frame.x0
+                    and box.x1 <= frame.x1
+                    and box.y0 >= frame.y0
+                    and box.y1 <= frame.y1
+                )
+                if inside and not any(box.overlaps(other) for other in taken):
+                    taken.append(box)
+                    break
+            else:
+                text.set_visible(False)
+                hidden += 1
+    return hidden
+
+
 def plot_sweep(
     frame,
     *,
@@ -884,6 +959,7 @@ def plot_sweep(
             ax.tick_params(labelsize=7)
             ax.grid(axis="y", color="0.9", zorder=0)
             ax.spines[["top", "right"]].set_visible(False)
+    place_labels(figure)  # run names never overlap (one with no free spot is hidden)
     return figure
 
 
@@ -942,10 +1018,34 @@ def plot_udr(frame, *, x: str = "infomec.infom", hue: str = "model") -> Figure:
     ax.grid(color="0.9", zorder=0)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, title=hue, title_fontsize=7, loc="best", frameon=True)
+    place_labels(ax.figure)
     return ax.figure
 
 
 # ------------------------------------------------------------------------ output
+
+
+def smallest_text_points(figure: Figure) -> float | None:
+    """The font size (points) of the smallest visible text in ``figure``, once drawn.
+
+    The report page uses it to show a wide figure no smaller than keeps every label
+    readable (:func:`infomec.report_html.display_width`).
+
+    Examples
+    --------
+    >>> figure = Figure()
+    >>> _ = figure.text(0.1, 0.1, "small", fontsize=6), figure.text(0.5, 0.5, "big")
+    >>> smallest_text_points(figure)
+    6.0
+    """
+    from matplotlib.text import Text
+
+    sizes = [
+        text.get_fontsize()
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    return float(min(sizes)) if sizes else None
 
 
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = DPI) -> bytes:

@@ -223,7 +223,23 @@ class ScoreResult:
         return dumps_json(self.to_dict(), indent=indent)
 
     def scalars(self) -> dict[str, float]:
-        """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``)."""
+        """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``).
+
+        What the integrations (:mod:`infomec.integrations`) log, what
+        :meth:`to_frame` puts in its row and what ``--format csv`` prints: one float
+        per scalar of every family scored (per-source arrays and matrices are left out).
+
+        Returns
+        -------
+        dict of str to float
+
+        Examples
+        --------
+        >>> import numpy as np, infomec
+        >>> sources = np.repeat(np.arange(3), 20)[:, None]
+        >>> infomec.score(latents=sources.copy(), sources=sources).scalars()
+        {'infomec.infom': 1.0, 'infomec.infoe': 1.0, 'infomec.infoc': 1.0}
+        """
         return {
             f"{family}.{name}": float(value)
             for family, values in self.families.items()

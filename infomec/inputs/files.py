@@ -19,6 +19,8 @@ import numpy as np
 
 from infomec._warnings import warn
 from infomec.inputs.check import check_row_indexes
+from infomec.inputs.formats import FORMATS, TABLE_KEY, array_names, read_arrays, sniff_format
+from infomec.inputs.formats import SUFFIXES as FORMAT_SUFFIXES
 from infomec.inputs.interpret import stack_columns
 from infomec.inputs.text import read_text_table
 
@@ -71,6 +73,9 @@ def detect_format(path: Path) -> str:
             head = handle.read(8)
     except OSError as error:
         raise OSError(f"{path}: cannot be read ({error.strerror or error})") from None
+    other = sniff_format(path)  # .pt, HDF5, Parquet, Feather, safetensors (infomec.inputs.formats)
+    if other is not None:
+        return other
     suffix = path.suffix.lower()
     if head.startswith(_ZIP_MAGIC):
         found = "npz"
@@ -86,8 +91,16 @@ def detect_format(path: Path) -> str:
         )
     elif suffix in TEXT_SUFFIXES:
         return "text"
+    elif suffix in FORMAT_SUFFIXES:  # named .pt, .h5, ... but not one (infomec.inputs.formats)
+        raise ValueError(
+            f"{path}: not a valid {FORMAT_SUFFIXES[suffix]} file (its first bytes are not "
+            "those of one: corrupt or truncated?)"
+        )
     else:
-        raise ValueError(f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy or .csv)")
+        raise ValueError(
+            f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy, .csv, .pt, "
+            ".h5, .parquet, .feather or .safetensors)"
+        )
     if suffix != f".{found}":
         warn(f"{path}: read as a .{found} file (its content), not by its name")
     return found
@@ -242,6 +255,41 @@ def load_pair(
     return latents, sources
 
 
+def _load_other(path: Path, role: str, key: str | None, fmt: str) -> LoadedArray:
+    """A file of :data:`infomec.inputs.formats.FORMATS`: its array chosen as an ``.npz`` key is."""
+    from types import SimpleNamespace
+
+    from infomec.inputs.frameworks import column_names, to_numpy
+
+    if fmt in ("parquet", "feather"):
+        table = read_arrays(path, fmt, key)[TABLE_KEY]
+        names = column_names(table)
+        read = {"format": fmt, "columns": names}
+        return LoadedArray(to_numpy(table, f"{path}: {role}"), names, kind=fmt, read=read)
+    if key is None:
+        key = _choose_key(path, SimpleNamespace(files=array_names(path, fmt)), role, None)
+    arrays = read_arrays(path, fmt, key)
+    # Names lie beside the array: in its HDF5 group, at the top of a .pt dict.
+    folder = key.strip("/").rpartition("/")[0] if fmt == "hdf5" else ""
+    found = {
+        name: [str(item) for item in np.asarray(arrays[f"{folder}/{name}".lstrip("/")]).ravel()]
+        for name in NAME_KEYS
+        if f"{folder}/{name}".lstrip("/") in arrays
+    }
+    names = found.get(f"{role[:-1]}_names")
+    names_key = f"{role[:-1]}_names" if names is not None else None
+    read = {"format": fmt, "key": key, "names_key": names_key}
+    values = arrays[key.strip("/")] if fmt == "hdf5" else arrays[key]
+    return LoadedArray(
+        values,
+        names,
+        found.get("source_names"),
+        found.get("latent_names"),
+        kind=fmt,
+        read=read,
+    )
+
+
 def load_array(
     path: str | os.PathLike,
     role: str,
@@ -298,6 +346,8 @@ def load_array(
             f"{path}: index_col={index_col!r} applies to text files only (this is a .{found} "
             f"file); give it per file (CLI --{role}-index-col)"
         )
+    if found in FORMATS:
+        return _load_other(path, role, key, found)
     if found == "npz":
         return _load_npz(path, role, key)
     if key is not None:
