@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import cli
-from infomec import formats
+from infomec.inputs import formats
 from infomec.inputs.files import load_array
 from infomec.inputs.formats import array_names, read_arrays, sniff_format
 
