@@ -18,7 +18,7 @@ from infomec.metrics import beta_vae as _beta_vae
 from infomec.metrics import dci as _dci
 from infomec.metrics import dci_es as _dci_es
 from infomec.metrics import dcimig as _dcimig
-from infomec.metrics import downstream as _downstream
+from infomec.metrics import downstream_task as _downstream
 from infomec.metrics import factor_vae as _factor_vae
 from infomec.metrics import fairness as _fairness
 from infomec.metrics import infomec as _infomec
@@ -29,8 +29,8 @@ from infomec.metrics import mig_sup as _mig_sup
 from infomec.metrics import modularity as _modularity
 from infomec.metrics import sap as _sap
 from infomec.metrics import sap_continuous as _sap_continuous
-from infomec.metrics import strong_downstream as _strong_downstream
-from infomec.metrics import unified as _unified
+from infomec.metrics import strong_downstream_task as _strong_downstream
+from infomec.metrics import unified_scores as _unified
 from infomec.metrics import unsupervised as _unsupervised
 from infomec.metrics import z_max_var as _z_max_var
 

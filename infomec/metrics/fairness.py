@@ -180,7 +180,10 @@ def _fairness_of_held_out(
             f"({missing / looked_up:.1%}) have no test row and were left out; the scores "
             "assume a factorial table of rows"
         )
-    return {**scores_dict(mean_fairness, "mean_fairness"), **scores_dict(max_fairness, "max_fairness")}
+    return {
+        **scores_dict(mean_fairness, "mean_fairness"),
+        **scores_dict(max_fairness, "max_fairness"),
+    }
 
 
 def fairness(

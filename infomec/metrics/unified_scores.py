@@ -95,9 +95,7 @@ def precision_curve(matrix) -> tuple[np.ndarray, np.ndarray]:
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     thresholds = np.sort(matrix.ravel())[::-1]
-    counts = np.array(
-        [_components_with_edges((matrix >= t) & (matrix != 0)) for t in thresholds]
-    )
+    counts = np.array([_components_with_edges((matrix >= t) & (matrix != 0)) for t in thresholds])
     return thresholds, counts
 
 
@@ -163,7 +161,9 @@ def _unified_of_held_out(held_out: HeldOut, seed: int, n_jobs: int | None) -> di
     _, entropies = binned_mutual_information(held_out.train, DLIB_BINS, n_jobs)
     scores = {}
     for name, matrix in _matrices(held_out, seed, n_jobs).items():
-        scores.update({f"{name}.{key}": value for key, value in aggregate(matrix, entropies).items()})
+        scores.update(
+            {f"{name}.{key}": value for key, value in aggregate(matrix, entropies).items()}
+        )
     return scores
 
 

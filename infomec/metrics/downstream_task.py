@@ -113,9 +113,7 @@ def _downstream_of_held_out(
                 for k, outcome in enumerate(outcomes)
                 if not outcome[2]
             ]
-            scores.update(
-                per_size_scores(size, [o[0] for o in outcomes], [o[1] for o in outcomes])
-            )
+            scores.update(per_size_scores(size, [o[0] for o in outcomes], [o[1] for o in outcomes]))
     if unconverged:
         warn(
             "downstream_task: LogisticRegressionCV stopped at 100 iterations for "

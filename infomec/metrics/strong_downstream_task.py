@@ -1,7 +1,7 @@
 """disentanglement_lib's strong downstream task: prediction under a covariate shift.
 
 For each training size ``n``, predictors of every source are fitted on ``n`` training
-points and tested, as in :mod:`infomec.metrics.downstream` (``"{n}:mean_train_accuracy"``,
+points and tested, as in :mod:`infomec.metrics.downstream_task` (``"{n}:mean_train_accuracy"``,
 ``"{n}:mean_test_accuracy"``). Then, ``n_experiment`` times per target source ``i``,
 another source ``j`` and one of its values ``v`` are drawn; every training point gets
 ``j = v`` and every test point a value of ``j`` other than ``v`` (uniform per point),
@@ -38,7 +38,7 @@ from infomec.metrics._predictors import (
     fit_predictor,
     training_rows,
 )
-from infomec.metrics.downstream import NUM_TRAIN
+from infomec.metrics.downstream_task import NUM_TRAIN
 from infomec.parallel import resolve_n_jobs
 
 __all__ = ["N_EXPERIMENT", "compute", "strong_downstream_task"]
@@ -67,7 +67,10 @@ def _strong_of_held_out(
     train_x, test_x = latent_matrix(train), latent_matrix(test)
     train_table = train.sources.codes.T.astype(np.int64)
     test_table = test.sources.codes.T.astype(np.int64)
-    train_index, test_index = CombinationIndex(train.sources.codes), CombinationIndex(test.sources.codes)
+    train_index, test_index = (
+        CombinationIndex(train.sources.codes),
+        CombinationIndex(test.sources.codes),
+    )
     cardinalities = train.sources.cardinalities
     too_large = [size for size in num_train if size > train.n_samples]
     if too_large:
