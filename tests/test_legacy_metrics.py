@@ -853,7 +853,7 @@ STOCHASTIC = {"beta_vae", "factor_vae", "z_max_var"}
 # that reads the order of source values (squared correlation with the value ranks).
 STOCHASTIC |= {"fairness", "strong_downstream_task", "sap_continuous"}
 # Families that take minutes in this suite: run with -m slow.
-SLOW = {"strong_downstream_task"}
+SLOW = {"strong_downstream_task", "downstream_task"}
 
 
 def _families(names=None):

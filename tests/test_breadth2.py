@@ -1,0 +1,505 @@
+"""SAP's continuous variant and disentanglement_lib's task families against its procedures.
+
+Each reference below is written here from disentanglement_lib's numpy procedure
+(``sap_score.compute_score_matrix``, ``downstream_task._compute_loss``,
+``fairness.inter_group_fairness`` / ``compute_scores_dict``, ``unified_scores``'
+aggregations and ``visualize_scores.precision``), with scikit-learn's estimators, and
+driven by the same rows as infomec. Its own test expectations are reproduced as arrays
+(``IdentityObservationsData``: ten factors with values 1..10, the code equal to them).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import mutual_info_score
+from sklearn.model_selection import KFold
+
+import infomec
+import infomec.scoring
+from infomec.metrics._predictors import CombinationIndex
+from infomec.metrics.downstream_task import downstream_task
+from infomec.metrics.fairness import fairness, inter_group_fairness, scores_dict
+from infomec.metrics.sap_continuous import sap_continuous
+from infomec.metrics.strong_downstream_task import strong_downstream_task
+from infomec.metrics.unified_scores import aggregate, precision_curve, unified_scores
+
+
+def identity_observations(n: int, n_factors: int = 10, seed: int = 0) -> np.ndarray:
+    """disentanglement_lib's IdentityObservationsData: factors uniform on 1..10."""
+    return np.random.RandomState(seed).randint(1, 11, size=(n, n_factors)).astype(np.float64)
+
+
+def grid(sizes, repeats: int) -> np.ndarray:
+    """A factorial table: every combination of source values, ``repeats`` rows each."""
+    axes = np.meshgrid(*[np.arange(size) for size in sizes], indexing="ij")
+    return np.repeat(np.stack(axes, -1).reshape(-1, len(sizes)), repeats, axis=0)
+
+
+def quiet(function, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", infomec.InfoMECWarning)
+        return function(**kwargs)
+
+
+# ------------------------------------------------------------------ sap_continuous
+
+
+def peer_sap_continuous(mus: np.ndarray, ys: np.ndarray) -> tuple[float, np.ndarray]:
+    """sap_score.compute_score_matrix(continuous_factors=True), rows = samples here."""
+    matrix = np.zeros((mus.shape[1], ys.shape[1]))
+    for i in range(mus.shape[1]):
+        for j in range(ys.shape[1]):
+            cov = np.cov(mus[:, i], ys[:, j], ddof=1)
+            if cov[0, 0] > 1e-12:
+                matrix[i, j] = cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1])
+    ordered = np.sort(matrix, axis=0)
+    return float(np.mean(ordered[-1] - ordered[-2])), matrix
+
+
+def test_sap_continuous_reproduces_disentanglement_lib_tests():
+    factors = identity_observations(3000)
+    assert 0.9 <= sap_continuous(latents=factors, sources=factors)["score"] <= 1.0
+    zeros = np.zeros_like(factors)
+    assert 0.0 <= quiet(sap_continuous, latents=zeros, sources=factors)["score"] <= 0.2
+    doubled = np.hstack([factors, factors])
+    assert 0.0 <= sap_continuous(latents=doubled, sources=factors)["score"] <= 0.2
+    noise = np.random.default_rng(0).standard_normal((3000, 10))
+    assert sap_continuous(latents=noise, sources=factors)["score"] <= 0.2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sap_continuous_equals_the_peer_on_the_same_rows(seed):
+    rng = np.random.default_rng(seed)
+    factors = identity_observations(2000, 4, seed)
+    latents = np.column_stack(
+        [
+            factors[:, 0] + rng.standard_normal(2000),
+            np.exp(0.3 * factors[:, 1]) + factors[:, 2],
+            rng.standard_normal(2000),
+            2.0 * factors[:, 3] - factors[:, 0],
+            np.full(2000, 3.0),  # constant: var <= 1e-12, a zero row
+        ]
+    )
+    expected_score, expected_matrix = peer_sap_continuous(latents, factors)
+    result = sap_continuous(latents=latents, sources=factors)
+    # Values 1..10 enter as ranks 0..9: an affine map, which a correlation ignores.
+    np.testing.assert_allclose(result["matrix"], expected_matrix, rtol=0, atol=1e-12)
+    assert result["score"] == pytest.approx(expected_score, abs=1e-12)
+    assert not result["matrix"][4].any()
+
+
+def test_sap_continuous_is_a_registered_family_and_a_cli_option(tmp_path, capsys):
+    import cli
+
+    factors = identity_observations(600, 3)
+    latents = factors + 0.1 * np.random.default_rng(1).standard_normal(factors.shape)
+    api = infomec.score(latents=latents, sources=factors, metrics=["sap_continuous"])
+    assert (
+        api["sap_continuous"]["score"] == sap_continuous(latents=latents, sources=factors)["score"]
+    )
+    assert "sap_continuous" in infomec.scoring.resolve_metrics("all")
+    np.save(tmp_path / "z.npy", latents)
+    np.save(tmp_path / "s.npy", factors.astype(int))
+    argv = ["score", str(tmp_path / "z.npy"), str(tmp_path / "s.npy")]
+    assert cli.main([*argv, "--metrics", "sap_continuous", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sap_continuous"]["score"] == pytest.approx(api["sap_continuous"]["score"])
+
+
+def test_sap_continuous_single_valued_source_and_too_few_rows():
+    sources = np.column_stack([np.zeros(50), np.arange(50) % 5])
+    latents = np.column_stack([np.arange(50) % 5, np.ones(50) * np.arange(50)]).astype(float)
+    result = quiet(sap_continuous, latents=latents, sources=sources)
+    assert np.isfinite(result["matrix"]).all() and not result["matrix"][:, 0].any()
+
+
+# ----------------------------------------------------------------- downstream_task
+
+
+def peer_compute_loss(x_train, y_train, x_test, y_test, make):
+    """downstream_task._compute_loss, samples as rows."""
+    train, test = [], []
+    for k in range(y_train.shape[1]):
+        model = make().fit(x_train, y_train[:, k])
+        train.append(np.mean(model.predict(x_train) == y_train[:, k]))
+        test.append(np.mean(model.predict(x_test) == y_test[:, k]))
+    return np.array(train), np.array(test)
+
+
+def _lrcv():
+    return LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy")
+
+
+@pytest.mark.parametrize(
+    "predictor, make",
+    [
+        ("logistic_regression", _lrcv),
+        ("boosted_trees", lambda: GradientBoostingClassifier(random_state=3)),
+    ],
+)
+def test_downstream_task_equals_the_peer_on_the_same_rows(predictor, make):
+    rng = np.random.default_rng(4)
+    sources = np.column_stack([rng.integers(0, k, 500) for k in (2, 4)])
+    latents = np.column_stack(
+        [sources[:, 0] + 0.8 * rng.standard_normal(500), sources[:, 1] - sources[:, 0]]
+    ) + 0.5 * rng.standard_normal((500, 2))
+    train, test = slice(0, 300), slice(300, 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_train, expected_test = peer_compute_loss(
+            latents[train], sources[train], latents[test], sources[test], make
+        )
+        scores = downstream_task(
+            latents=latents[train],
+            sources=sources[train],
+            test_latents=latents[test],
+            test_sources=sources[test],
+            predictor=predictor,
+            num_train=(300,),  # every training row, in order: the peer's own points
+            seed=3,
+        )
+    for k in range(2):
+        assert scores[f"300:train_accuracy_factor_{k}"] == expected_train[k]
+        assert scores[f"300:test_accuracy_factor_{k}"] == expected_test[k]
+    assert scores["300:mean_test_accuracy"] == pytest.approx(np.mean(expected_test), abs=1e-15)
+    assert scores["300:min_train_accuracy"] == np.min(expected_train)
+
+
+def test_downstream_task_identity_code_and_noise():
+    sources = identity_observations(1200, 2, seed=2)
+    noise = np.random.default_rng(2).standard_normal((1200, 2))
+    kwargs = {"predictor": "boosted_trees", "num_train": (10, 800)}
+    perfect = downstream_task(latents=sources, sources=sources, **kwargs)
+    chance = downstream_task(latents=noise, sources=sources, **kwargs)
+    assert perfect["800:mean_test_accuracy"] >= 0.9
+    assert abs(chance["800:mean_test_accuracy"] - 0.1) < 0.05  # ten values: chance 0.1
+    names = {key.split(":", 1)[1] for key in perfect}
+    assert {"mean_train_accuracy", "min_test_accuracy", "test_accuracy_factor_1"} <= names
+
+
+def test_downstream_task_sizes_beyond_the_rows_are_left_out_with_a_warning():
+    rng = np.random.default_rng(5)
+    sources = rng.integers(0, 2, (150, 2))
+    latents = sources + 0.1 * rng.standard_normal((150, 2))
+    with pytest.warns(infomec.InfoMECWarning, match="10000 exceed the 100 training rows"):
+        scores = downstream_task(
+            latents=latents, sources=sources, num_train=(10, 10000), predictor="boosted_trees"
+        )
+    assert "10:mean_test_accuracy" in scores and not any(k.startswith("10000:") for k in scores)
+    for bad in ({"predictor": "svm"}, {"num_train": ()}, {"num_train": (0,)}, {"num_train": "a"}):
+        with pytest.raises(ValueError):
+            downstream_task(latents=latents, sources=sources, **bad)
+
+
+# ----------------------------------------------------------------------- fairness
+
+
+def test_fairness_closed_forms_of_disentanglement_lib():
+    mean, largest = inter_group_fairness(np.array([[0, 100], [100, 100]]))
+    assert mean == pytest.approx(2 / 9) and largest == pytest.approx(1 / 3)
+    scores = scores_dict(np.array([[0.0, 2.0, 4.0], [4.0, 0.0, 8.0], [2.0, 10.0, 0.0]]), "test")
+    expected = {
+        "test:pred0:sens1": 2.0, "test:pred0:sens2": 4.0, "test:pred1:sens0": 4.0,
+        "test:pred1:sens2": 8.0, "test:pred2:sens0": 2.0, "test:pred2:sens1": 10.0,
+        "test:pred0:mean_sens": 3.0, "test:pred0:max_sens": 4.0,
+        "test:pred1:mean_sens": 6.0, "test:pred1:max_sens": 8.0,
+        "test:pred2:mean_sens": 6.0, "test:pred2:max_sens": 10.0,
+        "test:sens0:mean_pred": 3.0, "test:sens0:max_pred": 4.0,
+        "test:sens1:mean_pred": 6.0, "test:sens1:max_pred": 10.0,
+        "test:sens2:mean_pred": 6.0, "test:sens2:max_pred": 8.0,
+        "test:mean_sens:mean_pred": 5.0, "test:mean_sens:max_pred": 22.0 / 3.0,
+        "test:max_sens:mean_pred": 6.0, "test:max_sens:max_pred": 10.0,
+        "test:mean_pred:mean_sens": 5.0, "test:mean_pred:max_sens": 22.0 / 3.0,
+        "test:max_pred:mean_sens": 6.0, "test:max_pred:max_sens": 10.0,
+    }  # fmt: skip
+    assert scores.keys() == expected.keys()
+    for key, value in expected.items():
+        assert scores[key] == pytest.approx(value, abs=1e-12), key
+
+
+def peer_inter_group_fairness(counts):
+    """fairness.inter_group_fairness, in float32 as disentanglement_lib computes it."""
+    overall = np.sum(counts, axis=1, dtype=np.float32)
+    overall /= overall.sum()
+    normalized = np.array(counts, dtype=np.float32)
+    per_class = np.sum(counts, axis=0)
+    normalized /= np.expand_dims(per_class, 0)
+    distances = np.sum(np.abs(normalized - np.expand_dims(overall, 1)), 0) / 2.0
+    mean = distances * per_class / per_class.sum()
+    return np.sum(mean), np.amax(distances)
+
+
+def test_fairness_equals_the_peer_on_a_factorial_table():
+    # Test rows: one per combination, so each intervened combination is one known row;
+    # every test row serves once as the factor vector (num_test_points_per_class=None).
+    sizes = (2, 3, 3)
+    rng = np.random.default_rng(6)
+    train_s, test_s = grid(sizes, 12), grid(sizes, 1)
+    mix = np.array([[1.0, 0.4, 0.0], [0.0, 1.0, 0.7], [0.3, 0.0, 1.0]])
+    train_z = train_s @ mix + 0.6 * rng.standard_normal(train_s.shape)
+    test_z = test_s @ mix + 0.6 * rng.standard_normal(test_s.shape)
+    seed = 2
+    result = fairness(
+        latents=train_z,
+        sources=train_s,
+        test_latents=test_z,
+        test_sources=test_s,
+        num_test_points_per_class=None,
+        seed=seed,
+    )
+    row_of = {tuple(row): n for n, row in enumerate(test_s)}
+    mean_fairness = np.zeros((3, 3))
+    max_fairness = np.zeros((3, 3))
+    for i in range(3):
+        model = GradientBoostingClassifier(random_state=seed).fit(train_z, train_s[:, i])
+        for j in range(3):
+            if i == j:
+                continue
+            counts = np.zeros((sizes[i], sizes[j]), dtype=np.int64)
+            for c in range(sizes[j]):
+                intervened = test_s.copy()
+                intervened[:, j] = c
+                rows = [row_of[tuple(row)] for row in intervened]
+                counts[:, c] = np.bincount(model.predict(test_z[rows]), minlength=sizes[i])
+            mean_fairness[i, j], max_fairness[i, j] = peer_inter_group_fairness(counts)
+    expected = {
+        **scores_dict(mean_fairness, "mean_fairness"),
+        **scores_dict(max_fairness, "max_fairness"),
+    }
+    assert result.keys() == expected.keys()
+    for key, value in expected.items():
+        assert result[key] == pytest.approx(value, abs=1e-6), key  # the peer's float32
+    assert result["mean_fairness:mean_pred:mean_sens"] > 0.01  # mixed code: some unfairness
+
+
+def test_fairness_is_finite_on_a_factorial_table_and_warns_without_one():
+    rng = np.random.default_rng(7)
+    sources = grid((3, 4, 2), 20)
+    latents = sources + 0.3 * rng.standard_normal(sources.shape)
+    scores = fairness(latents=latents, sources=sources)
+    assert len(scores) == 2 * (6 + 4 * 3 + 8) and np.isfinite(list(scores.values())).all()
+    assert 0.0 <= scores["mean_fairness:mean_pred:mean_sens"] <= 0.2
+    partial = np.ones(len(sources), dtype=bool)
+    partial[(sources[:, 0] == 2) & (sources[:, 1] == 3)] = False  # combinations missing
+    with pytest.warns(infomec.InfoMECWarning, match="no test row"):
+        scores = fairness(latents=latents[partial], sources=sources[partial])
+    assert np.isfinite(list(scores.values())).all()
+
+
+def test_combination_index_draws_uniformly_among_matching_rows():
+    codes = np.array([[0, 0, 0, 1], [1, 1, 1, 0]])
+    index = CombinationIndex(codes)
+    rows = index.lookup(np.tile([[0, 1]], (3000, 1)), np.random.default_rng(0))
+    assert set(rows) == {0, 1, 2} and np.bincount(rows).min() > 900
+    assert index.lookup(np.array([[1, 1]]), np.random.default_rng(0)).tolist() == [-1]
+
+
+# ------------------------------------------------------------------ unified_scores
+
+
+def peer_precision(matrix, th):
+    """visualize_scores.precision with its recursive breadth-first search."""
+    tmp = matrix.copy()
+    tmp[tmp < th] = 0
+    factors, codes = np.zeros(tmp.shape[0]), np.zeros(tmp.shape[1])
+
+    def bfs(to_visit, size):
+        node, flag = to_visit.pop()
+        if flag == 0:
+            factors[node] = 1
+            for i in range(tmp.shape[1]):
+                if tmp[node, i] != 0 and codes[i] == 0:
+                    to_visit.append((i, 1))
+                    size = bfs(to_visit, size + 1)
+        else:
+            codes[node] = 1
+            for i in range(tmp.shape[0]):
+                if tmp[i, node] != 0 and factors[i] == 0:
+                    to_visit.append((i, 0))
+                    size = bfs(to_visit, size + 1)
+        return size
+
+    count = 0
+    for i in range(tmp.shape[0]):
+        if factors[i] == 0 and bfs([(i, 0)], 1) > 1:
+            count += 1
+    return count
+
+
+def peer_aggregations(m, entropy):
+    """unified_scores' AGGREGATION_FN and pr_curves_values on an (codes x factors) matrix."""
+    out = {}
+    thresholds = np.sort(m.flatten())[::-1]
+    precisions = [peer_precision(m, t) for t in thresholds]
+    area = sum(
+        (precisions[i] + precisions[i + 1]) * (thresholds[i] - thresholds[i + 1]) * 0.5
+        for i in range(len(precisions) - 1)
+    )
+    out["area_precision"], out["max_precision"] = area, max(precisions)
+    per_code = 1.0 - scipy.stats.entropy(m.T + 1e-11, base=m.shape[1])
+    per_factor = 1.0 - scipy.stats.entropy(m + 1e-11, base=m.shape[0])
+    out["dci_disentanglement"] = np.sum(per_code * m.sum(axis=1) / m.sum())
+    out["dci_completeness"] = np.sum(per_factor * m.sum(axis=0) / m.sum())
+    out["dci"] = out["dci_disentanglement"]
+    out.update({f"dci_disentanglement.code_{i}": v for i, v in enumerate(per_code)})
+    out.update({f"dci_completeness.code_{i}": v for i, v in enumerate(per_factor)})
+    ordered = np.sort(m, axis=0)[::-1]
+    mig = (ordered[0] - ordered[1]) / entropy
+    out["mig"] = np.mean(mig)
+    out.update({f"mig.factor_{i}": v for i, v in enumerate(mig)})
+    gaps = np.sort(m, axis=0)[-1] - np.sort(m, axis=0)[-2]
+    out["sap"] = np.mean(gaps)
+    out.update({f"sap.factor_{i}": v for i, v in enumerate(gaps)})
+    squared = np.square(m)
+    top = np.max(squared, axis=1)
+    modularity = 1.0 - (np.sum(squared, axis=1) - top) / (top * (squared.shape[1] - 1.0))
+    modularity[top == 0.0] = 0.0
+    out["modularity"] = np.mean(modularity)
+    out.update({f"modularity.code_{i}": v for i, v in enumerate(modularity)})
+    return out
+
+
+def dlib_bins(values, n_bins=20):
+    return np.column_stack([np.digitize(c, np.histogram(c, n_bins)[1][:-1]) for c in values.T])
+
+
+def test_unified_scores_equal_the_peer_on_the_same_rows():
+    rng = np.random.default_rng(8)
+    sources = np.column_stack([rng.integers(0, k, 600) for k in (2, 3, 4)])
+    latents = np.column_stack(
+        [
+            sources[:, 0] + 0.3 * rng.standard_normal(600),
+            sources[:, 1] + sources[:, 2] + 0.5 * rng.standard_normal(600),
+            rng.standard_normal(600),
+            sources[:, 2] + 0.2 * rng.standard_normal(600),
+        ]
+    )
+    train, test = slice(0, 400), slice(400, 600)
+    result = unified_scores(
+        latents=latents[train],
+        sources=sources[train],
+        test_latents=latents[test],
+        test_sources=sources[test],
+        seed=5,
+    )
+    codes = dlib_bins(latents[train])
+    mi = np.array(
+        [[mutual_info_score(sources[train, k], codes[:, j]) for k in range(3)] for j in range(4)]
+    )
+    entropy = np.array([mutual_info_score(s, s) for s in sources[train].T])
+    importance = np.column_stack(
+        [
+            GradientBoostingClassifier(random_state=5)
+            .fit(latents[train], sources[train, k])
+            .feature_importances_
+            for k in range(3)
+        ]
+    )
+    svm = infomec.metrics.sap.sap(
+        latents=latents[train],
+        sources=sources[train],
+        test_latents=latents[test],
+        test_sources=sources[test],
+    )["matrix"]
+    matrices = {
+        "mutual_information_matrix": mi,
+        "importance_gbt_matrix": importance,
+        "accuracy_svm_matrix": svm,
+    }
+    for name, matrix in matrices.items():
+        for key, value in peer_aggregations(matrix, entropy).items():
+            assert result[f"{name}.{key}"] == pytest.approx(value, abs=1e-9), (name, key)
+    assert len(result) == 3 * len(peer_aggregations(mi, entropy))
+
+
+def test_unified_scores_reproduce_disentanglement_lib_tests():
+    # unified_scores_test, smaller (3 factors of 10 values, 1200 + 600 rows).
+    factors = identity_observations(1800, 3, seed=3)
+    train, test = slice(0, 1200), slice(1200, 1800)
+
+    def scores(latents):
+        return unified_scores(
+            latents=latents[train],
+            sources=factors[train],
+            test_latents=latents[test],
+            test_sources=factors[test],
+        )
+
+    same = scores(factors)
+    assert 0.9 <= same["mutual_information_matrix.mig"] <= 1.0
+    assert 0.9 <= same["mutual_information_matrix.modularity"] <= 1.0
+    assert 0.9 <= same["importance_gbt_matrix.dci_disentanglement"] <= 1.0
+    doubled = scores(np.hstack([factors, factors]))
+    assert 0.0 <= doubled["mutual_information_matrix.mig"] <= 0.2
+    assert 0.9 <= doubled["mutual_information_matrix.modularity"] <= 1.0
+    assert 0.9 <= doubled["importance_gbt_matrix.dci_disentanglement"] <= 1.0
+    assert 0.0 <= doubled["accuracy_svm_matrix.sap"] <= 0.2
+
+
+def test_unified_scores_finite_on_a_factorial_table_and_precision_curve():
+    rng = np.random.default_rng(9)
+    sources = grid((2, 3, 4), 20)
+    latents = np.column_stack([sources + 0.2 * rng.standard_normal(sources.shape), np.zeros(480)])
+    result = quiet(unified_scores, latents=latents, sources=sources)
+    assert np.isfinite(list(result.values())).all()
+    matrix = rng.random((5, 3)) * (rng.random((5, 3)) < 0.5)
+    thresholds, counts = precision_curve(matrix)
+    assert counts.tolist() == [peer_precision(matrix, t) for t in thresholds]
+    single = aggregate(np.array([[0.5], [0.2]]), [0.0])  # one source of entropy 0
+    assert np.isfinite(list(single.values())).all() and single["mig"] == 0.0
+
+
+# --------------------------------------------------------- strong_downstream_task
+
+
+def test_strong_downstream_task_on_noise_and_on_a_perfect_code():
+    # strong_downstream_task_test: noise representation, GBT, 2 experiments -> <= 0.3.
+    rng = np.random.default_rng(10)
+    sources = grid((5, 5, 5), 5)
+    noise = rng.standard_normal((625, 4))
+    scores = quiet(
+        strong_downstream_task, latents=noise, sources=sources, num_train=(400,), n_experiment=2
+    )
+    assert 0.0 <= scores["400:mean_strong_test_accuracy"] <= 0.3
+    perfect = sources + 0.05 * rng.standard_normal(sources.shape)
+    scores = quiet(
+        strong_downstream_task, latents=perfect, sources=sources, num_train=(400,), n_experiment=2
+    )
+    assert scores["400:mean_strong_test_accuracy"] >= 0.95
+    assert abs(scores["400:strong_generalization_gap"]) <= 0.05
+
+
+def test_strong_downstream_plain_part_is_the_downstream_task():
+    rng = np.random.default_rng(11)
+    sources = grid((3, 3), 40)
+    latents = sources + 0.8 * rng.standard_normal(sources.shape)
+    kwargs = {"latents": latents, "sources": sources, "num_train": (100,), "seed": 4}
+    strong = quiet(strong_downstream_task, n_experiment=1, **kwargs)
+    plain = quiet(downstream_task, predictor="boosted_trees", **kwargs)
+    assert strong["100:mean_test_accuracy"] == plain["100:mean_test_accuracy"]
+    assert strong["100:mean_train_accuracy"] == plain["100:mean_train_accuracy"]
+
+
+# ------------------------------------------------------------------------ registry
+
+
+def test_every_family_is_in_all_or_documented_as_left_out():
+    from pathlib import Path
+
+    from infomec.metrics import REGISTRY
+    from infomec.scoring import resolve_metrics
+
+    every = set(resolve_metrics("all"))
+    left_out = {name for name, family in REGISTRY.items() if not family.in_all}
+    assert every == set(REGISTRY) - left_out
+    assert left_out == {"dci_es", "downstream_task", "fairness", "strong_downstream_task"}
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    for name in REGISTRY:
+        assert f"| `{name}`" in readme, name
