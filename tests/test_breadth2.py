@@ -503,3 +503,110 @@ def test_every_family_is_in_all_or_documented_as_left_out():
     readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
     for name in REGISTRY:
         assert f"| `{name}`" in readme, name
+
+
+# ------------------------------------------------------------------ DCI-ES probes
+
+from infomec.metrics.dci_es import dci_es, explicitness_from_curve, mlp_parameter_count  # noqa: E402
+
+
+def official_explicitness(x, y, baseline):
+    """metrics/explitcitness.py of the official code: one curve, running minimum,
+    area above the curve's minimum, normaliser (max_x - min_x) * baseline."""
+    y = np.minimum.accumulate(np.asarray(y, dtype=np.float64))
+    x = np.asarray(x, dtype=np.float64)
+    dy = 0.5 * (y[:-1] - y.min()) + 0.5 * (y[1:] - y.min())
+    return 1.0 - np.sum(2 * dy * np.diff(x) / ((x.max() - x.min()) * baseline))
+
+
+def test_linear_fall_scores_its_minimum_over_the_baseline():
+    # The official E of a linear fall from b to m is m / b: 0 only when m = 0.
+    x = np.linspace(1, 32, 12)
+    for minimum in (0.0, 0.1, 0.3):
+        y = np.linspace(0.5, minimum, 12)
+        assert official_explicitness(x, y, 0.5) == pytest.approx(minimum / 0.5, abs=1e-12)
+        assert explicitness_from_curve(x, y, 0.5) == pytest.approx(minimum / 0.5, abs=1e-12)
+
+
+def _probe_data(seed=14, n=600):
+    rng = np.random.default_rng(seed)
+    sources = rng.integers(0, 3, (n, 2))
+    latents = np.column_stack([sources[:, 0] + 0.4 * rng.standard_normal(n), sources[:, 1]])
+    latents = latents + np.column_stack([np.zeros(n), 0.8 * rng.standard_normal(n)])
+    return latents, sources
+
+
+def test_dci_es_rff_probes_equal_pipelines_fitted_here_on_a_log_axis():
+    from sklearn.kernel_approximation import RBFSampler
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+
+    latents, sources = _probe_data()
+    ladder = (16, 64, 256)
+    result = dci_es(
+        latents=latents[:400], sources=sources[:400],
+        test_latents=latents[400:], test_sources=sources[400:],
+        probe="rff", ladder=ladder, regress=[1], seed=3,
+    )  # fmt: skip
+    gamma = 2 * np.pi**2 * 0.08**2  # official sigma 0.08: exp(-2 pi^2 sigma^2 |dz|^2)
+    for k, regressed in ((0, False), (1, True)):
+        losses = []
+        for size in ladder:
+            linear = Ridge() if regressed else LogisticRegression(max_iter=1000)
+            model = make_pipeline(
+                RBFSampler(gamma=gamma, n_components=size, random_state=3), linear
+            )
+            model.fit(latents[:400], sources[:400, k])
+            losses.append(1 - model.score(latents[400:], sources[400:, k]))  # R^2 or accuracy
+        np.testing.assert_allclose(result["test_losses"][k], losses, atol=1e-9)
+        baseline = 1.0 if regressed else 2 / 3
+        expected = official_explicitness(np.log(ladder), losses, baseline)
+        assert result["per_source"][k] == pytest.approx(expected, abs=1e-9)
+
+
+def test_dci_es_mlp_capacity_is_the_official_parameter_count():
+    from sklearn.neural_network import MLPClassifier
+
+    latents, sources = _probe_data(15, 450)
+    ladder = (0, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = dci_es(
+            latents=latents[:300], sources=sources[:300],
+            test_latents=latents[300:], test_sources=sources[300:],
+            probe="mlp", ladder=ladder, seed=1,
+        )  # fmt: skip
+        losses = []
+        for width in ladder:
+            layers = (width, width) if width else ()
+            model = MLPClassifier(hidden_layer_sizes=layers, alpha=0.0, random_state=1)
+            model.fit(latents[:300], sources[:300, 0])
+            losses.append(1 - model.score(latents[300:], sources[300:, 0]))
+    np.testing.assert_allclose(result["test_losses"][0], losses, atol=1e-12)
+    # 2 inputs, 3 classes: 2 * 3 + 3 = 9 parameters; width 6: 3*6 + 7*6 + 7*3 = 81.
+    assert [mlp_parameter_count(2, w, 3) for w in ladder] == [9, 81]
+    expected = official_explicitness(np.log([9, 81]), losses, 2 / 3)
+    assert result["per_source"][0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_dci_es_seeds_give_mean_and_spread_of_single_runs():
+    latents, sources = _probe_data(16, 450)
+    arrays = {
+        "latents": latents[:300], "sources": sources[:300],
+        "test_latents": latents[300:], "test_sources": sources[300:],
+        "depths": (1, 2, 4), "n_estimators": 10,
+    }  # fmt: skip
+    several = dci_es(seeds=(0, 7), **arrays)
+    single = [dci_es(seed=s, **arrays)["explicitness"] for s in (0, 7)]
+    np.testing.assert_allclose(several["per_seed"], single, atol=1e-15)
+    assert several["explicitness"] == pytest.approx(np.mean(single), abs=1e-15)
+    assert several["explicitness_std"] == pytest.approx(np.std(single), abs=1e-15)
+    assert several["test_losses"].shape == (2, 2, 3)
+    assert dci_es(seeds=2, **arrays)["per_seed"].shape == (2,)
+    bad_options = (
+        {"seeds": 0}, {"seeds": ()}, {"seeds": (-1,)}, {"probe": "svm"},
+        {"regress": "some"}, {"regress": [5]}, {"probe": "rff", "ladder": (8,)},
+    )  # fmt: skip
+    for bad in bad_options:
+        with pytest.raises(ValueError):
+            dci_es(**{**arrays, **bad})
