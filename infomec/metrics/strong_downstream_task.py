@@ -129,6 +129,12 @@ def _strong_of_held_out(
                             pool,
                         )
                     )
+            if not strong:
+                warn(
+                    f"strong_downstream_task: no shift could be made at size {size} (no "
+                    "other source with two values, or no row for any shifted point); its "
+                    "strong accuracies and gap are set to 0"
+                )
             test_accuracy = float(np.mean([p[1] for p in plain]))
             strong_test = float(np.mean([s[1] for s in strong])) if strong else 0.0
             scores[f"{size}:mean_train_accuracy"] = float(np.mean([p[0] for p in plain]))
@@ -138,7 +144,7 @@ def _strong_of_held_out(
             )
             scores[f"{size}:mean_strong_test_accuracy"] = strong_test
             scores[f"{size}:strong_generalization_gap"] = (
-                1.0 - strong_test / test_accuracy if test_accuracy > 0 else 0.0
+                1.0 - strong_test / test_accuracy if test_accuracy > 0 and strong else 0.0
             )
     finally:
         if pool is not None:
