@@ -613,3 +613,64 @@ def test_dci_es_seeds_give_mean_and_spread_of_single_runs():
     for bad in bad_options:
         with pytest.raises(ValueError):
             dci_es(**{**arrays, **bad})
+
+
+def test_strong_downstream_task_equals_the_peer_procedure_under_the_same_draws():
+    # disentanglement_lib's _compute_loss_intervene and intervene(), with each draw taken
+    # from the same generator in infomec's order (per target and experiment: the shifted
+    # source, its training value, the test values, then one uniform per looked-up point),
+    # and each shifted point looked up here by a dictionary of the table's combinations.
+    rng = np.random.default_rng(17)
+    train_s, test_s = grid((3, 2, 3), 6), grid((3, 2, 3), 2)
+    train_z = train_s + 0.4 * rng.standard_normal(train_s.shape)
+    test_z = test_s + 0.4 * rng.standard_normal(test_s.shape)
+    seed, n_experiment = 3, 2
+    result = strong_downstream_task(
+        latents=train_z, sources=train_s, test_latents=test_z, test_sources=test_s,
+        num_train=(len(train_s),), n_experiment=n_experiment, seed=seed,
+    )  # fmt: skip
+
+    def rows_by_combination(table):
+        rows = {}
+        for n, row in enumerate(table):
+            rows.setdefault(tuple(row), []).append(n)
+        return rows
+
+    def look_up(rows, queries, draws):
+        uniforms = draws.random(len(queries))
+        found = []
+        for query, uniform in zip(queries, uniforms, strict=True):
+            matching = rows[tuple(query)]
+            found.append(matching[int(uniform * len(matching))])
+        return np.array(found)
+
+    train_rows, test_rows = rows_by_combination(train_s), rows_by_combination(test_s)
+    draws = np.random.default_rng(seed)
+    sizes, accuracies = (3, 2, 3), []
+    for i in range(3):
+        for _ in range(n_experiment):
+            others = [j for j in range(3) if j != i]
+            j = others[draws.integers(len(others))]
+            value = int(draws.integers(sizes[j]))
+            shifted_train, shifted_test = train_s.copy(), test_s.copy()
+            shifted_train[:, j] = value
+            remaining = np.delete(np.arange(sizes[j]), value)
+            shifted_test[:, j] = remaining[draws.integers(remaining.size, size=len(test_s))]
+            x_train = train_z[look_up(train_rows, shifted_train, draws)]
+            x_test = test_z[look_up(test_rows, shifted_test, draws)]
+            model = GradientBoostingClassifier(random_state=seed).fit(x_train, shifted_train[:, i])
+            accuracies.append(
+                (
+                    np.mean(model.predict(x_train) == shifted_train[:, i]),
+                    np.mean(model.predict(x_test) == shifted_test[:, i]),
+                )
+            )
+    n = len(train_s)
+    expected_test = np.mean([a[1] for a in accuracies])
+    assert result[f"{n}:mean_strong_train_accuracy"] == pytest.approx(
+        np.mean([a[0] for a in accuracies]), abs=1e-15
+    )
+    assert result[f"{n}:mean_strong_test_accuracy"] == pytest.approx(expected_test, abs=1e-15)
+    assert result[f"{n}:strong_generalization_gap"] == pytest.approx(
+        1 - expected_test / result[f"{n}:mean_test_accuracy"], abs=1e-15
+    )
