@@ -135,17 +135,30 @@ def test_the_wheel_holds_only_infomec(tmp_path):
     assert "infomec/_cli/cli.py" in names and "infomec/models/train.py" in names
 
 
-def test_import_from_the_clones_parent_folder_finds_the_package():
-    # With this checkout's install (editable for development), from the folder above it.
-    if ROOT.name == "infomec" and not (ROOT.parent / "infomec" / "__init__.py").exists():
-        # An editable install is found after the working folder's `infomec/` (a
-        # namespace package): the documented limit of editable installs; the users'
-        # non-editable install is tested below, in exactly that situation.
-        pytest.skip("a clone named infomec shadows an editable install from its parent")
-    code = "import infomec; infomec.score; print(infomec.__file__)"
-    completed = _run("-c", code, cwd=ROOT.parent)
+def test_import_from_the_clones_parent_folder_finds_the_package(tmp_path):
+    # The README's set-up installs in setuptools' compat editable mode, whose .pth file
+    # puts the checkout on sys.path (PYTHONPATH stands for it here). From a folder that
+    # holds a clone named `infomec` (a folder without __init__.py, which Python would
+    # take as a namespace package), the checkout's regular package must win, with the
+    # trainer's models/ as infomec.models.
+    parent = tmp_path / "work"
+    (parent / "infomec").mkdir(parents=True)
+    code = (
+        "import infomec, infomec.models; infomec.score; "
+        "print(infomec.__file__); print(infomec.models.__file__)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=parent, capture_output=True, text=True, env=environment
+    )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip().endswith("__init__.py")
+    assert completed.stdout.split() == [
+        str(ROOT / "infomec" / "__init__.py"),
+        str(ROOT / "models" / "__init__.py"),
+    ]
+    # ... and this checkout's own install, from the folder above it.
+    completed = _run("-c", "import infomec; infomec.score", cwd=ROOT.parent)
+    assert completed.returncode == 0, completed.stderr
 
 
 def test_an_installed_wheel_is_not_shadowed_by_a_clone_named_infomec(tmp_path):
