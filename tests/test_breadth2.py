@@ -115,7 +115,8 @@ def test_sap_continuous_is_a_registered_family_and_a_cli_option(tmp_path, capsys
 
 def test_sap_continuous_single_valued_source_and_too_few_rows():
     sources = np.column_stack([np.zeros(50), np.arange(50) % 5])
-    latents = np.column_stack([np.arange(50) % 5, np.ones(50) * np.arange(50)]).astype(float)
+    # (a second latent of 0.5, 1.5, ..: distinct, but not integers, so not a row id)
+    latents = np.column_stack([np.arange(50) % 5, np.arange(50) + 0.5]).astype(float)
     result = quiet(sap_continuous, latents=latents, sources=sources)
     assert np.isfinite(result["matrix"]).all() and not result["matrix"][:, 0].any()
 

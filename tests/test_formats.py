@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import cli
+import infomec
 from infomec.inputs import formats
 from infomec.inputs.files import load_array
 from infomec.inputs.formats import array_names, read_arrays, sniff_format
@@ -307,5 +308,7 @@ def test_text_columns_of_a_parquet_table_are_labels_for_sources_only(tmp_path, r
     frame.to_parquet(tmp_path / "s.parquet")
     loaded = load_array(tmp_path / "s.parquet", "sources")
     assert loaded.names == ["shape", "size"] and loaded.values.shape == (300, 2)
-    with pytest.raises(ValueError, match="latents column 'shape' is not numeric"):
-        load_array(tmp_path / "s.parquet", "latents")
+    # Read as latents, the text column is refused when interpreted (every door alike).
+    as_latents = load_array(tmp_path / "s.parquet", "latents")
+    with pytest.raises(ValueError, match="latents must be numeric, got text"):
+        infomec.score(latents=as_latents.values, sources=codes)
