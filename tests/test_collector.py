@@ -109,7 +109,7 @@ def test_report_writes_the_folder(tmp_path, data):
         ((np.zeros((5, 3, 1)), np.zeros((5, 2))), r"must be 1-D or 2-D .* shape \(5, 3, 1\)"),
         (
             (np.array([["a", 1, 2]] * 5, dtype=object), np.zeros((5, 2))),
-            "latents has unsupported dtype object",
+            "latents must be numeric, got text",
         ),
         ((np.zeros((5, 3)), np.array([[1j, 0]] * 5)), "sources have unsupported dtype complex"),
     ],

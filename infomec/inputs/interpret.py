@@ -102,10 +102,14 @@ def _object_to_text(array: np.ndarray, name: str, mixed: bool = False) -> np.nda
         typed = np.array(array.tolist())  # numpy picks int64 / uint64 / float64 / bool
         if typed.dtype.kind in "biuf" and typed.shape == array.shape:
             return typed
-    if mixed and all(
+    plain = all(
         isinstance(value, (str, bytes, numbers.Real, np.bool_)) or value is None for value in flat
-    ):
+    )
+    if mixed and plain:
         return array
+    text = next((value for value in flat if isinstance(value, (str, bytes))), None)
+    if plain and text is not None:
+        raise ValueError(f"{name} must be numeric, got text (e.g. {text!r})")
     raise ValueError(
         f"{name} has unsupported dtype object (mixed or non-numeric Python objects); "
         "convert them to a numeric or string array first"
