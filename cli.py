@@ -622,14 +622,15 @@ def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
-    """Options of ``score``, ``report`` and ``sweep`` passed on to ``infomec.score``."""
+def _add_latent_type_option(parser: argparse.ArgumentParser) -> None:
+    """``--discrete`` / ``--continuous`` (``args.latent_type``; default: by dtype)."""
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument(
         "--discrete",
         dest="latent_type",
         action="store_const",
         const="discrete",
+        default=None,
         help="treat latents as discrete codes (default: integer dtype)",
     )
     kind.add_argument(
@@ -639,6 +640,11 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         const="continuous",
         help="treat latents as continuous (default: float)",
     )
+
+
+def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
+    """Options of ``score``, ``report`` and ``sweep`` passed on to ``infomec.score``."""
+    _add_latent_type_option(parser)
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -905,22 +911,7 @@ def _add_inspect_parser(commands) -> None:
         default="latents",
         help="how a single file is read (default: latents)",
     )
-    kind = inspect.add_mutually_exclusive_group()
-    kind.add_argument(
-        "--discrete",
-        dest="latent_type",
-        action="store_const",
-        const="discrete",
-        default=None,
-        help="read latents as discrete codes (default: integer dtypes)",
-    )
-    kind.add_argument(
-        "--continuous",
-        dest="latent_type",
-        action="store_const",
-        const="continuous",
-        help="read latents as continuous (default: float dtypes)",
-    )
+    _add_latent_type_option(inspect)
     inspect.add_argument(
         "--pruning", default=None, help="active-latent rule (default: the preset's)"
     )
