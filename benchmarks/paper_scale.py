@@ -1,7 +1,9 @@
 """The paper-scale table on one CUDA GPU: the authors' configuration within a time budget.
 
 Same runs, outputs and statistics as ``paper_table.py`` (means with 95 % t-intervals, Welch
-tests, both presets, per-run rows, a figure), but with the authors' settings: 64 px images,
+tests, both presets, per-run rows, a verdict per claim of the abstract, a figure; every run
+directory holds its reconstructions.png, traversals.png, curves.png and losses.csv), but with
+the authors' settings: 64 px images,
 their 12-conv encoder and style decoder (``--profile paper``), batch 128 for the
 autoencoders and 64 for the GANs, 2x10^5 steps, 10,000 evaluation images, 3 seeds.
 
@@ -71,6 +73,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     # The fields paper_table's functions read.
     args.profile, args.batch_size, args.mig, args.render_only = "paper", None, True, False
+    # paper_table's other options: a fixed step count, every model on every seed; each run
+    # writes its pictures (reconstructions, traversals, curves) into its run directory.
+    args.plateau, args.gan_seeds, args.suite, args.max_steps = False, None, None, None
+    args.quiet_check, args.pictures = False, True
     args.budget_minutes = None if args.steps is not None else 60 * args.budget
     args.scale = "authors' configuration, GPU"
     args.script = "python benchmarks/paper_scale.py"

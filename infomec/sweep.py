@@ -85,11 +85,22 @@ def _describe(value: Any) -> str:
     return f"array{tuple(shape)}" if shape is not None else type(value).__name__
 
 
+#: A run's per-latent KL file beside its latents file (``infomec train`` writes one for
+#: beta-VAE and beta-TCVAE runs): used for UDR when the run names no other.
+KL_BESIDE_LATENTS = "kl.npy"
+
+
+def _kl_beside(latents: Path) -> Path | None:
+    candidate = latents.parent / KL_BESIDE_LATENTS
+    return candidate if candidate.is_file() else None
+
+
 def runs_from_paths(latents: Sequence[str | os.PathLike], sources: Any) -> list[Run]:
     """One :class:`Run` per latents file, all scored against the same ``sources``.
 
     Runs are named after their file (without suffix); when two files share a name, the
-    path as given (without suffix) tells them apart.
+    path as given (without suffix) tells them apart. A ``kl.npy`` beside a latents file
+    is its run's per-latent KL (for UDR).
 
     Examples
     --------
@@ -103,7 +114,7 @@ def runs_from_paths(latents: Sequence[str | os.PathLike], sources: Any) -> list[
         for stem, path in zip(stems, paths, strict=True)
     ]
     return [
-        Run(name=name, latents=path, sources=sources)
+        Run(name=name, latents=path, sources=sources, kl=_kl_beside(path))
         for name, path in zip(names, paths, strict=True)
     ]
 
@@ -115,9 +126,10 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
     ----------
     path : str or path-like
         CSV with a ``latents`` column and optional ``run``, ``sources``, ``model``,
-        ``seed`` and ``kl`` (an ``.npy`` file of per-latent KL divergences, for UDR)
-        columns; any other column (``kl`` too) is carried into the output. Relative
-        paths are relative to the manifest's folder.
+        ``seed`` and ``kl`` (an ``.npy`` file of per-latent KL divergences, for UDR;
+        default: a ``kl.npy`` beside the latents file, if any) columns; any other column
+        (``kl`` too) is carried into the output. Relative paths are relative to the
+        manifest's folder.
     sources : path or array-like, optional
         Sources of runs whose ``sources`` cell is missing or empty.
 
@@ -187,7 +199,7 @@ def read_manifest(path: str | os.PathLike, sources: Any = None) -> list[Run]:
                 model=row.get("model", "").strip() or None,
                 seed=row.get("seed", "").strip() or None,
                 extra=extra,
-                kl=resolve(kl) if kl else None,
+                kl=resolve(kl) if kl else _kl_beside(latents),
             )
         )
     return runs

@@ -129,7 +129,26 @@ class Autoencoder(nn.Module):
         """
         self.eval()
         out = self(x)
-        return self.latent_codes(out), reconstruction_quality(out["x_logits"], x)
+        quality = reconstruction_quality(out["x_logits"], x)
+        return self.latent_codes(out), {**quality, **self.latent_statistics(out)}
+
+    def latent_statistics(self, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Per-image statistics of the latent layer kept by :meth:`evaluate` (none here)."""
+        del out
+        return {}
+
+    @torch.no_grad()
+    def encode_code(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder's input for images ``x`` in evaluation mode (``z_hat``: codebook
+        values for QLAE, posterior means for the VAEs)."""
+        self.eval()
+        return self.latent(self.encoder(x)["pre_z"])["z_hat"]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] decoded from codes ``z`` of shape (n, num_latents)."""
+        self.eval()
+        return torch.sigmoid(self.decoder(z))
 
     def latent_codes(self, out: dict[str, torch.Tensor]) -> torch.Tensor:
         """The latents handed to the metrics: ``z_hat`` (in eval mode) unless overridden."""

@@ -64,6 +64,12 @@ class VAE(Autoencoder):
         kl = 0.5 * (mean.pow(2) + scale.pow(2) - 1.0 - 2.0 * scale.log()).sum(1).mean()
         return {"loss": bce + self.beta * kl / self.num_pixels, "bce": bce, "kl": kl}
 
+    def latent_statistics(self, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``kl``: KL(q(z_j | x) || N(0, 1)) of each image and latent, shape (n, latents);
+        its mean over images is the per-latent KL that UDR reads."""
+        mean, scale = out["mean"], out["scale"]
+        return {"kl": 0.5 * (mean.pow(2) + scale.pow(2) - 1.0 - 2.0 * scale.log())}
+
 
 def _gaussian_log_density(z: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor):
     return -0.5 * (((z - mean) / scale).pow(2) + 2.0 * scale.log() + _LOG_2PI)

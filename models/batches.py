@@ -36,6 +36,9 @@ class BatchStream:
         model's step; on CUDA the batch is copied from pinned memory asynchronously.
     ahead : int, optional
         Batches kept in flight (default ``2 * workers``).
+    memory_format : torch.memory_format, optional
+        Layout of the batches (``torch.channels_last`` for a channels-last network); the
+        conversion happens on the worker threads.
     """
 
     def __init__(
@@ -46,9 +49,11 @@ class BatchStream:
         device: torch.device,
         workers: int = 0,
         ahead: int | None = None,
+        memory_format: torch.memory_format | None = None,
     ) -> None:
         self.dataset, self.seed, self.batch_size, self.device = dataset, seed, batch_size, device
         self.workers = workers
+        self.memory_format = memory_format
         self.ahead = max(1, ahead if ahead is not None else 2 * workers)
         self._pool = ThreadPoolExecutor(workers, "batches") if workers > 0 else None
         self._pending: dict[int, Future[torch.Tensor]] = {}
@@ -56,6 +61,8 @@ class BatchStream:
     def _render(self, step: int) -> torch.Tensor:
         indices = batch_indices(self.seed, step, len(self.dataset), self.batch_size)
         x = torch.from_numpy(self.dataset.images(indices))
+        if self.memory_format is not None:
+            x = x.contiguous(memory_format=self.memory_format)
         return x.pin_memory() if self.device.type == "cuda" else x
 
     def get(self, step: int) -> torch.Tensor:

@@ -56,15 +56,27 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser : argparse.ArgumentParser
         The parser (or sub-parser) to extend.
     """
-    what = parser.add_argument_group("what to train (all three are required unless --resume)")
+    what = parser.add_argument_group("what to train (model and dataset required unless --resume)")
     what.add_argument("--model", choices=MODEL_NAMES, help="model to train")
     what.add_argument(
         "--dataset",
         metavar="{dsprites,shapes3d,PATH}",
         help="procedural dataset name, or a dSprites .npz, 3dshapes .h5 or MPI3D .npz/.npy file",
     )
-    what.add_argument("--steps", type=int, help="total training steps (on resume: a new total)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="run directory")
+    what.add_argument(
+        "--steps",
+        type=int,
+        help="total training steps (on resume: a new total); default: the profile's (cpu: "
+        "the model's measured plateau per dataset, recorded with its reason in "
+        "train_log.json; paper: 200000)",
+    )
+    parser.add_argument("--out", metavar="DIR", help="run directory (required to train)")
+    parser.add_argument(
+        "--figures",
+        metavar="DIR",
+        help="draw the pictures and report.html of the run in DIR again (from its "
+        "checkpoint) and exit",
+    )
     run = parser.add_argument_group("run")
     run.add_argument(
         "--resume",
@@ -166,6 +178,10 @@ def run_train(args: argparse.Namespace) -> int:
     ValueError
         With a one-line message for bad input (unknown model, missing file, steps <= 0, ...).
     """
+    if args.figures is not None:
+        return _redraw(args)
+    if args.out is None:
+        raise ValueError("--out DIR is required (or --figures DIR to redraw a run's pictures)")
     given: dict[str, Any] = {
         name: getattr(args, name) for name in _CONFIG_FLAGS if getattr(args, name) is not None
     }
@@ -175,7 +191,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.presets:
         given["presets"] = tuple(args.presets)
     if not args.resume:
-        missing = [f"--{name}" for name in ("model", "dataset", "steps") if name not in given]
+        missing = [f"--{name}" for name in ("model", "dataset") if name not in given]
         if missing:
             raise ValueError(f"{', '.join(missing)} required (or --resume to continue DIR)")
     try:
@@ -209,6 +225,27 @@ def run_train(args: argparse.Namespace) -> int:
             f"{name} {scores[name]:.3f}" for name in ("infom", "infoe", "infoc") if name in scores
         )
     print(line)
+    return 0
+
+
+def _redraw(args: argparse.Namespace) -> int:
+    """``--figures DIR``: the pictures of a finished (or interrupted) run, drawn again."""
+    if args.out is not None and args.out != args.figures:
+        raise ValueError("--figures DIR redraws the run in DIR; leave out --out")
+    try:
+        from .pictures import redraw
+    except ImportError as exc:
+        raise ValueError(
+            f"infomec train needs PyTorch ({exc}); install it with: pip install 'infomec[models]'"
+        ) from exc
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"threads must be > 0, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    files = redraw(args.figures, quiet=args.no_progress)
+    print(f"{args.figures}: " + ", ".join(path.name for path in files))
     return 0
 
 

@@ -70,6 +70,71 @@ RESUMABLE_CHANGES = frozenset(
     }
 )
 SCORE_PRESETS = ("reference", "paper", "tripod")
+# The authors' training length (paper profile default when --steps is not given).
+AUTHORS_STEPS = 200_000
+_PROVISIONAL = (
+    "provisional: from issue 23's quiet-machine runs on procedural shapes3d (AE "
+    "22.5/24.3/26.7/27.6 dB and QLAE 22.2/24.0/25.3 dB at 1,000-3,000 steps, still gaining "
+    "~0.8 dB per 500 steps at 3,000), not yet a measured plateau; "
+    "benchmarks/plateau.py measures it"
+)
+_PROVISIONAL_GUESS = (
+    "provisional guess, no measurement yet for this model and dataset; "
+    "benchmarks/plateau.py measures it"
+)
+# CPU-profile step count per dataset family and model when --steps is not given: the step
+# at which reconstruction stops gaining (PSNR up < 0.5 dB over the last fifth of training),
+# with where the number comes from. Families without an entry use the shapes3d row.
+CPU_DEFAULT_STEPS: dict[str, dict[str, tuple[int, str]]] = {
+    "shapes3d": {
+        "qlae": (5_000, _PROVISIONAL),
+        "ae": (4_000, _PROVISIONAL),
+        "vae": (4_000, _PROVISIONAL_GUESS),
+        "tcvae": (4_000, _PROVISIONAL_GUESS),
+        "infowgan": (5_000, _PROVISIONAL_GUESS),
+        "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
+    },
+    "dsprites": {
+        "qlae": (3_000, _PROVISIONAL_GUESS),
+        "ae": (3_000, _PROVISIONAL_GUESS),
+        "vae": (3_000, _PROVISIONAL_GUESS),
+        "tcvae": (3_000, _PROVISIONAL_GUESS),
+        "infowgan": (5_000, _PROVISIONAL_GUESS),
+        "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
+    },
+}
+
+
+def default_steps(model: str, profile: str, family: str | None) -> tuple[int, str]:
+    """The step count used when ``--steps`` is not given, and why.
+
+    Parameters
+    ----------
+    model : str
+    profile : {"cpu", "paper"}
+    family : str, optional
+        Dataset family (``shapes3d``, ``dsprites``, ...).
+
+    Returns
+    -------
+    steps : int
+    reason : str
+        Recorded in the run's ``chosen_by["steps"]``.
+
+    Examples
+    --------
+    >>> default_steps("qlae", "paper", "shapes3d")
+    (200000, "authors' step count (paper profile)")
+    >>> steps, why = default_steps("ae", "cpu", "mpi3d")
+    >>> why.startswith("cpu profile plateau table (shapes3d row")
+    True
+    """
+    if profile == "paper":
+        return AUTHORS_STEPS, "authors' step count (paper profile)"
+    row = family if family in CPU_DEFAULT_STEPS else "shapes3d"
+    steps, reason = CPU_DEFAULT_STEPS[row][model]
+    where = row if row == family else f"{row} row, no {family or 'unknown'} row"
+    return steps, f"cpu profile plateau table ({where}): {reason}"
 
 
 @dataclass(frozen=True)
@@ -82,8 +147,9 @@ class TrainConfig:
         One of ``qlae``, ``ae``, ``vae``, ``tcvae``, ``infowgan``, ``qlinfowgan``.
     dataset : str
         ``dsprites``, ``shapes3d`` (procedural) or a path to a dataset file.
-    steps : int
-        Total number of training steps (critic steps for the GANs).
+    steps : int, optional
+        Total number of training steps (critic steps for the GANs); default: the profile's
+        (:func:`default_steps`: the CPU plateau table, or the authors' 2x10^5).
     seed : int
         Seed of initialisation, batch sampling and noise.
     data_seed : int
@@ -104,10 +170,14 @@ class TrainConfig:
         Checkpoint period in steps.
     checkpoint_minutes : float
         Also checkpoint when this much wall time has passed since the last checkpoint.
-    log_every : int
-        Period, in steps, of loss-history entries.
+    log_every : int, optional
+        Period, in steps, of loss-history entries (``losses.csv``); default: enough for
+        at least 50 points, at most every 50 steps.
     eval_every : int, optional
         Period, in steps, of evaluations (InfoM/InfoE/InfoC, PSNR) during training.
+    channels_last : bool, optional
+        Channels-last memory format for the networks and batches; default: on a CPU
+        (measured faster there, benchmarks/results/bench_train_step.md). Set by the trainer.
     presets : tuple of str
         infomec presets written to ``scores.json``; the first one is used by ``eval_every``.
     chosen_by : dict of str to str, optional
@@ -116,7 +186,7 @@ class TrainConfig:
 
     model: str
     dataset: str
-    steps: int
+    steps: int | None = None
     seed: int = 0
     data_seed: int = 20230228
     device: str | None = None
@@ -135,8 +205,9 @@ class TrainConfig:
     eval_size: int | None = None
     checkpoint_every: int = 1_000
     checkpoint_minutes: float = 5.0
-    log_every: int = 50
+    log_every: int | None = None
     eval_every: int | None = None
+    channels_last: bool | None = None
     presets: tuple[str, ...] = ("reference",)
     chosen_by: dict[str, str] | None = None
 
@@ -222,6 +293,14 @@ class TrainConfig:
             if getattr(self, name) is None:
                 updates[name] = value
                 chosen[name] = f"authors' {family} setting"
+        steps = self.steps
+        if steps is None:
+            steps, chosen["steps"] = default_steps(self.model, profile, family)
+            updates["steps"] = steps
+        if self.log_every is None:
+            # At least 50 points on the loss curves, and never more often than every 50 steps.
+            updates["log_every"] = max(1, min(50, steps // 50))
+            chosen["log_every"] = "at least 50 loss points, at most every 50 steps"
         if self.num_latents is None:
             updates["num_latents"] = 2 * num_factors
             chosen["num_latents"] = "twice the number of factors"

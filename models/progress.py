@@ -16,6 +16,8 @@ from typing import IO
 
 from tqdm import tqdm
 
+RATE_WINDOW = 120.0  # seconds of recent progress the rate and ETA are measured over
+
 
 def format_seconds(seconds: float) -> str:
     """Short human duration: ``42 s``, ``3.5 min``, ``2.1 h``."""
@@ -69,10 +71,24 @@ class Progress:
         )
         self.started = self.last_report = time.monotonic()
         self.reported_once = False
+        # (time, count) marks the rate is measured from: the end of the first item (whose
+        # warm-up, e.g. a model's first step, would skew an early ETA), then the reports.
+        self._marks: list[tuple[float, int]] = []
 
     def rate(self) -> float:
-        """Items per second since this reporter started (0 before the first item)."""
-        elapsed = time.monotonic() - self.started
+        """Items per second (0 before the first item).
+
+        Measured from the end of the first item, over about the last ``RATE_WINDOW``
+        seconds once the run is that long, so the ETA follows the current speed and the
+        first item's warm-up does not inflate it; with a single item done, since the start.
+        """
+        now = time.monotonic()
+        for mark_time, mark_count in self._marks:
+            if now - mark_time <= RATE_WINDOW or mark_time == self._marks[-1][0]:
+                if self.count > mark_count and now > mark_time:
+                    return (self.count - mark_count) / (now - mark_time)
+                break
+        elapsed = now - self.started
         done = self.count - self.start_count
         return done / elapsed if elapsed > 0 and done > 0 else 0.0
 
@@ -102,6 +118,8 @@ class Progress:
         """Advance to ``count``; report if due (``extra`` is a short status such as the loss)."""
         if self.bar is not None:
             self.bar.update(count - self.count)
+        if not self._marks and count > self.start_count:
+            self._marks.append((time.monotonic(), count))
         self.count = count
         if extra is not None:
             if self.bar is not None:
@@ -113,6 +131,11 @@ class Progress:
         self.last_report = time.monotonic()
         self.reported_once = True
         text = self.line(extra)
+        if self._marks:
+            self._marks.append((self.last_report, self.count))
+            # Keep the marks of the last window (and the newest one older than it).
+            while len(self._marks) > 2 and self.last_report - self._marks[1][0] > RATE_WINDOW:
+                self._marks.pop(0)
         if self.bar is None and not self.quiet:
             print(text, file=sys.stderr, flush=True)
         self._log(text)

@@ -85,6 +85,18 @@ class InfoWGAN(nn.Module):
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.generator(z))
 
+    @torch.no_grad()
+    def encode_code(self, x: torch.Tensor) -> torch.Tensor:
+        """The generator code the critic's encoder reads from images ``x`` (``z_hat``)."""
+        self.eval()
+        return self.critique(x)[1]["z_hat"]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] generated from codes ``z`` of shape (n, num_latents)."""
+        self.eval()
+        return self.generate(z)
+
     def train_step(
         self, x: torch.Tensor, step: int, optimizers: list[torch.optim.Optimizer]
     ) -> dict[str, torch.Tensor]:

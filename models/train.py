@@ -13,7 +13,8 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,13 +31,15 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import QUANTIZED_MODELS, RESUMABLE_CHANGES, TrainConfig
-from .curves import plot_curves
+from .curves import LOSSES_NAME, LossLog, plot_curves
 from .data import FactorDataset, evaluation_indices, open_dataset
 from .interrupt import StopRequests, TrainingInterrupted
 from .progress import Progress, format_seconds, open_log
 from .registry import build_model
 
 EVAL_BATCH = 256
+#: Per-latent KL file of Gaussian-posterior runs (the name ``infomec sweep`` looks for).
+KL_NAME = "kl.npy"
 
 
 def _device(name: str) -> torch.device:
@@ -54,7 +57,9 @@ def resumed_config(out_dir: str | Path, changes: Mapping[str, Any] | None = None
     """The config saved in ``out_dir``'s checkpoint, updated by ``changes`` (for example a
     larger ``steps``); pass the result to :func:`train` with ``resume=True``."""
     checkpoint = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
-    return TrainConfig.from_dict({**checkpoint["config"], **(changes or {})})
+    # Checkpoints from before the channels_last setting were trained in the default format.
+    saved = {"channels_last": False, **checkpoint["config"]}
+    return TrainConfig.from_dict({**saved, **(changes or {})})
 
 
 def _check_resumable(saved: TrainConfig, requested: TrainConfig) -> None:
@@ -103,6 +108,23 @@ class _RunningMeans:
         return means
 
 
+@contextmanager
+def keep_torch_threads() -> Iterator[None]:
+    """Restore torch's CPU thread count after the block.
+
+    Scoring with ``infomec`` runs numba kernels whose OpenMP layer shares libgomp with
+    torch; resetting numba's thread count afterwards also sets torch's (1 became 2,
+    measured), and on a busy 2-core machine two spinning threads made every later step
+    cost about 3x its CPU time. Every ``infomec.score`` call of the trainer runs inside.
+    """
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
 def _check_finite(values: Mapping[str, float], step: int) -> None:
     if not all(math.isfinite(value) for value in values.values()):
         raise ValueError(f"training diverged (non-finite loss) by step {step}")
@@ -139,8 +161,10 @@ def _check_scorable(dataset: FactorDataset, config: TrainConfig) -> None:
 def describe(config: TrainConfig, dataset: FactorDataset) -> str:
     """One line saying what runs, where, and why its sizes are what they are."""
     chosen = config.chosen_by or {}
+    steps_why = chosen.get("steps", "given").split(":")[0]
     parts = [
-        f"{config.model} on {dataset.family} ({len(dataset):,} images), {config.steps} steps",
+        f"{config.model} on {dataset.family} ({len(dataset):,} images), {config.steps} steps "
+        f"({steps_why})",
         f"device {config.device}",
         f"{config.profile} profile: {config.image_size} px `{config.arch}` network, "
         f"batch {config.batch_size}, {config.eval_size} evaluation images",
@@ -166,6 +190,7 @@ def train(
     score: bool = True,
     workers: int | None = None,
     report_seconds: float = 10.0,
+    figures: bool = True,
 ) -> dict[str, Any]:
     """Train a model, checkpointing as it goes, then evaluate it and write the run's files.
 
@@ -188,15 +213,23 @@ def train(
         Compute InfoMEC with ``infomec.score`` for each of ``config.presets`` and write
         ``scores.json``.
     workers : int, optional
-        Threads preparing batches ahead; default 2 on CUDA, 0 (in the loop) on a CPU.
+        Threads preparing batches ahead (0: in the loop); default 2 on CUDA, 0 on a CPU.
     report_seconds : float, default=10
         Period of the one-line progress reports.
+    figures : bool, default=True
+        Write ``reconstructions.png``, ``traversals.png``, ``curves.png`` and (with
+        ``score``) ``report.html`` at the end (see :mod:`models.pictures`).
 
     Returns
     -------
     dict
         ``config`` (resolved), ``eval`` (``bce``, ``psnr``), ``scores`` (or None),
         ``evaluations`` and the output ``files``.
+
+    Notes
+    -----
+    ``losses.csv`` gets one row of mean loss terms per ``log_every`` steps as training goes;
+    ``train_log.json``'s ``timing_this_session`` records the loop's steps/s.
 
     Raises
     ------
@@ -212,6 +245,9 @@ def train(
         raise ValueError(f"{out} already holds a checkpoint; resume it or choose another dir")
     config = dataclasses.replace(config, device=config.device or default_device())
     device = _device(config.device)
+    if config.channels_last is None:
+        chosen = {**(config.chosen_by or {}), "channels_last": f"default on {device.type}"}
+        config = dataclasses.replace(config, channels_last=device.type == "cpu", chosen_by=chosen)
     dataset = open_dataset(config.dataset, config.effective_image_size(), config.subset)
     config = config.resolved(len(dataset.factor_names), dataset.family)
     if score or config.eval_every:
@@ -227,6 +263,8 @@ def train(
 
     torch.manual_seed(config.seed)
     model = build_model(config, dataset.image_shape, len(dataset)).to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     optimizers = model.make_optimizers()
     step, history, evaluations, means = 0, [], [], _RunningMeans()
     if checkpoint is not None:
@@ -239,9 +277,12 @@ def train(
         means.load(checkpoint["pending_log"])
 
     saved_step = step if checkpoint is not None else None
+    timing = {"loop_s": 0.0, "loop_cpu_s": 0.0, "checkpoint_s": 0.0, "evaluation_s": 0.0}
+    timing["steps"] = 0
 
     def save() -> None:
         nonlocal saved_step
+        began = time.perf_counter()
         saved_step = step
         save_checkpoint(
             checkpoint_path,
@@ -256,8 +297,18 @@ def train(
                 "pending_log": means.state(),
             },
         )
+        timing["checkpoint_s"] += time.perf_counter() - began
+
+    def evaluate_now(reporter: Progress) -> None:
+        began = time.perf_counter()
+        evaluations.append(periodic_evaluation(model, dataset, config, device, step, reporter))
+        timing["evaluation_s"] += time.perf_counter() - began
 
     log_file = open_log(out / "train.log")
+    losses = LossLog(out / LOSSES_NAME)
+    # The loss file is rewritten from the checkpoint's history, so a resumed run drops the
+    # entries an interrupted session logged after its last checkpoint.
+    losses.rewrite(history)
     started = time.perf_counter()
     try:
         notice = Progress(0, desc="", log_file=log_file, bar=False, quiet=quiet)
@@ -265,7 +316,7 @@ def train(
         if checkpoint is not None:
             notice.message(f"infomec train: resuming {out} at step {step}/{config.steps}")
         if workers is None:
-            workers = 2 if device.type == "cuda" else 0
+            workers = default_workers(device)
         bar = Progress(
             config.steps,
             step,
@@ -276,23 +327,29 @@ def train(
             every_seconds=report_seconds,
         )
         last_save = time.monotonic()
-        stream = BatchStream(dataset, config.seed, config.batch_size, device, workers)
+        memory_format = torch.channels_last if config.channels_last else None
+        stream = BatchStream(
+            dataset, config.seed, config.batch_size, device, workers, memory_format=memory_format
+        )
         with StopRequests() as stop, bar, stream:
             if _evaluation_missing(config, evaluations, step):
                 # A run extended past its old end (--steps) lacks the evaluation that end's
                 # final scoring made; evaluating draws no random numbers, so add it now.
-                evaluations.append(periodic_evaluation(model, dataset, config, device, step, bar))
+                evaluate_now(bar)
+            # CPU seconds of the whole process (every thread) beside wall seconds: on a
+            # shared machine their ratio shows how much of the time others took.
+            loop_started, loop_cpu, first_step = time.perf_counter(), time.process_time(), step
             while step < config.steps and not stop.requested:
-                logs = model.train_step(stream.get(step), step, optimizers)
-                means.add(logs)
+                # The step's loss terms stay tensors; they are read (one host sync) only
+                # for a log entry every log_every steps or a progress line.
+                means.add(model.train_step(stream.get(step), step, optimizers))
                 step += 1
                 if step % config.log_every == 0:
                     history.append({"step": step, **means.pop()})
                     _check_finite(history[-1], step)
+                    losses.append(history[-1])
                 if config.eval_every and step % config.eval_every == 0 and step < config.steps:
-                    evaluations.append(
-                        periodic_evaluation(model, dataset, config, device, step, bar)
-                    )
+                    evaluate_now(bar)
                     plot_curves(evaluations, history, out / "curves.png", _title(config))
                 overdue = time.monotonic() - last_save >= 60 * config.checkpoint_minutes
                 if step % config.checkpoint_every == 0 or step == config.steps or overdue:
@@ -304,6 +361,9 @@ def train(
                     bar.update(step, _loss_text(recent))
                 else:
                     bar.update(step)
+            timing["loop_s"] = time.perf_counter() - loop_started
+            timing["loop_cpu_s"] = time.process_time() - loop_cpu
+            timing["steps"] = step - first_step
             if stop.requested:
                 if step != saved_step:
                     save()
@@ -331,9 +391,23 @@ def train(
             train_seconds,
             score,
             {"log_file": log_file, "bar": progress, "quiet": quiet},
+            {**timing, "steps_per_s": _rate(timing)},
+            figures,
         )
     finally:
         log_file.close()
+
+
+def _rate(timing: Mapping[str, float]) -> float | None:
+    """Training steps per second of this session's loop, checkpoints and evaluations
+    included (what a user waits for)."""
+    return timing["steps"] / timing["loop_s"] if timing["loop_s"] > 0 else None
+
+
+def default_workers(device: torch.device) -> int:
+    """Batch-preparing threads: 2 on CUDA; none on a CPU, where a thread rendering the
+    next batch was about 5 % slower, not faster (benchmarks/results/bench_train_step.md)."""
+    return 2 if device.type == "cuda" else 0
 
 
 def _evaluation_missing(config: TrainConfig, evaluations: list[dict[str, Any]], step: int) -> bool:
@@ -359,20 +433,23 @@ def _finish(
     train_seconds: float,
     score: bool,
     progress_options: Mapping[str, Any],
+    timing: Mapping[str, Any],
+    figures: bool,
 ) -> dict[str, Any]:
     """Final evaluation, scores and the run's files."""
     latents, sources, quality = evaluate(model, dataset, config, device, progress_options)
+    kl = quality.pop("kl_per_latent", None)
     reporter = Progress(
         0, log_file=progress_options["log_file"], bar=False, quiet=progress_options["quiet"]
     )
-    files = write_outputs(out, latents, sources, dataset.factor_names)
-    scores = None
+    files = write_outputs(out, latents, sources, dataset.factor_names, kl)
+    scores, result = None, None
     if score:
         started = time.perf_counter()
         reporter.message(
             f"infomec train: scoring {len(latents)} latents (presets {', '.join(config.presets)})"
         )
-        scores = score_latents(latents, sources, dataset.factor_names, config, out)
+        scores, result = score_latents(latents, sources, dataset.factor_names, config, out)
         files.append(out / "scores.json")
         reporter.message(
             f"infomec train: scored in {format_seconds(time.perf_counter() - started)}"
@@ -380,12 +457,12 @@ def _finish(
     final = {"step": config.steps, **quality}
     if scores is not None:
         final.update(_infomec_summary(scores))
-    if config.eval_every:
-        evaluations = [*evaluations, final]
-        files.append(plot_curves(evaluations, history, out / "curves.png", _title(config)))
+    evaluations = [*evaluations, final]
     # A last, partial logging interval is reported but kept out of the checkpoint's history,
     # so a resumed run logs exactly the entries an uninterrupted one would.
     partial = [{"step": config.steps, **means.peek()}] if means.sums else []
+    LossLog(out / LOSSES_NAME).rewrite(history + partial)
+    files.append(out / LOSSES_NAME)
     log = {
         "config": config.to_dict(),
         "history": history + partial,
@@ -396,10 +473,15 @@ def _finish(
             "discrete_latents": config.model in QUANTIZED_MODELS,
         },
         "train_seconds_this_session": train_seconds,
+        "timing_this_session": dict(timing),
         "torch_version": torch.__version__,
     }
     _write_json(out / "train_log.json", log)
     files.append(out / "train_log.json")
+    if figures:
+        from .pictures import write_pictures
+
+        files += write_pictures(model, dataset, config, device, out, latents, result, log)
     return {
         "config": config,
         "eval": quality,
@@ -432,9 +514,11 @@ def periodic_evaluation(
     import infomec
 
     latents, sources, quality = evaluate(model, dataset, config, device)
-    result = infomec.score(
-        latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
-    ).to_dict()
+    quality.pop("kl_per_latent", None)
+    with keep_torch_threads():
+        result = infomec.score(
+            latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
+        ).to_dict()
     entry = {"step": step, **quality, **_infomec_summary(result)}
     if reporter is not None:
         reporter.message(
@@ -462,20 +546,25 @@ def evaluate(
     sources : ndarray of shape (n, n_factors)
         int64 factor classes.
     quality : dict
-        Mean reconstruction ``bce`` (per pixel) and ``psnr`` (dB, per image then averaged).
+        Mean reconstruction ``bce`` (per pixel) and ``psnr`` (dB, per image then averaged);
+        for Gaussian-posterior models also ``kl_per_latent`` (ndarray, mean KL to the prior
+        of each latent).
     """
     indices = evaluation_indices(len(dataset), config.eval_size, config.data_seed)
     reporter = None
     if progress_options is not None:
         reporter = Progress(len(indices), desc="encode images", **progress_options)
-    codes, bce, psnr = [], [], []
+    codes, bce, psnr, kl = [], [], [], []
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     for start in range(0, len(indices), EVAL_BATCH):
         batch = indices[start : start + EVAL_BATCH]
-        x = torch.from_numpy(dataset.images(batch)).to(device)
+        x = torch.from_numpy(dataset.images(batch)).to(device, memory_format=memory_format)
         latent, quality = model.evaluate(x)
         codes.append(latent.cpu().numpy())
         bce.append(quality["bce"].cpu().numpy())
         psnr.append(quality["psnr"].cpu().numpy())
+        if "kl" in quality:
+            kl.append(quality["kl"].cpu().numpy())
         if reporter is not None:
             done = start + len(batch)
             reporter.update(done, "" if reporter.due() or done == len(indices) else None)
@@ -483,21 +572,36 @@ def evaluate(
         reporter.close()
     latents = np.concatenate(codes)
     latents = latents.astype(np.int64 if latents.dtype.kind in "iu" else np.float64)
-    quality = {"bce": float(np.concatenate(bce).mean()), "psnr": float(np.concatenate(psnr).mean())}
+    quality: dict[str, Any] = {
+        "bce": float(np.concatenate(bce).mean()),
+        "psnr": float(np.concatenate(psnr).mean()),
+    }
+    if kl:
+        # Mean over the evaluation images of KL(q(z_j | x) || N(0, 1)), per latent j.
+        quality["kl_per_latent"] = np.concatenate(kl).mean(axis=0).astype(np.float64)
     return latents, dataset.factors(indices), quality
 
 
 def write_outputs(
-    out: Path, latents: np.ndarray, sources: np.ndarray, source_names: tuple[str, ...]
+    out: Path,
+    latents: np.ndarray,
+    sources: np.ndarray,
+    source_names: tuple[str, ...],
+    kl: np.ndarray | None = None,
 ) -> list[Path]:
     """Write ``latents.npz`` (key ``latents``) and ``sources.npz`` (``sources``,
-    ``source_names``) atomically."""
+    ``source_names``) atomically, and ``kl.npy`` (per-latent KL to the prior, what
+    ``infomec sweep`` reads for UDR's active latents) when ``kl`` is given."""
     names = np.array(source_names, dtype=np.str_)
     atomic_write(out / "latents.npz", lambda handle: np.savez(handle, latents=latents))
     atomic_write(
         out / "sources.npz", lambda handle: np.savez(handle, sources=sources, source_names=names)
     )
-    return [out / "latents.npz", out / "sources.npz"]
+    files = [out / "latents.npz", out / "sources.npz"]
+    if kl is not None:
+        atomic_write(out / KL_NAME, lambda handle: np.save(handle, kl))
+        files.append(out / KL_NAME)
+    return files
 
 
 def score_latents(
@@ -515,20 +619,22 @@ def score_latents(
     """
     import infomec
 
-    by_preset = {
-        preset: infomec.score(
-            latents=latents,
-            sources=sources,
-            preset=preset,
-            seed=config.seed,
-            source_names=list(source_names),
-        ).to_dict()
-        for preset in config.presets
-    }
+    with keep_torch_threads():
+        results = {
+            preset: infomec.score(
+                latents=latents,
+                sources=sources,
+                preset=preset,
+                seed=config.seed,
+                source_names=list(source_names),
+            )
+            for preset in config.presets
+        }
+    by_preset = {preset: result.to_dict() for preset, result in results.items()}
     first = config.presets[0]
-    result = {**by_preset[first], "preset": first, "presets": by_preset}
-    _write_json(out / "scores.json", result)
-    return result
+    payload = {**by_preset[first], "preset": first, "presets": by_preset}
+    _write_json(out / "scores.json", payload)
+    return payload, results[first]
 
 
 def _json_default(value: Any) -> Any:

@@ -92,10 +92,12 @@ def test_interrupted_then_resumed_run_equals_a_straight_run(tmp_path, model, sig
     assert "stopped at step 8/10" in (Path(split) / "train.log").read_text()
 
 
-def test_resume_needs_a_checkpoint_and_a_fresh_run_needs_model_dataset_steps(tmp_path):
+def test_resume_needs_a_checkpoint_and_a_fresh_run_needs_model_and_dataset(tmp_path):
     missing = run_cli("--model", "qlae", "--out", str(tmp_path / "x"))
     assert missing.returncode == 2
-    assert "infomec: error: --dataset, --steps required" in missing.stderr
+    assert "infomec: error: --dataset required" in missing.stderr
+    no_out = run_cli("--model", "qlae", "--dataset", "dsprites")
+    assert no_out.returncode == 2 and "infomec: error: --out DIR is required" in no_out.stderr
     nothing = run_cli("--resume", "--out", str(tmp_path / "nowhere"))
     assert nothing.returncode == 2 and "no checkpoint to resume from" in nothing.stderr
 
