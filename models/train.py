@@ -516,8 +516,14 @@ def periodic_evaluation(
     latents, sources, quality = evaluate(model, dataset, config, device)
     quality.pop("kl_per_latent", None)
     with keep_torch_threads():
+        # A curve point: no permutation null (the final scores carry the chance levels).
         result = infomec.score(
-            latents=latents, sources=sources, preset=config.presets[0], seed=config.seed
+            latents=latents,
+            sources=sources,
+            preset=config.presets[0],
+            seed=config.seed,
+            null=0,
+            progress=False,
         ).to_dict()
     entry = {"step": step, **quality, **_infomec_summary(result)}
     if reporter is not None:
