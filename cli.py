@@ -240,9 +240,23 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The files ``demo --out DIR`` writes.
+DEMO_FILES = ("sources.npz", "disentangled.npz", "entangled.npz")
+
+
+def _npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from infomec.demo import make_example
+    from infomec.outputs import DEMO_MARKER, check_folder, write_folder
 
+    if args.out is not None:
+        # Before computing: only files infomec wrote there (verified by hash) are replaced.
+        check_folder(args.out, DEMO_FILES, owned_only=True, marker=DEMO_MARKER)
     example = make_example(args.n_samples, seed=args.seed)
     names = [str(name) for name in example["source_names"]]
     results = {
@@ -266,12 +280,16 @@ def run_demo(args: argparse.Namespace) -> int:
     print(format_table(results["disentangled"]))
     if args.out is not None:
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            folder / "sources.npz", sources=example["sources"], source_names=example["source_names"]
-        )
-        for kind in ("disentangled", "entangled"):
-            np.savez(folder / f"{kind}.npz", latents=example[kind])
+        files = {
+            "sources.npz": _npz_bytes(
+                sources=example["sources"], source_names=example["source_names"]
+            ),
+            **{
+                f"{kind}.npz": _npz_bytes(latents=example[kind])
+                for kind in ("disentangled", "entangled")
+            },
+        }
+        write_folder(folder, files, owned_only=True, marker=DEMO_MARKER)
         print(
             f"Wrote {folder}/sources.npz, disentangled.npz, entangled.npz; try:\n"
             f"  infomec score {folder}/entangled.npz {folder}/sources.npz --format table"
