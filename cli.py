@@ -312,7 +312,19 @@ def _score_options(args: argparse.Namespace) -> dict:
         "test_size": args.test_size,
         "dci_model": args.dci_model,
         "seed": args.seed,
+        "max_work": args.max_work,
     }
+
+
+def _max_work(text: str) -> float:
+    """``--max-work``: a positive, finite number of multiply-adds (e.g. ``1e14``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text!r}")
+    return value
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -505,6 +517,13 @@ def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
     """Options of ``score``, ``report`` and ``sweep`` passed on to ``infomec.score``."""
+    parser.add_argument(
+        "--max-work",
+        type=_max_work,
+        default=None,
+        help="multiply-adds each metric family may spend, estimated from the input's "
+        "shape before it runs (default: 2e13, about half an hour on one core)",
+    )
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument(
         "--discrete",
@@ -817,6 +836,15 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ValueError, OSError) as error:
         text = " ".join(str(error).split())
         print(f"infomec: error: {text}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError as error:
+        # Costs are estimated before allocating (infomec.cost); this is the last resort.
+        detail = " ".join(str(error).split())
+        print(
+            f"infomec: error: out of memory{f' ({detail})' if detail else ''}; "
+            "score fewer latents or a subsample of the rows",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated)
         return _interrupted(interrupt)

@@ -17,7 +17,9 @@ from infomec._validation import (
     effective_k,
     warn,
 )
+from infomec.cost import check_costs
 from infomec.data import prepare_held_out, prepare_sample, split_sample
+from infomec.interrupts import stoppable
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
@@ -106,6 +108,7 @@ def score(
     n_jobs: int | None = None,
     scheduler: str = "joblib",
     progress: bool | None = None,
+    max_work: float | None = None,
 ) -> ScoreResult:
     """Score a representation against ground-truth sources.
 
@@ -192,6 +195,11 @@ def score(
         Per-family progress on stderr (a bar in a terminal, else a line every 10 s;
         see :mod:`infomec.progress`): default shown unless silenced, never inside
         another job (a bootstrap, a sweep).
+    max_work : float, optional
+        Multiply-adds each family may spend (default ``infomec.cost.DEFAULT_MAX_WORK``,
+        about half an hour on one core; ``math.inf``: no bound). Each family's cost is
+        estimated from the shape before it runs (:mod:`infomec.cost`); one over this,
+        or over the memory available, is refused with a ``ValueError`` naming it.
 
     Returns
     -------
@@ -275,9 +283,12 @@ def score(
         check_summable(sample.latents, squares=squares)
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents", squares=squares)
+    # Before anything is allocated: every family's work and memory, from the shape.
+    check_costs(names, sample, settings, max_work=max_work)
     if scheduler == "joblib":
         families = {}
-        with progress_of(len(names), "score", unit="family", enabled=progress) as bar:
+        # Ctrl-C / SIGTERM also stop the families' worker threads (infomec.interrupts).
+        with stoppable(), progress_of(len(names), "score", unit="family", enabled=progress) as bar:
             for name in names:
                 bar.note(name)
                 families[name] = REGISTRY[name].compute(

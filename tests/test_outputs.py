@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
-import warnings
 import threading
+import warnings
 
 import numpy as np
 import pytest
