@@ -186,3 +186,17 @@ def test_cli_maps_a_memory_error_to_one_line(files, capsys, monkeypatch):
     assert status == 2 and out == ""
     assert err.startswith("infomec: error: out of memory (Unable to allocate 74.5 GiB")
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_blocks_between_stop_checks_change_no_value(rng, monkeypatch):
+    from infomec.estimators import contingency
+
+    sources = rng.integers(0, 4, size=(600, 3))
+    latents = np.hstack([sources + 0.3 * rng.standard_normal(sources.shape),
+                         rng.standard_normal((600, 3))])  # fmt: skip
+    families = "infomec,mig,sap,irs,beta_vae,factor_vae,unsupervised"
+    whole = infomec.score(latents=latents, sources=sources, metrics=families, progress=False)
+    monkeypatch.setattr(contingency, "CHUNK_CELLS", 1000)  # a block per latent or point
+    blocked = infomec.score(latents=latents, sources=sources, metrics=families, progress=False)
+    assert blocked.scalars() == whole.scalars()
+    np.testing.assert_array_equal(blocked.nmi, whole.nmi)
