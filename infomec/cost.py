@@ -45,6 +45,7 @@ __all__ = [
     "Shape",
     "available_memory",
     "check_costs",
+    "check_figures",
     "check_memory",
     "estimate",
 ]
@@ -363,3 +364,32 @@ def check_costs(
             )
         costs[family] = cost
     return costs
+
+
+#: Pixels matplotlib draws at most along one side of a figure.
+MAX_FIGURE_PIXELS = 2**16
+
+
+def check_figures(n_sources: int, n_latents: int, *, dpi: int, cell_inches: float) -> None:
+    """Refuse a report whose heatmaps (one square cell per (source, latent)) cannot be
+    drawn: wider or taller than :data:`MAX_FIGURE_PIXELS` at ``dpi``.
+
+    Checked before anything is scored, so that a report of 200 x 100,000 latents fails
+    in a second instead of after the scoring.
+
+    Examples
+    --------
+    >>> check_figures(4, 100_000, dpi=150, cell_inches=0.45)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    infomec.cost.BudgetError: report: an NMI heatmap of 100000 latents would be ...
+    """
+    for count, what in ((n_latents, "latents"), (n_sources, "sources")):
+        pixels = count * cell_inches * dpi
+        if pixels > MAX_FIGURE_PIXELS:
+            raise BudgetError(
+                f"report: an NMI heatmap of {count} {what} would be {pixels:,.0f} pixels "
+                f"across at {dpi} dpi, more than the {MAX_FIGURE_PIXELS} matplotlib draws; "
+                f"score a selection of the {what} for the report, or use infomec score "
+                "(no figures)"
+            )

@@ -200,3 +200,21 @@ def test_blocks_between_stop_checks_change_no_value(rng, monkeypatch):
     blocked = infomec.score(latents=latents, sources=sources, metrics=families, progress=False)
     assert blocked.scalars() == whole.scalars()
     np.testing.assert_array_equal(blocked.nmi, whole.nmi)
+
+
+def test_a_report_whose_heatmap_cannot_be_drawn_is_refused_before_scoring(
+    tmp_path, capsys, monkeypatch
+):
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "z.npy", rng.standard_normal((60, 1000)))
+    np.save(tmp_path / "s.npy", rng.integers(0, 2, size=(60, 2)))
+
+    def no_scoring(**kwargs):
+        raise AssertionError("scored before the figure check")
+
+    monkeypatch.setattr("infomec.scoring.score", no_scoring)
+    argv = ["report", tmp_path / "z.npy", tmp_path / "s.npy", "--out", tmp_path / "out"]
+    status, out, err = _run(argv, capsys)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "report: an NMI heatmap of 1000 latents would be 67,500 pixels across" in err
+    assert not (tmp_path / "out").exists()
