@@ -331,7 +331,13 @@ def _mean_group_deviation_quantiles_block(
     return out
 
 
-def mean_group_deviation_quantiles(latents, order, bounds, cardinalities, q) -> np.ndarray:
+def mean_group_deviation_quantiles(
+    latents: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    cardinalities: np.ndarray,
+    q: float,
+) -> np.ndarray:
     """Mean over groups of the ``q``-quantile of absolute deviations from the group mean.
 
     Parameters

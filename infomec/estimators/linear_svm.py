@@ -296,7 +296,12 @@ def _linear_svm_accuracy_matrix_block(
 
 
 def linear_svm_accuracy_matrix(
-    train_latents, train_codes, test_latents, test_codes, n_classes, cost
+    train_latents: np.ndarray,
+    train_codes: np.ndarray,
+    test_latents: np.ndarray,
+    test_codes: np.ndarray,
+    n_classes: np.ndarray,
+    cost: float,
 ) -> np.ndarray:
     """Test accuracy of a one-latent SVM for every (latent, source) pair.
 

@@ -144,7 +144,14 @@ def _beta_vae_features_block(
 
 
 def beta_vae_features(
-    latents, codes, order, bounds, usable, n_usable, factors, uniforms
+    latents: np.ndarray,
+    codes: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    usable: np.ndarray,
+    n_usable: np.ndarray,
+    factors: np.ndarray,
+    uniforms: np.ndarray,
 ) -> np.ndarray:
     """One BetaVAE training point per entry of ``factors``.
 
@@ -241,17 +248,17 @@ def _factor_vae_votes_block(
 
 
 def factor_vae_votes(
-    latents,
-    codes,
-    order,
-    bounds,
-    usable,
-    n_usable,
-    factors,
-    anchors,
-    uniforms,
-    global_variances,
-    active,
+    latents: np.ndarray,
+    codes: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    usable: np.ndarray,
+    n_usable: np.ndarray,
+    factors: np.ndarray,
+    anchors: np.ndarray,
+    uniforms: np.ndarray,
+    global_variances: np.ndarray,
+    active: np.ndarray,
 ) -> np.ndarray:
     """One FactorVAE vote per entry of ``factors``: the latent of least relative variance.
 
