@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = [
     "DEFAULT_MAX_WORK",
@@ -94,15 +94,19 @@ class Shape:
 
 @dataclass(frozen=True)
 class Cost:
-    """Estimated multiply-adds and peak bytes of one family, and what drives them.
-
-    ``driver`` names the input dimension that makes the cost large ("latents" or
-    "rows"): the one a refusal tells the user to reduce.
-    """
+    """Estimated multiply-adds and peak bytes of one family."""
 
     work: float
     memory: float
-    driver: str = "latents"
+
+
+def _driver(family: str, shape: Shape, attribute: str) -> str:
+    """The dimension ("rows" or "latents") whose halving lowers ``attribute`` most."""
+    fewer_rows = replace(shape, n_samples=max(shape.n_samples // 2, 1))
+    fewer_latents = replace(shape, n_latents=max(shape.n_latents // 2, 1))
+    by_rows = getattr(estimate(family, fewer_rows), attribute)
+    by_latents = getattr(estimate(family, fewer_latents), attribute)
+    return "rows" if by_rows < by_latents else "latents"
 
 
 # Multiply-adds per elementary step of each kind of kernel, relative to BLAS speed:
@@ -278,7 +282,7 @@ def _bytes(amount: float) -> str:
 def _remedy(driver: str) -> str:
     if driver == "rows":
         return "score a subsample of the rows"
-    return "score fewer latents (select or project them) or a subsample of the rows"
+    return "score fewer latents (select or project them)"
 
 
 def check_max_work(max_work) -> float:
@@ -308,7 +312,7 @@ def check_memory(nbytes: float, what: str, cause: str) -> None:
     if nbytes > available:
         raise BudgetError(
             f"{what} needs about {_bytes(nbytes)} of memory for {cause}, more than the "
-            f"{_bytes(available)} available; {_remedy('latents')}"
+            f"{_bytes(available)} available; score fewer latents or a subsample of the rows"
         )
 
 
@@ -352,7 +356,8 @@ def check_costs(
             raise BudgetError(
                 f"{family}: about {cost.work:.1e} multiply-adds (~{minutes:,.0f} min on one "
                 f"core) for {shape.describe()}, over the work budget of {limit:.1e} "
-                f"(max_work / --max-work); {_remedy(cost.driver)}, or raise --max-work"
+                f"(max_work / --max-work); {_remedy(_driver(family, shape, 'work'))}, or "
+                "raise --max-work"
             )
         if available is None:
             available = available_memory()
@@ -360,7 +365,7 @@ def check_costs(
             raise BudgetError(
                 f"{family}: needs about {_bytes(cost.memory * repeats)} of memory for "
                 f"{shape.describe()}, more than the {_bytes(available)} available; "
-                f"{_remedy(cost.driver)}"
+                f"{_remedy(_driver(family, shape, 'memory'))}"
             )
         costs[family] = cost
     return costs

@@ -218,3 +218,9 @@ def test_a_report_whose_heatmap_cannot_be_drawn_is_refused_before_scoring(
     assert status == 2 and out == "" and err.count("\n") == 1
     assert "report: an NMI heatmap of 1000 latents would be 67,500 pixels across" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_refusal_names_the_dimension_that_drives_the_cost():
+    assert cost._driver("dci_es", _shape(1_000_000, 10), "work") == "rows"
+    assert cost._driver("unsupervised", _shape(200, 1_000_000), "work") == "latents"
+    assert cost._driver("beta_vae", _shape(200, 1_000_000), "memory") == "latents"
