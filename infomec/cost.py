@@ -303,10 +303,10 @@ def check_memory(nbytes: float, what: str, cause: str) -> None:
 
     Examples
     --------
-    >>> check_memory(8.0 * 10**6 * 10**6, "a covariance matrix", "1000000 latents")
+    >>> check_memory(8e15, "a covariance matrix", "1000000 latents")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    infomec.cost.BudgetError: a covariance matrix needs about 8000.0 TB ...
+    infomec.cost.BudgetError: a covariance matrix needs about 8000.0 TB of memory for ...
     """
     available = available_memory()
     if nbytes > available:
