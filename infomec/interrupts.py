@@ -55,8 +55,14 @@ def stop_requested() -> bool:
 
 
 def check_stop() -> None:
-    """Raise :class:`Stopped` if a stop was requested (cheap: one flag read)."""
-    if _STOP.is_set():
+    """Raise :class:`Stopped` if a stop was requested (cheap: one flag read).
+
+    In the main thread only while a job runs (inside :func:`stoppable`): a kernel called
+    directly after an interrupted job must not inherit its stop. In other threads
+    always: workers left running by an interrupted job must end, or the process waits
+    for them at exit.
+    """
+    if _STOP.is_set() and (_DEPTH > 0 or threading.current_thread() is not threading.main_thread()):
         raise Stopped()
 
 
@@ -86,7 +92,9 @@ def stoppable() -> Iterator[None]:
 
     The outermost block clears a stop left over from an earlier, interrupted job. A
     ``KeyboardInterrupt`` that leaves the block (Ctrl-C, or the CLI's SIGTERM) sets the
-    flag, so worker threads still running stop at their next check.
+    flag, so worker threads still running stop at their next check. Functions that start
+    worker threads run them inside it too (:func:`infomec.parallel.run_largest_first`):
+    inside a job it changes nothing, and called directly it makes them a job of their own.
     """
     global _DEPTH
     in_main = threading.current_thread() is threading.main_thread()

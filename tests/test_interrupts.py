@@ -280,16 +280,48 @@ def test_read_only_install_without_writable_home(tmp_path):
 
 
 def test_stop_flag_is_set_by_an_interrupt_and_cleared_by_the_next_job():
+    import threading
+
     from infomec import interrupts
 
     with pytest.raises(KeyboardInterrupt), interrupts.stoppable():
         raise KeyboardInterrupt
     assert interrupts.stop_requested()
-    with pytest.raises(interrupts.Stopped):
-        interrupts.check_stop()
-    with interrupts.stoppable():  # a new job starts afresh
+    # A worker thread left running by the interrupted job stops at its next check ...
+    raised = []
+
+    def worker():
+        try:
+            interrupts.check_stop()
+        except interrupts.Stopped:
+            raised.append(True)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert raised == [True]
+    interrupts.check_stop()  # ... while a direct call in the main thread is not stopped
+    with interrupts.stoppable():  # and a new job starts afresh
         interrupts.check_stop()
     assert not interrupts.stop_requested()
+
+
+def test_a_direct_call_after_an_interrupted_job_runs(rng):
+    from infomec import interrupts
+    from infomec.metrics.infomec import nmi_matrix
+    from infomec.parallel import run_largest_first
+
+    with pytest.raises(KeyboardInterrupt), interrupts.stoppable():
+        raise KeyboardInterrupt
+    sources = rng.integers(0, 3, size=(500, 2))
+    latents = sources + 0.1 * rng.standard_normal(sources.shape)
+    assert nmi_matrix(latents=latents, sources=sources, n_jobs=2).shape == (2, 2)
+
+    def task(k):
+        interrupts.check_stop()
+        return k
+
+    assert run_largest_first(task, [1, 2], n_jobs=2, backend="threading") == [0, 1]
 
 
 def test_stoppable_chains_and_restores_the_signal_handlers():
@@ -302,6 +334,8 @@ def test_stoppable_chains_and_restores_the_signal_handlers():
             signal.raise_signal(signal.SIGINT)  # the previous handler still runs
         assert interrupts.stop_requested()
     assert signal.getsignal(signal.SIGINT) is before
+    with interrupts.stoppable():  # leave no stop behind for the next tests
+        pass
 
 
 def test_a_signal_stops_worker_threads_at_their_next_check():

@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from infomec._numeric import standardize
 from infomec.estimators.contingency import latents_per_chunk
-from infomec.interrupts import check_stop
+from infomec.interrupts import check_stop, stoppable
 
 # scikit-learn's jitter: 1e-10 * max(1, mean|x|) * N(0, 1) on unit-variance data.
 _JITTER_SCALE = 1e-10
@@ -114,7 +114,7 @@ def prepare_continuous_latents(
     size = max(1, min(64, n_latents // (4 * max(n_threads, 1))))
     blocks = [range(start, min(start + size, n_latents)) for start in range(0, n_latents, size)]
     if n_threads > 1 and len(blocks) > 1:
-        with ThreadPoolExecutor(min(n_threads, len(blocks))) as pool:
+        with stoppable(), ThreadPoolExecutor(min(n_threads, len(blocks))) as pool:
             try:
                 list(pool.map(prepare, blocks))
             except BaseException:
