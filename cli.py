@@ -82,13 +82,16 @@ from pathlib import Path
 import numpy as np
 
 import infomec
-from infomec.io import load_array
+from infomec._numba_cache import announce_compilation
+from infomec.inputs.digest import digest_with_files
+from infomec.inputs.files import ROLES, load_pair
 from infomec.metrics.dci import DCI_MODELS
+from infomec.metrics.null import DEFAULT_NULL
 from infomec.outputs import STDOUT, check_file, write_file
 from infomec.presets import PRESETS
 from infomec.progress import quiet
 from infomec.provenance import loaded_record
-from infomec.result import NonFiniteError, format_score
+from infomec.result import NonFiniteError, chance_key, format_score
 
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -124,17 +127,33 @@ def format_table(result: infomec.ScoreResult) -> str:
         f"preset {result.settings['preset']} ({result.elapsed_s:.2f} s)"
     )
     lines.append(header)
+    chance = result.chance_scalars()
     for name, value in result.scalars().items():
-        lines.append(f"  {name:<{width}}  {format_score(name, value)}")
+        line = f"  {name:<{width}}  {format_score(name, value)}"
+        if chance_key(name) in chance:
+            mean, p95, p_value = (
+                chance[chance_key(name, statistic)] for statistic in ("mean", "p95", "p_value")
+            )
+            line += f"   chance {mean:.3f} (95th percentile {p95:.3f}, p = {p_value:.2f})"
+        lines.append(line)
     if nmi is not None:
         active = result["infomec"]["active_latents"]
+        null = result["infomec"].get("chance")
+        above = np.ones(nmi.shape, bool) if null is None else null["nmi_above_floor"]
         label_width = max(len(name) for name in result.source_names + ["active"])
         cells = [f"{name:>6}" for name in result.latent_names]
         lines.append("")
         lines.append("NMI (rows: sources, columns: latents; * = active latent)")
+        if null is not None:
+            lines.append(
+                f"  ~ = not above its noise floor (95th percentile of {null['n_draws']} "
+                "shuffles of the sources)"
+            )
         lines.append(" " * (label_width + 2) + " ".join(cells))
-        for name, row in zip(result.source_names, nmi, strict=True):
-            lines.append(f"  {name:<{label_width}}" + " ".join(f"{v:>6.3f}" for v in row))
+        for name, row, marks in zip(result.source_names, nmi, above, strict=True):
+            # A "~" takes the place of the space after its cell, so columns stay aligned.
+            row_cells = [f"{v:>6.3f}" + ("" if m else "~") for v, m in zip(row, marks, strict=True)]
+            lines.append(f"  {name:<{label_width}}" + " ".join(row_cells).replace("~ ", "~"))
         lines.append(
             f"  {'active':<{label_width}}" + " ".join(f"{'*' if a else '':>6}" for a in active)
         )
@@ -145,9 +164,45 @@ def format_table(result: infomec.ScoreResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_sweep_table(frame, digits: int = 3) -> str:
+    """The sweep's table as text: one row per run, its model and seed, every score
+    (``digits`` decimals), UDR and the error of a failed run (the CSV has every column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"run": ["a", "b"], "model": ["vae", "vae"],
+    ...                       "infomec.infom": [0.91234, None], "error": ["", "corrupt"]})
+    >>> print(format_sweep_table(frame))
+    run model  infomec.infom    error
+      a   vae          0.912
+      b   vae                 corrupt
+    """
+    from infomec.sweep_table import score_columns
+
+    shown = [c for c in ("run", "model", "seed") if c in frame.columns]
+    scores = score_columns(frame) + [c for c in ("udr",) if c in frame.columns]
+    table = frame[shown + scores].copy()
+    for column in scores:
+        table[column] = [
+            "" if value is None or value != value else f"{float(value):.{digits}f}"
+            for value in frame[column]
+        ]
+    if "error" in frame.columns and (frame["error"].fillna("").astype(str) != "").any():
+        table["error"] = frame["error"].fillna("").astype(str)
+    table = table.fillna("").astype(str)
+    return table.to_string(index=False)
+
+
 def format_csv(result: infomec.ScoreResult) -> str:
-    """One header line and one row: every scalar score, ``n_samples``, ``elapsed_s``."""
-    row = {**result.scalars(), "n_samples": result.n_samples, "elapsed_s": result.elapsed_s}
+    """One header line and one row: every scalar score, the chance levels (when computed),
+    ``n_samples``, ``elapsed_s``."""
+    row = {
+        **result.scalars(),
+        **result.chance_scalars(),
+        "n_samples": result.n_samples,
+        "elapsed_s": result.elapsed_s,
+    }
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
     writer.writeheader()
@@ -186,27 +241,53 @@ def _split_names(text: str | None) -> list[str] | None:
     return None if text is None else [name.strip() for name in text.split(",")]
 
 
-def _load(args: argparse.Namespace, path: str, role: str, records: dict | None = None):
-    """Load one input file with the file options of ``score`` / ``report``; with
-    ``records``, add its provenance (path, size, SHA-256, keys read) under ``role``."""
-    kind = "latents" if role.endswith("latents") else "sources"
-    key = args.latents_key if kind == "latents" else args.sources_key
-    loaded = load_array(path, kind, key, header=args.header, index_col=args.index_col)
-    if records is not None:
-        records[role] = loaded_record(path, loaded)
-    return loaded
+def _read_options(args: argparse.Namespace) -> dict:
+    """How ``score``, ``report``, ``sweep`` and ``inspect`` read their files."""
+    index_col = {
+        "latents": args.index_col if args.latents_index_col is None else args.latents_index_col,
+        "sources": args.index_col if args.sources_index_col is None else args.sources_index_col,
+    }
+    return {
+        "header": args.header,
+        "index_col": index_col,
+        "decimal": args.decimal,
+        "thousands": "" if args.thousands == "none" else args.thousands,
+    }
 
 
-def _load_test(args: argparse.Namespace, records: dict) -> tuple:
-    """The held-out arrays of ``--test-latents`` / ``--test-sources`` (or two Nones)."""
+def _load_pair(
+    args: argparse.Namespace, latents: str, sources: str, prefix: str, records: dict
+) -> tuple:
+    """Load one latents file and its sources file (row indexes compared), recording
+    their provenance (path, size, SHA-256, how they were read) under ``prefix + role``."""
+    pair = load_pair(
+        latents,
+        sources,
+        latents_key=args.latents_key,
+        sources_key=args.sources_key,
+        **_read_options(args),
+    )
+    for path, role, loaded in zip((latents, sources), ROLES, pair, strict=True):
+        records[prefix + role] = loaded_record(path, loaded)
+    return pair
+
+
+def _load_inputs(args: argparse.Namespace, records: dict) -> tuple:
+    """The latents and sources (and held-out ``--test-*``) files of ``score`` / ``report``."""
     if (args.test_latents is None) != (args.test_sources is None):
         raise UsageError("--test-latents and --test-sources must be given together")
-    if args.test_latents is None:
-        return None, None
-    return (
-        _load(args, args.test_latents, "test_latents", records).values,
-        _load(args, args.test_sources, "test_sources", records).values,
-    )
+    latents, sources = _load_pair(args, args.latents, args.sources, "", records)
+    test = (None, None)
+    if args.test_latents is not None:
+        pair = _load_pair(args, args.test_latents, args.test_sources, "test_", records)
+        test = tuple(loaded.values for loaded in pair)
+    return latents, sources, *test
+
+
+def _with_files(result: infomec.ScoreResult, records: dict) -> infomec.ScoreResult:
+    """The result with its input files' provenance, and their reading in the digest."""
+    digest = digest_with_files(result.digest, records)
+    return dataclasses.replace(result, inputs=records, digest=digest)
 
 
 def _score_inputs(args: argparse.Namespace) -> list[str]:
@@ -217,9 +298,7 @@ def run_score(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_file(args.output, _score_inputs(args))  # before any loading or computing
     records: dict[str, dict] = {}
-    latents = _load(args, args.latents, "latents", records)
-    sources = _load(args, args.sources, "sources", records)
-    test_latents, test_sources = _load_test(args, records)
+    latents, sources, test_latents, test_sources = _load_inputs(args, records)
     try:
         result = infomec.score(
             latents=latents.values,
@@ -234,7 +313,7 @@ def run_score(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise ValueError(f"{args.latents} / {args.sources}: {error}") from None
-    result = dataclasses.replace(result, inputs=records)
+    result = _with_files(result, records)
     text = FORMATTERS[output_format(args.format, args.output)](result)
     emit(text, args.output, _score_inputs(args))
     return 0
@@ -297,6 +376,41 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_inspect(args: argparse.Namespace) -> int:
+    """Print how the files are read (the input digest), without scoring."""
+    from infomec.inputs.digest import format_digest
+    from infomec.inputs.files import load_array
+    from infomec.inputs.pipeline import inspect_inputs
+    from infomec.result import dumps_json
+
+    records: dict[str, dict] = {}
+    discrete = {None: None, "discrete": True, "continuous": False}[args.latent_type]
+    options = {"discrete_latents": discrete, "source_bins": args.source_bins}
+    if args.sources is not None:
+        latents, sources = _load_pair(args, args.latents, args.sources, "", records)
+        arrays = {"latents": latents, "sources": sources}
+        options["pruning"] = args.pruning
+    else:
+        role = args.role
+        key = args.latents_key if role == "latents" else args.sources_key
+        loaded = load_array(args.latents, role, key, **_read_options(args))
+        records[role] = loaded_record(args.latents, loaded)
+        arrays = {role: loaded}
+    try:
+        digest = inspect_inputs(
+            **{role: loaded.values for role, loaded in arrays.items()}, **options
+        )
+    except ValueError as error:
+        raise ValueError(f"{' / '.join(r['path'] for r in records.values())}: {error}") from None
+    for role, loaded in arrays.items():
+        if loaded.names:  # names from the file (header, npz names arrays)
+            for record, name in zip(digest.get(role, []), loaded.names, strict=False):
+                record["name"] = name
+    digest = digest_with_files(digest, records)
+    print(dumps_json(digest) if args.format == "json" else format_digest(digest))
+    return 0
+
+
 def _score_options(args: argparse.Namespace) -> dict:
     """The ``infomec.score`` keywords that ``report`` and ``sweep`` share."""
     return {
@@ -312,6 +426,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         "test_size": args.test_size,
         "dci_model": args.dci_model,
         "seed": args.seed,
+        "null": args.null,
+        "null_metrics": args.null_metrics,
         "max_work": args.max_work,
     }
 
@@ -333,9 +449,7 @@ def run_report(args: argparse.Namespace) -> int:
     inputs = _score_inputs(args)
     check_report_folder(args.out, args.figure_format, inputs)  # before any computing
     records: dict[str, dict] = {}
-    latents = _load(args, args.latents, "latents", records)
-    sources = _load(args, args.sources, "sources", records)
-    test_latents, test_sources = _load_test(args, records)
+    latents, sources, test_latents, test_sources = _load_inputs(args, records)
     if args.bootstrap == 1:
         raise UsageError("--bootstrap needs at least 2 resamples (or 0 for none)")
     try:
@@ -387,8 +501,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         latents_key=args.latents_key,
         sources_key=args.sources_key,
-        header=args.header,
-        index_col=args.index_col,
+        **_read_options(args),
         udr=args.udr,
         udr_correlation=args.udr_correlation,
         **_score_options(args),
@@ -414,6 +527,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         },
     )
     written = write_sweep(frame, args.out, inputs=inputs, provenance=provenance)
+    print(format_sweep_table(frame))
     print(f"scored {scored} of {len(frame)} runs; wrote {', '.join(map(str, written))}")
     return 0 if scored else EXIT_USAGE
 
@@ -510,8 +624,31 @@ def _add_text_file_options(parser: argparse.ArgumentParser) -> None:
         type=_index_col,
         default="auto",
         metavar="auto|none|NAME|POS",
-        help="text files: the row-index column to drop (default auto: an unnamed or "
-        "'Unnamed: 0' first column, or one holding exactly 0..N-1; none keeps all)",
+        help="text files: the row-index column to drop, in every file (default auto: an "
+        "unnamed or 'Unnamed: 0' first column, or a first column of distinct integers in "
+        "an arithmetic sequence such as 0..N-1; none keeps all). A named or numbered "
+        "column must be a row index (unique row labels), else the file is refused",
+    )
+    for role in ROLES:
+        parser.add_argument(
+            f"--{role}-index-col",
+            type=_index_col,
+            default=None,
+            metavar="auto|none|NAME|POS",
+            help=f"the same for the {role} file(s) only (default: --index-col)",
+        )
+    parser.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=None,
+        help="text files: the decimal mark (default: detected; ',' only with ';' or tab)",
+    )
+    parser.add_argument(
+        "--thousands",
+        choices=(".", ",", "none"),
+        default=None,
+        help="text files: the thousands separator (default: detected; ambiguous files "
+        "such as '1.000' in a ';' file without decimal commas are refused until given)",
     )
 
 
@@ -610,14 +747,31 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         help="DCI predictor (default: gbt, as disentanglement_lib; hist_gbt is much faster)",
     )
     parser.add_argument(
+        "--null",
+        type=int,
+        default=DEFAULT_NULL,
+        metavar="R",
+        help="shuffles of the sources for chance levels and NMI noise floors; 0: none "
+        f"(default: {DEFAULT_NULL}, one to three more scores of cost)",
+    )
+    parser.add_argument(
+        "--null-metrics",
+        default=None,
+        metavar="FAMILIES",
+        help="families with chance levels: comma-separated among infomec, mig, mig_sup, "
+        "modularity, or 'all' (default: infomec)",
+    )
+    parser.add_argument(
         "--latents-key",
         default=None,
-        help="array name in the latents .npz (default: 'latents' or the only array)",
+        help="array name in the latents .npz / .pt / .h5 / .safetensors file (an HDF5 "
+        "dataset path such as eval/latents; default: 'latents' or the only array)",
     )
     parser.add_argument(
         "--sources-key",
         default=None,
-        help="array name in the sources .npz (default: 'sources' or the only array)",
+        help="array name in the sources .npz / .pt / .h5 / .safetensors file "
+        "(default: 'sources' or the only array)",
     )
 
 
@@ -767,8 +921,57 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=run_demo)
     _add_report_parser(commands)
     _add_sweep_parser(commands)
+    _add_inspect_parser(commands)
     _add_train_parser(commands)
     return parser
+
+
+def _add_inspect_parser(commands) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="show how input files are read (the input digest), without scoring",
+        description="Print the input digest: how each file was read (format, delimiter, "
+        "header, index column) and each column's dtype, distinct values, range and role "
+        "(code or continuous, active or pruned, label normalisations), with the reason.",
+    )
+    inspect.add_argument("latents", help="latents file (or, with --role sources, a sources file)")
+    inspect.add_argument("sources", nargs="?", default=None, help="sources file (optional)")
+    inspect.add_argument(
+        "--role",
+        choices=("latents", "sources"),
+        default="latents",
+        help="how a single file is read (default: latents)",
+    )
+    kind = inspect.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--discrete",
+        dest="latent_type",
+        action="store_const",
+        const="discrete",
+        default=None,
+        help="read latents as discrete codes (default: integer dtypes)",
+    )
+    kind.add_argument(
+        "--continuous",
+        dest="latent_type",
+        action="store_const",
+        const="continuous",
+        help="read latents as continuous (default: float dtypes)",
+    )
+    inspect.add_argument(
+        "--pruning", default=None, help="active-latent rule (default: the preset's)"
+    )
+    inspect.add_argument(
+        "--source-bins", type=int, default=None, help="bin sparse numeric sources (default: no)"
+    )
+    inspect.add_argument("--latents-key", default=None, help="array name in a latents .npz")
+    inspect.add_argument("--sources-key", default=None, help="array name in a sources .npz")
+    inspect.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default: text)"
+    )
+    _add_text_file_options(inspect)
+    _add_quiet_option(inspect)
+    inspect.set_defaults(handler=run_inspect)
 
 
 def _raise_terminated(signum, frame) -> None:
@@ -819,7 +1022,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args = build_parser().parse_args(argv)
         # --quiet: progress off, and every warning (ours, numba's, scikit-learn's)
         # ignored; errors are not warnings and still print.
-        with quiet(args.quiet):
+        # A first run compiles the numba kernels (~15 s): say so once, unless --quiet.
+        with quiet(args.quiet), announce_compilation(enabled=not args.quiet):
             status = args.handler(args)
         if sys.stdout is not None:
             sys.stdout.flush()  # a broken pipe shows here, not at exit

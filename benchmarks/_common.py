@@ -24,8 +24,12 @@ def machine() -> str:
         cpu = names[0] if names else cpu
     except OSError:
         pass
+    try:  # what else ran: timings on a loaded machine are not comparable
+        load = " (load average {:.1f}, {:.1f}, {:.1f})".format(*os.getloadavg())
+    except OSError:
+        load = ""
     return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"{cpu}, {os.cpu_count()} cores{load}; Python {platform.python_version()}, "
         f"numpy {numpy.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}"
     )
 

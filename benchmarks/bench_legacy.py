@@ -385,6 +385,18 @@ def baseline_dci_es(z, s, tz, ts):
     }
 
 
+def baseline_sap_continuous(z, s):
+    """disentanglement_lib's continuous_factors=True matrix: np.cov per pair."""
+    matrix = np.zeros((z.shape[1], s.shape[1]))
+    for j in range(z.shape[1]):
+        for k in range(s.shape[1]):
+            cov = np.cov(z[:, j], s[:, k], ddof=1)
+            if cov[0, 0] > 1e-12 and cov[1, 1] > 0:
+                matrix[j, k] = cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1])
+    ordered = np.sort(matrix, axis=0)
+    return {"score": np.mean(ordered[-1] - ordered[-2]), "matrix": matrix}
+
+
 BASELINES = {
     "mig": (baseline_mig, False),
     "mig_sup": (baseline_mig_sup, False),
@@ -399,6 +411,7 @@ BASELINES = {
     "jemmig": (baseline_jemmig, False),
     "z_max_var": (baseline_z_max_var, False),
     "dci_es": (baseline_dci_es, True),
+    "sap_continuous": (baseline_sap_continuous, False),
 }
 
 

@@ -41,6 +41,15 @@ def seed_files(folder: Path) -> dict[str, bytes]:
     np.save(folder / "c.npy", latents)
     np.save(folder / "d.npy", sources.astype(np.int8))
     (folder / "e.csv").write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in sources) + "\n")
+    # The forms the input layer detects: Excel's sep= line, decimal commas and '.'
+    # thousands, trailing empty columns, a pandas index, text labels with stray spaces.
+    rows = "\n".join(f"{1000 * a + b},5;{b};;" for a, b in sources)
+    (folder / "f.csv").write_text("sep=;\nz;w;;\n" + rows.replace("000,", ".000,") + "\n")
+    labels = np.array(["red", " green", "Blue "])[sources[:, 0]]
+    pairs = enumerate(zip(labels, sources[:, 1], strict=True))
+    (folder / "g.csv").write_text(
+        ",colour,size\n" + "\n".join(f"{n},{c},{b}" for n, (c, b) in pairs) + "\n"
+    )
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 

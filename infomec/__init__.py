@@ -13,6 +13,7 @@ Examples
 
 import importlib
 import importlib.util
+import os
 import sys
 import types
 
@@ -22,10 +23,45 @@ _ensure_numba_cache()  # before numba is first imported: it reads the setting th
 
 from infomec.version import __version__  # noqa: E402
 
+_checkout = None
+if __path__:  # a source checkout: the trainer's models/ beside the package folder
+    _root = os.path.dirname(os.path.abspath(__path__[0]))
+    if os.path.isfile(os.path.join(_root, "pyproject.toml")) and os.path.isfile(
+        os.path.join(_root, "models", "__init__.py")
+    ):
+        _checkout = _root
+
+
+class _CheckoutModels:
+    """Finds ``infomec.models`` in a source checkout (the repository's ``models/``).
+
+    The wheel installs ``models/`` as ``infomec.models``; an editable install in
+    setuptools' default mode maps it too, but the ``compat`` mode of the README's set-up
+    (which puts the checkout on ``sys.path``, so that a folder named ``infomec`` in the
+    working folder cannot shadow the package) maps nothing: this finder, last on
+    ``sys.meta_path``, fills in exactly that one package, from checkouts only.
+    """
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "infomec.models" or _checkout is None:
+            return None
+        folder = os.path.join(_checkout, "models")
+        return importlib.util.spec_from_file_location(
+            name, os.path.join(folder, "__init__.py"), submodule_search_locations=[folder]
+        )
+
+
+if _checkout is not None and not any(
+    isinstance(finder, type) and finder.__name__ == "_CheckoutModels" for finder in sys.meta_path
+):
+    sys.meta_path.append(_CheckoutModels)
+
 # The public names load on first use (PEP 562), so that `import infomec` is cheap: the
 # command can install its signal handlers before numba, scikit-learn and pandas load,
 # and `infomec --version` answers at once.
 _EXPORTS = {
+    "ChanceWarning": "infomec.metrics.null",
     "Collector": "infomec.collector",
     "InfoMECWarning": "infomec._validation",
     "PRESETS": "infomec.presets",
@@ -40,6 +76,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ChanceWarning",
     "Collector",
     "PRESETS",
     "InfoMECWarning",
@@ -59,7 +96,7 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         value = getattr(importlib.import_module(_EXPORTS[name]), name)
     elif not name.startswith("__") and importlib.util.find_spec(f"{__name__}.{name}"):
-        value = importlib.import_module(f"{__name__}.{name}")  # infomec.demo, infomec.io, ...
+        value = importlib.import_module(f"{__name__}.{name}")  # infomec.demo, infomec.inputs, ...
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

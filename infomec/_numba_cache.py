@@ -15,6 +15,9 @@ import os
 import stat
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def _writable(folder: str) -> bool:
@@ -76,3 +79,78 @@ def ensure_numba_cache() -> None:
         config = sys.modules.get("numba.core.config")
         if config is not None:  # numba was imported first: it read the variable already
             config.CACHE_DIR = folder
+
+
+# --------------------------------------------------------------------------- first run
+# numba compiles a kernel only when its cache holds none for the signature (a fresh
+# install, a new numba, a changed source): the first command then spends some 15 s
+# compiling before any progress can show. The command says so, once per process.
+
+COMPILING_MESSAGE = (
+    "infomec: compiling kernels, once, about 15 s (later runs load them from the cache)"
+)
+_ANNOUNCE = {"enabled": 0, "done": False, "listener": None}
+_ANNOUNCE_LOCK = threading.Lock()
+
+
+def _is_ours(event) -> bool:
+    dispatcher = (getattr(event, "data", None) or {}).get("dispatcher")
+    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+    return module == "infomec" or module.startswith("infomec.")
+
+
+def _register_listener() -> None:
+    """Register (once per process) a listener of numba's ``numba:compile`` event."""
+    if _ANNOUNCE["listener"] is not None:
+        return
+    from numba.core import event
+
+    class _Announcer(event.Listener):
+        def on_start(self, event) -> None:
+            with _ANNOUNCE_LOCK:
+                if _ANNOUNCE["done"] or not _ANNOUNCE["enabled"] or not _is_ours(event):
+                    return
+                _ANNOUNCE["done"] = True
+            stream = sys.stderr
+            if stream is not None:
+                print(COMPILING_MESSAGE, file=stream, flush=True)
+
+        def on_end(self, event) -> None:
+            pass
+
+    listener = _Announcer()
+    event.register("numba:compile", listener)
+    _ANNOUNCE["listener"] = listener
+
+
+@contextmanager
+def announce_compilation(enabled: bool = True) -> Iterator[None]:
+    """Within the block, the first compilation of an infomec kernel prints one line.
+
+    numba fires its ``numba:compile`` event only for a real compilation (a kernel
+    loaded from the cache fires none), so the line shows on a first run, or after
+    numba or the kernels changed, and never again in the same process. It goes to
+    stderr whether or not that is a terminal (so logs show it too); with
+    ``enabled=False`` (the command's ``--quiet``) nothing is printed and numba is not
+    even imported.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+
+    Examples
+    --------
+    >>> with announce_compilation(enabled=False):
+    ...     pass
+    """
+    if not enabled:
+        yield
+        return
+    _register_listener()
+    with _ANNOUNCE_LOCK:
+        _ANNOUNCE["enabled"] += 1
+    try:
+        yield
+    finally:
+        with _ANNOUNCE_LOCK:
+            _ANNOUNCE["enabled"] -= 1

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     as_2d_array,
     check_choice,
@@ -44,6 +43,7 @@ from infomec._validation import (
     warn,
 )
 from infomec.cost import check_memory
+from infomec.inputs.frameworks import numpy_inputs
 from infomec.metrics import REGISTRY
 from infomec.progress import progress as progress_of
 from infomec.result import ScoreResult, per_source_key
@@ -218,6 +218,9 @@ def bootstrap(
     in_sample = [name for name in names if not REGISTRY[name].needs_held_out]
     held_out = [name for name in names if REGISTRY[name].needs_held_out]
     common = dict(score_kwargs, seed=seed)
+    # Chance levels belong to the point estimate (which keeps its `null`); a resample
+    # re-scores the scores only, so the intervals and the chance band sit side by side.
+    resampled = dict(common, null=0, null_metrics=None)
     # The point estimate is part of the job: its own scoring shows no second progress.
     with progress_of(n_boot, "bootstrap", unit="resample", enabled=progress) as bar:
         if result is None:
@@ -263,7 +266,7 @@ def bootstrap(
                                 latents=latent_array[rows],
                                 sources=source_array[rows],
                                 metrics=in_sample,
-                                **common,
+                                **resampled,
                             )
                         )
                     )
@@ -278,7 +281,7 @@ def bootstrap(
                                 test_latents=test_latent_array[test],
                                 test_sources=test_source_array[test],
                                 metrics=held_out,
-                                **common,
+                                **resampled,
                             )
                         )
                     )

@@ -25,71 +25,23 @@ from typing import Any
 
 import numpy as np
 
-from infomec._frameworks import (
-    check_aligned_rows,
-    column_names,
-    frame_columns,
-    is_dataframe,
-    to_numpy,
-)
+from infomec._warnings import warn
+from infomec.inputs.frameworks import check_aligned_rows, column_names, to_numpy
+from infomec.inputs.interpret import as_2d_array
 from infomec.result import ScoreResult
 
 __all__ = ["Collector"]
 
 # Latents: discrete and continuous dtypes are scored differently, so they cannot mix.
-# Sources: numbers and strings cannot be concatenated meaningfully.
+# Sources: numbers, text and DataFrames mixing both (object arrays) cannot be joined.
 _DTYPE_GROUPS = {
     "latents": {**dict.fromkeys("biu", "integer or boolean"), "f": "floating-point"},
-    "sources": {**dict.fromkeys("biuf", "numeric"), **dict.fromkeys("US", "string")},
+    "sources": {
+        **dict.fromkeys("biuf", "numeric"),
+        **dict.fromkeys("US", "string"),
+        "O": "strings and numbers",
+    },
 }
-
-
-class _TextCodes:
-    """Codes for the text columns of DataFrame sources that mix text and numbers.
-
-    One call turns such a column into the rank of each value among the call's sorted
-    distinct values (see :mod:`infomec._frameworks`); batches hold different values, so
-    here a value gets a number when first seen, and :meth:`ranks` turns the numbers into
-    the ranks of the sorted values seen, which is what one call on all rows would give.
-    """
-
-    def __init__(self, text: list[bool]) -> None:
-        self.text = text
-        self.numbers: list[dict[str, int]] = [{} for _ in text]
-
-    def encode(self, columns: list[np.ndarray]) -> tuple[np.ndarray, _TextCodes]:
-        """One batch's columns with text as numbers, and the codes including its values.
-
-        ``self`` is left as it is, so a batch refused later leaves no value behind.
-        """
-        extended = _TextCodes(self.text)
-        extended.numbers = [dict(numbers) for numbers in self.numbers]
-        coded = []
-        for column, is_text, numbers in zip(columns, self.text, extended.numbers, strict=True):
-            if is_text:
-                values, inverse = np.unique(column, return_inverse=True)
-                lookup = [numbers.setdefault(value, len(numbers)) for value in values.tolist()]
-                column = np.asarray(lookup, dtype=np.int64)[inverse.ravel()]
-            coded.append(column)
-        return np.column_stack(coded), extended
-
-    def ranks(self, array: np.ndarray) -> np.ndarray:
-        ranked = array.copy()
-        for j, (is_text, numbers) in enumerate(zip(self.text, self.numbers, strict=True)):
-            if is_text:
-                rank_of = np.empty(len(numbers), dtype=np.int64)
-                rank_of[[numbers[value] for value in sorted(numbers)]] = np.arange(len(numbers))
-                ranked[:, j] = rank_of[array[:, j].astype(np.int64)]
-        return ranked
-
-
-def _mixed_text(values: Any, name: str) -> tuple[list[np.ndarray], list[bool]] | None:
-    """The columns and text flags of DataFrame sources mixing text and numbers, else None."""
-    if name != "sources" or not is_dataframe(values):
-        return None
-    columns = frame_columns(values, name)
-    text = [column.dtype.kind == "U" for column in columns]
-    return (columns, text) if any(text) and not all(text) else None
 
 
 @dataclasses.dataclass
@@ -101,41 +53,26 @@ class _Column:
     width: int | None = None
     group: str | None = None
     names: list[str] | None = None
-    text_codes: _TextCodes | None = None
-    pending_text_codes: _TextCodes | None = None  # with the batch being checked
 
-    def _read(self, values: Any, batch: int) -> np.ndarray:
-        """``values`` as a numpy copy (callers may reuse their buffers)."""
-        self.pending_text_codes = None
-        mixed = _mixed_text(values, self.name)
-        first = self.width is None
-        if mixed is None and self.text_codes is None:
-            return np.array(to_numpy(values, self.name))
-        if mixed is None or (self.text_codes is None and not first):
-            raise ValueError(
-                f"batch {batch}: {self.name} mix text and numeric columns in some batches "
-                "only; pass every batch as a DataFrame with the same column types"
-            )
-        columns, text = mixed
-        codes = _TextCodes(text) if first else self.text_codes
-        if text != codes.text:
-            labels = [str(name) for name, flag in zip(values.columns, text, strict=True) if flag]
-            raise ValueError(
-                f"batch {batch}: {self.name} text columns {labels} differ from earlier batches'"
-            )
-        array, self.pending_text_codes = codes.encode(columns)
-        return array
+    def check(self, values: Any, batch: int, rows: int | None) -> np.ndarray:
+        """``values`` as a 2-D numpy copy, checked against the earlier batches.
 
-    def check(self, values: Any, batch: int) -> np.ndarray:
-        """``values`` as a 2-D numpy copy, checked against the earlier batches."""
+        A 1-D batch is one column of ``len`` rows, unless it is one row: its length is
+        this array's known width, or the other array of the batch is a single row (or
+        1-D of another length) -- see :meth:`Collector.update`.
+        """
         names = column_names(values)
         try:
-            array = self._read(values, batch)
+            array = np.array(to_numpy(values, self.name))  # a copy: callers reuse buffers
+            if isinstance(values, np.ma.MaskedArray):
+                array = as_2d_array(values, self.name, finite=False)
         except (TypeError, ValueError) as error:
-            message = str(error)
-            if not message.startswith("batch "):
-                message = f"batch {batch}: {self.name} cannot be read: {message}"
-            raise ValueError(message) from None
+            raise ValueError(f"batch {batch}: {self.name} cannot be read: {error}") from None
+        if array.dtype.kind == "O":
+            try:
+                array = as_2d_array(array, self.name, finite=False)
+            except ValueError as error:
+                raise ValueError(f"batch {batch}: {error}") from None
         group = _DTYPE_GROUPS[self.name].get(array.dtype.kind)
         if group is None:
             raise ValueError(
@@ -143,7 +80,7 @@ class _Column:
                 f"(expected {' or '.join(sorted(set(_DTYPE_GROUPS[self.name].values())))})"
             )
         if array.ndim == 1:
-            array = array[:, None]
+            array = self._place_1d(array, batch, rows)
         if array.ndim != 2:
             raise ValueError(
                 f"batch {batch}: {self.name} must be 1-D or 2-D (rows x columns), "
@@ -172,28 +109,63 @@ class _Column:
             )
         return array
 
+    def _place_1d(self, array: np.ndarray, batch: int, rows: int | None) -> np.ndarray:
+        """A 1-D batch as one column (``rows`` values) or one row (``width`` values)."""
+        as_row = (self.width is not None and self.width > 1 and array.shape[0] == self.width) or (
+            rows == 1 and array.shape[0] != 1
+        )
+        as_column = rows is None or array.shape[0] == rows
+        if as_row and (rows is None or rows == 1):
+            return array[None, :]
+        if as_column and (self.width in (None, 1)):
+            return array[:, None]
+        raise ValueError(
+            f"batch {batch}: 1-D {self.name} of {array.shape[0]} values cannot be placed: "
+            f"not one column of {rows} rows"
+            + (f" nor one row of {self.width} columns" if self.width else "")
+            + "; pass 2-D batches (rows x columns)"
+        )
+
     def accept(self, array: np.ndarray, names: list[str] | None) -> None:
         if self.width is None:
             self.width, self.group = array.shape[1], _DTYPE_GROUPS[self.name][array.dtype.kind]
-        if self.pending_text_codes is not None:
-            self.text_codes, self.pending_text_codes = self.pending_text_codes, None
         if self.names is None:
             self.names = names
         self.chunks.append(array)
 
     def joined(self) -> np.ndarray:
-        """Every kept row as one array (kept as the only chunk, so joining happens once)."""
+        """Every kept row as one array (kept as the only chunk, so joining happens once).
+
+        Float batches of different widths are joined in the narrowest one: a float32
+        batch holds its values only to float32 precision, and the float64 copy of the
+        same value (``0.1``) must stay that value, not become a second one.
+        """
         if len(self.chunks) > 1:
+            floats = {chunk.dtype for chunk in self.chunks if chunk.dtype.kind == "f"}
+            if len(floats) > 1:
+                narrowest = min(floats, key=lambda dtype: dtype.itemsize)
+                warn(
+                    f"{self.name} batches mix {', '.join(sorted(map(str, floats)))}: joined as "
+                    f"{narrowest} (one value in both widths stays one value)"
+                )
+                self.chunks = [chunk.astype(narrowest, copy=False) for chunk in self.chunks]
             self.chunks = [np.concatenate(self.chunks)]
         return self.chunks[0]
 
     def values(self) -> np.ndarray:
         """The kept rows as a single call would read them."""
-        joined = self.joined()
-        return joined if self.text_codes is None else self.text_codes.ranks(joined)
+        return self.joined()
 
     def keep(self, rows: np.ndarray) -> None:
         self.chunks = [self.joined()[rows]]
+
+
+def _rows_of(values: Any) -> int | None:
+    """Rows of a 2-D batch (None for a 1-D one, whose placement is decided later)."""
+    shape = getattr(values, "shape", None)
+    if shape is None:
+        shape = np.shape(values)
+    return int(shape[0]) if len(shape) == 2 else None
 
 
 class Collector:
@@ -283,6 +255,14 @@ class Collector:
         sources : array-like of shape (batch, n_sources) or (batch,)
             The same kinds of arrays; the rows are the same samples as ``latents``'.
 
+        Notes
+        -----
+        A 1-D array is placed by the shapes around it: one column of as many rows as
+        the other array's batch; or one row (one sample) when its length is the width
+        that earlier batches set, when the other array is a single row, or when both are
+        1-D of different lengths. Two 1-D arrays of the same length in the first batch
+        are one column each. One that fits none of these is refused.
+
         Raises
         ------
         ValueError
@@ -293,8 +273,12 @@ class Collector:
         batch = self.n_batches
         check_aligned_rows(latents, sources, "latents", "sources")
         latent_names, source_names = column_names(latents), column_names(sources)
-        latent_array = self._latents.check(latents, batch)
-        source_array = self._sources.check(sources, batch)
+        source_rows = _rows_of(sources)
+        if source_rows is None and _rows_of(latents) is None:
+            if np.shape(latents)[:1] != np.shape(sources)[:1]:
+                source_rows = 1  # two 1-D arrays of different lengths: one sample each
+        latent_array = self._latents.check(latents, batch, source_rows)
+        source_array = self._sources.check(sources, batch, latent_array.shape[0])
         if latent_array.shape[0] != source_array.shape[0]:
             raise ValueError(
                 f"batch {batch}: latents have {latent_array.shape[0]} rows but sources have "

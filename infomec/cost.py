@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 __all__ = [
@@ -230,6 +230,47 @@ def _dci_es(s: Shape) -> Cost:
     return Cost(work, 16.0 * n * d)
 
 
+def _sap_continuous(s: Shape) -> Cost:
+    """A squared correlation per (latent, source): one pass over the rows each."""
+    n, d = s.n_samples, s.n_latents
+    return Cost(4.0 * n * d * s.n_sources, 16.0 * n * d)
+
+
+def _gbt_on(s: Shape, rows: int) -> Cost:
+    """DCI's boosted trees fitted on ``rows`` rows (every source)."""
+    return _dci(replace(s, n_samples=max(min(rows, s.n_samples), 1), dci_model="gbt"))
+
+
+def _unified_scores(s: Shape) -> Cost:
+    """DCI's importances, the binned mutual information and SAP's SVMs."""
+    parts = (_dci(replace(s, dci_model="gbt")), _binned_mi(s), _sap(s))
+    return Cost(sum(c.work for c in parts), max(c.memory for c in parts))
+
+
+# The downstream tasks' training sizes (disentanglement_lib's), summed: one fit each.
+_DOWNSTREAM_ROWS = 10 + 100 + 1000 + 10_000
+
+
+def _downstream_task(s: Shape) -> Cost:
+    """Boosted trees and a cross-validated logistic regression (10 C values x 5 folds,
+    up to 100 iterations) per training size and source."""
+    trees = _gbt_on(s, _DOWNSTREAM_ROWS)
+    rows = min(_DOWNSTREAM_ROWS, s.n_samples)
+    logistic = 50 * 100 * _RATES["logistic"] * rows * s.n_latents * s.n_classes
+    return Cost(trees.work + logistic, trees.memory)
+
+
+def _fairness(s: Shape) -> Cost:
+    """Boosted trees per source on up to 10,000 training rows, then predictions."""
+    return _gbt_on(s, 10_000)
+
+
+def _strong_downstream_task(s: Shape) -> Cost:
+    """The downstream task's trees, and 10 shifted refits per source and size."""
+    trees = _gbt_on(s, _DOWNSTREAM_ROWS)
+    return Cost(11 * trees.work, trees.memory)
+
+
 #: One estimate per registered family (``tests/test_bounded_cost.py`` checks that every
 #: family of :data:`infomec.metrics.REGISTRY` has one).
 ESTIMATES: dict[str, Callable[[Shape], Cost]] = {
@@ -247,6 +288,11 @@ ESTIMATES: dict[str, Callable[[Shape], Cost]] = {
     "unsupervised": _unsupervised,
     "z_max_var": _z_max_var,
     "dci_es": _dci_es,
+    "sap_continuous": _sap_continuous,
+    "unified_scores": _unified_scores,
+    "downstream_task": _downstream_task,
+    "fairness": _fairness,
+    "strong_downstream_task": _strong_downstream_task,
 }
 
 
@@ -322,8 +368,23 @@ def check_memory(nbytes: float, what: str, cause: str) -> None:
         )
 
 
+def _null_draw(family: str, shape: Shape) -> float:
+    """Work of one draw of the permutation null (one MI kernel call; see
+    :mod:`infomec.metrics.null`): the NMI part of InfoMEC, a binned MI otherwise."""
+    n, d = shape.n_samples, shape.n_latents
+    if family == "infomec" and not shape.discrete:
+        return _RATES["ksg"] * n * d * shape.n_sources * shape.k
+    return _binned_mi(shape).work
+
+
 def check_costs(
-    families: Sequence[str], sample, settings: dict, *, max_work=None, repeats: int = 1
+    families: Sequence[str],
+    sample,
+    settings: dict,
+    *,
+    max_work=None,
+    repeats: int = 1,
+    null_draws: Mapping[str, int] | None = None,
 ) -> dict[str, Cost]:
     """Refuse, before anything is allocated, a family that would cost too much.
 
@@ -340,6 +401,8 @@ def check_costs(
         ``math.inf`` switches the work check off (memory is always checked).
     repeats : int, default=1
         Copies of the working set alive at once (1 for a score).
+    null_draws : mapping of str to int, optional
+        Draws of the permutation null per family (each one more MI kernel call).
 
     Returns
     -------
@@ -357,6 +420,9 @@ def check_costs(
     available = None
     for family in families:
         cost = estimate(family, shape)
+        draws = (null_draws or {}).get(family, 0)
+        if draws:
+            cost = Cost(cost.work + draws * _null_draw(family, shape), cost.memory)
         if cost.work > limit:
             minutes = cost.work / _PER_SECOND / 60
             raise BudgetError(

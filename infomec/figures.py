@@ -132,6 +132,45 @@ def latent_order(nmi: np.ndarray, active: np.ndarray) -> np.ndarray:
     return np.lexsort((-strength, best, ~np.asarray(active, dtype=bool)))
 
 
+def _below_floor(family: Mapping[str, Any]) -> np.ndarray | None:
+    """Mask of NMI entries not above their noise floor, or None without a null."""
+    chance = family.get("chance")
+    if chance is None:
+        return None
+    return ~np.asarray(chance["nmi_above_floor"], dtype=bool)
+
+
+def _draw_chance(ax: Axes, position: float, level: Mapping[str, float]) -> None:
+    """A tick at a score's chance level and a dotted box over its 5-95% band."""
+    ax.add_patch(
+        Rectangle(
+            (level["p05"], position - 0.36),
+            max(level["p95"] - level["p05"], 0.0),
+            0.72,
+            facecolor="none",
+            edgecolor="0.25",
+            linestyle=":",
+            linewidth=0.9,
+            zorder=4,
+            gid="chance_band",
+        )
+    )
+    ax.plot(
+        [level["mean"], level["mean"]],
+        [position - 0.42, position + 0.42],
+        color="black",
+        linewidth=1.8,
+        zorder=5,
+        gid="chance",
+    )
+
+
+def _chance_level(result: ScoreResult, key: str) -> Mapping[str, float] | None:
+    family, _, name = key.partition(".")
+    level = result.chance.get(family, {}).get(name)
+    return level if isinstance(level, Mapping) else None
+
+
 def _heatmap(
     ax: Axes,
     values: np.ndarray,
@@ -305,11 +344,13 @@ def plot_nmi(
         if 0.075 * len(title) > width - 0.2:
             title = "\n".join(scores)
         n_inactive = int((~active).sum())
+        below = _below_floor(family)
+        noted = below is not None and bool((below & active[None, :]).any())
         ax = _new_axes(
             *heatmap_size(
                 result.source_names,
                 latent_names,
-                title_lines=title.count("\n") + 1 + (n_inactive > 0),
+                title_lines=title.count("\n") + 1 + (n_inactive > 0) + noted,
             ),
             layout="compressed",
         )
@@ -338,9 +379,30 @@ def plot_nmi(
                 gid="inactive",
             )
         )
+    below = _below_floor(family)
+    if below is not None:
+        for position, latent in enumerate(order):
+            for source in np.flatnonzero(below[:, latent] & active[latent]):
+                # A white veil with dots: the entry is within what shuffled sources get.
+                ax.add_patch(
+                    Rectangle(
+                        (position - 0.5, source - 0.5),
+                        1.0,
+                        1.0,
+                        facecolor=(1.0, 1.0, 1.0, 0.6),
+                        edgecolor="0.55",
+                        hatch="..",
+                        linewidth=0.0,
+                        gid="below_floor",
+                    )
+                )
     for text in ax.texts:
-        # Cells under the grey overlay get dark text whatever their colour.
-        if text.get_gid() == "cell" and not active[order[int(round(text.get_position()[0]))]]:
+        # Cells under the grey overlay or the noise veil get dark text whatever their colour.
+        if text.get_gid() != "cell":
+            continue
+        column, row = (int(round(v)) for v in text.get_position())
+        veiled = below is not None and below[row, order[column]]
+        if not active[order[column]] or veiled:
             text.set_color("0.35")
             text.set_zorder(3)
     if colorbar:
@@ -357,6 +419,8 @@ def plot_nmi(
     label = "latents, ordered by the source they capture best" if reorder else "latents"
     if n_inactive:
         label += f"\n{n_inactive} inactive (red, hatched): left out of InfoM and InfoC"
+    if below is not None and (below & active[None, :]).any():
+        label += "\ndotted: not above its noise floor (shuffled sources)"
     ax.set_xlabel(label, fontsize=8)
     ax.set_ylabel("sources", fontsize=8)
     return ax
@@ -505,6 +569,7 @@ def plot_summary(
         importance = np.asarray(result["dci"]["importance"], dtype=float)
     n_bars = max(len(bounded), 1)
     bar_height = 0.28 * n_bars + 1.0 + (0.18 * len(other) if other else 0.0)
+    bar_height += 0.2 if result.chance else 0.0  # the title's line on chance levels
     # Labels (about 0.065 inch per character at 8 points), a 3.8-inch bar scale, and the
     # value column (wider with intervals); the family is in each label, so no legend.
     longest = max(len(_scalar_label(key)) for key in bounded) if bounded else 10
@@ -580,6 +645,12 @@ def plot_summary(
             fontsize=7.5,
             family="monospace",
         )
+    with_chance = False
+    for position, key in zip(positions, bounded, strict=True):
+        chance_level = _chance_level(result, key)
+        if chance_level is not None:
+            _draw_chance(ax, position, chance_level)
+            with_chance = True
     ax.set_yticks(positions, labels=[_scalar_label(key) for key in bounded])
     ax.invert_yaxis()
     ax.set_xlim(0.0, 1.0)
@@ -588,12 +659,13 @@ def plot_summary(
     ax.grid(axis="x", color="0.9", zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     level = f"{int(round(100 * _confidence(result)))}% intervals" if intervals else "no intervals"
-    ax.set_title(
-        f"Scores ({result.n_samples} samples, preset {result.settings.get('preset', '?')}, "
-        f"{level})",
-        fontsize=9,
-        loc="left",
+    title = (
+        f"Scores ({result.n_samples} samples, preset {result.settings.get('preset', '?')}, {level})"
     )
+    if with_chance:
+        draws = next(iter(result.chance.values()))["n_draws"]
+        title += f"\n| chance level, dotted box its 5-95% band ({draws} shuffles of the sources)"
+    ax.set_title(title, fontsize=9, loc="left")
     if other:
         lines = [
             f"{_scalar_label(key)} = {_other_value(key, scalars[key])}"
@@ -657,6 +729,81 @@ def _plot_importance(
     ax.set_title(f"DCI importance ({scores})" if scores else "DCI importance", fontsize=9)
     ax.set_xlabel("latents (same order as the NMI heatmap)", fontsize=8)
     ax.set_ylabel("sources", fontsize=8)
+
+
+# Where a run's label may go around its point: offsets in points, then alignment.
+_LABEL_SPOTS = [
+    (dx * ring, dy * ring, ha, va)
+    for ring in (1, 2, 3)
+    for dx, dy, ha, va in (
+        (4, 3, "left", "bottom"),
+        (4, -3, "left", "top"),
+        (-4, 3, "right", "bottom"),
+        (-4, -3, "right", "top"),
+        (0, 6, "center", "bottom"),
+        (0, -6, "center", "top"),
+        (6, 0, "left", "center"),
+        (-6, 0, "right", "center"),
+    )
+]
+
+
+def place_labels(figure: Figure, gid: str = "run-label") -> int:
+    """Move the labels (annotations with ``gid``) of each axes so that none overlap.
+
+    Each label, in drawing order, takes the first free spot around its point (right
+    and above first, then the other sides, then farther out) inside its axes; a label
+    with no free spot left is hidden rather than drawn over another. Labels are left
+    out of the layout, so moving them does not move the axes.
+
+    Returns
+    -------
+    int
+        The number of labels hidden.
+
+    Examples
+    --------
+    >>> figure = Figure(figsize=(2, 2))
+    >>> ax = figure.add_subplot()
+    >>> for name in ("first", "second"):  # two labels of one point
+    ...     _ = ax.annotate(name, (0.5, 0.5), xytext=(4, 3), textcoords="offset points",
+    ...                     gid="run-label")
+    >>> place_labels(figure), [text.xyann for text in ax.texts]
+    (0, [(4, 3), (4, -3)])
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    labels = [[t for t in ax.texts if t.get_gid() == gid] for ax in figure.axes]
+    if not any(labels):
+        return 0
+    for text in (t for group in labels for t in group):
+        text.set_in_layout(False)
+    canvas = FigureCanvasAgg(figure)
+    figure.draw_without_rendering()  # settles the layout, so positions are final
+    renderer = canvas.get_renderer()
+    hidden = 0
+    for ax, group in zip(figure.axes, labels, strict=True):
+        frame = ax.get_window_extent(renderer)
+        taken = []
+        for text in group:
+            for dx, dy, ha, va in _LABEL_SPOTS:
+                text.xyann = (dx, dy)
+                text.set_horizontalalignment(ha)
+                text.set_verticalalignment(va)
+                box = text.get_window_extent(renderer).padded(1.0)
+                inside = (
+                    box.x0 >= frame.x0
+                    and box.x1 <= frame.x1
+                    and box.y0 >= frame.y0
+                    and box.y1 <= frame.y1
+                )
+                if inside and not any(box.overlaps(other) for other in taken):
+                    taken.append(box)
+                    break
+            else:
+                text.set_visible(False)
+                hidden += 1
+    return hidden
 
 
 def plot_sweep(
@@ -812,6 +959,7 @@ def plot_sweep(
             ax.tick_params(labelsize=7)
             ax.grid(axis="y", color="0.9", zorder=0)
             ax.spines[["top", "right"]].set_visible(False)
+    place_labels(figure)  # run names never overlap (one with no free spot is hidden)
     return figure
 
 
@@ -870,10 +1018,34 @@ def plot_udr(frame, *, x: str = "infomec.infom", hue: str = "model") -> Figure:
     ax.grid(color="0.9", zorder=0)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, title=hue, title_fontsize=7, loc="best", frameon=True)
+    place_labels(ax.figure)
     return ax.figure
 
 
 # ------------------------------------------------------------------------ output
+
+
+def smallest_text_points(figure: Figure) -> float | None:
+    """The font size (points) of the smallest visible text in ``figure``, once drawn.
+
+    The report page uses it to show a wide figure no smaller than keeps every label
+    readable (:func:`infomec.report_html.display_width`).
+
+    Examples
+    --------
+    >>> figure = Figure()
+    >>> _ = figure.text(0.1, 0.1, "small", fontsize=6), figure.text(0.5, 0.5, "big")
+    >>> smallest_text_points(figure)
+    6.0
+    """
+    from matplotlib.text import Text
+
+    sizes = [
+        text.get_fontsize()
+        for text in figure.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    return float(min(sizes)) if sizes else None
 
 
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = DPI) -> bytes:

@@ -64,8 +64,8 @@ def file_record(path: str | os.PathLike, read: dict[str, Any] | None = None) -> 
 
 
 def loaded_record(path: str | os.PathLike, loaded: Any) -> dict[str, Any]:
-    """:func:`file_record` of a file read by :func:`infomec.io.load_array` (its
-    :class:`~infomec.io.LoadedArray` says which keys / columns were read)."""
+    """:func:`file_record` of a file read by :func:`infomec.inputs.files.load_array` (its
+    :class:`~infomec.inputs.files.LoadedArray` says which keys / columns were read)."""
     return file_record(path, getattr(loaded, "read", None))
 
 

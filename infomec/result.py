@@ -95,6 +95,22 @@ def per_source_key(index: int) -> str:
     return f"infomec.infoe_per_source[{index}]"
 
 
+#: Statistics of a chance level that :meth:`ScoreResult.chance_scalars` flattens, with
+#: the suffix of their column (``infomec.infom_chance``, ``infomec.infom_chance_p95``).
+CHANCE_COLUMNS = {"mean": "_chance", "p95": "_chance_p95", "p_value": "_p_value"}
+
+
+def chance_key(score_key: str, statistic: str = "mean") -> str:
+    """Column of a score's chance level (``"infomec.infom"`` -> ``"infomec.infom_chance"``).
+
+    Examples
+    --------
+    >>> chance_key("infomec.infom"), chance_key("mig.score", "p95")
+    ('infomec.infom_chance', 'mig.score_chance_p95')
+    """
+    return score_key + CHANCE_COLUMNS[statistic]
+
+
 def format_score(key: str, value: float, digits: int = 4) -> str:
     """``value`` as text: counts (:func:`is_count`) whole as integers (``4``, not
     ``4.0000``; a non-integral interval bound keeps one decimal), other scores with
@@ -137,6 +153,10 @@ class ScoreResult:
         Provenance of the input files, by role (``"latents"``, ``"sources"``,
         ``"test_latents"``, ``"test_sources"``): see
         :func:`infomec.provenance.file_record`. Empty for arrays scored in memory.
+    digest : dict
+        The input digest: how each input file and column was read, and each latent's
+        role (active or pruned, code or continuous) with the reason
+        (:mod:`infomec.inputs.digest`; ``infomec inspect`` prints it).
 
     Examples
     --------
@@ -154,6 +174,7 @@ class ScoreResult:
     source_names: list[str] = field(default_factory=list)
     latent_names: list[str] = field(default_factory=list)
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    digest: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, family: str) -> dict[str, Any]:
         return self.families[family]
@@ -184,6 +205,7 @@ class ScoreResult:
         output: dict[str, Any] = {name: to_plain(values) for name, values in self.families.items()}
         output["settings"] = to_plain(self.settings)
         output["inputs"] = to_plain(self.inputs)
+        output["input_digest"] = to_plain(self.digest)
         output["source_names"] = list(self.source_names)
         output["latent_names"] = list(self.latent_names)
         output["n_samples"] = int(self.n_samples)
@@ -201,7 +223,23 @@ class ScoreResult:
         return dumps_json(self.to_dict(), indent=indent)
 
     def scalars(self) -> dict[str, float]:
-        """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``)."""
+        """Every scalar score, keyed ``"<family>.<name>"`` (e.g. ``"infomec.infom"``).
+
+        What the integrations (:mod:`infomec.integrations`) log, what
+        :meth:`to_frame` puts in its row and what ``--format csv`` prints: one float
+        per scalar of every family scored (per-source arrays and matrices are left out).
+
+        Returns
+        -------
+        dict of str to float
+
+        Examples
+        --------
+        >>> import numpy as np, infomec
+        >>> sources = np.repeat(np.arange(3), 20)[:, None]
+        >>> infomec.score(latents=sources.copy(), sources=sources).scalars()
+        {'infomec.infom': 1.0, 'infomec.infoe': 1.0, 'infomec.infoc': 1.0}
+        """
         return {
             f"{family}.{name}": float(value)
             for family, values in self.families.items()
@@ -209,11 +247,32 @@ class ScoreResult:
             if _is_scalar(value)
         }
 
+    @property
+    def chance(self) -> dict[str, dict[str, Any]]:
+        """Chance levels by family (``{"infomec": {"infom": {"mean": ..}, ..}}``); empty
+        when the score ran with ``null=0``. See :mod:`infomec.metrics.null`."""
+        return {
+            name: values["chance"] for name, values in self.families.items() if "chance" in values
+        }
+
+    def chance_scalars(self) -> dict[str, float]:
+        """Each chance level's mean, 95th percentile and the score's p-value, keyed as
+        :func:`chance_key` names them (``"infomec.infom_chance"``, ...)."""
+        flat = {}
+        for family, chance in self.chance.items():
+            for name, level in chance.items():
+                if isinstance(level, dict):
+                    for statistic in CHANCE_COLUMNS:
+                        flat[chance_key(f"{family}.{name}", statistic)] = float(level[statistic])
+        return flat
+
     def to_frame(self):
-        """One-row :class:`pandas.DataFrame` of :meth:`scalars` plus ``n_samples``."""
+        """One-row :class:`pandas.DataFrame` of :meth:`scalars`, the
+        :meth:`chance_scalars` when there are any, and ``n_samples``."""
         import pandas as pd  # imported lazily: it is slow to import and rarely needed
 
-        return pd.DataFrame([{**self.scalars(), "n_samples": self.n_samples}])
+        row = {**self.scalars(), **self.chance_scalars(), "n_samples": self.n_samples}
+        return pd.DataFrame([row])
 
     # Plotting lives in infomec.figures; it is imported here, on first use, so that
     # ``import infomec`` never pays for (or requires a working) matplotlib.

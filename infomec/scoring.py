@@ -7,7 +7,6 @@ import warnings
 from collections.abc import Sequence
 from functools import partial
 
-from infomec._frameworks import numpy_inputs
 from infomec._validation import (
     check_choice,
     check_fraction,
@@ -18,10 +17,13 @@ from infomec._validation import (
     warn,
 )
 from infomec.cost import check_costs
-from infomec.data import prepare_held_out, prepare_sample, split_sample
+from infomec.data import split_sample
+from infomec.inputs.frameworks import numpy_inputs
+from infomec.inputs.pipeline import digest_with_pruning, prepare_held_out, prepare_sample
 from infomec.interrupts import stoppable
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
+from infomec.metrics.null import DEFAULT_NULL, attach_chance, check_null, resolve_null_metrics
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.presets import resolve_settings
 from infomec.progress import progress as progress_of
@@ -108,6 +110,8 @@ def score(
     n_jobs: int | None = None,
     scheduler: str = "joblib",
     progress: bool | None = None,
+    null: int = DEFAULT_NULL,
+    null_metrics: str | Sequence[str] | None = None,
     max_work: float | None = None,
 ) -> ScoreResult:
     """Score a representation against ground-truth sources.
@@ -195,6 +199,16 @@ def score(
         Per-family progress on stderr (a bar in a terminal, else a line every 10 s;
         see :mod:`infomec.progress`): default shown unless silenced, never inside
         another job (a bootstrap, a sweep).
+    null : int, default=10
+        Draws of the permutation null that gives chance levels (sources' rows shuffled,
+        seeded by ``seed``; see :mod:`infomec.metrics.null`): each NMI entry gets a
+        floor and a p-value, each score of ``null_metrics`` a chance level
+        (``result["infomec"]["chance"]``), and a warning names scores that noise
+        reaches. 0 turns it off; otherwise at least 10. The scores do not change.
+    null_metrics : str or sequence of str, optional
+        Families that get chance levels: InfoMEC by default (when computed); ``"all"``
+        or names among ``infomec``, ``mig``, ``mig_sup``, ``modularity`` (each draw
+        costs one MI kernel call; other families would refit their models).
     max_work : float, optional
         Multiply-adds each family may spend (default ``infomec.cost.DEFAULT_MAX_WORK``,
         about half an hour on one core; ``math.inf``: no bound). Each family's cost is
@@ -228,6 +242,10 @@ def score(
     names = resolve_metrics(metrics)
     # scikit-learn's random_state (DCI, the KSG jitter) takes seeds below 2**32.
     seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    null = check_null(null)
+    with_null = resolve_null_metrics(null_metrics, names) if null else []
+    if not null and null_metrics is not None:
+        resolve_null_metrics(null_metrics, names)  # checked all the same: no silent typo
     max_source_values = check_positive_int(max_source_values, "max_source_values", minimum=2)
     test_size = check_fraction(test_size, "test_size")
     discrete_latents = check_optional_bool(discrete_latents, "discrete_latents")
@@ -255,6 +273,7 @@ def score(
         infoe_tol=infoe_tol,
         infoe_max_iter=infoe_max_iter,
     )
+    digest = digest_with_pruning(sample, settings["pruning"])
     if not sample.discrete:  # k only counts for the KSG estimator of continuous latents
         settings["k"] = effective_k(
             settings["k"], sample.sources, sample.source_names, explicit=k is not None
@@ -284,7 +303,7 @@ def score(
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents", squares=squares)
     # Before anything is allocated: every family's work and memory, from the shape.
-    check_costs(names, sample, settings, max_work=max_work)
+    check_costs(names, sample, settings, max_work=max_work, null_draws={n: null for n in with_null})
     if scheduler == "joblib":
         families = {}
         # Ctrl-C / SIGTERM also stop the families' worker threads (infomec.interrupts).
@@ -299,8 +318,21 @@ def score(
         families = _compute_on_cluster(
             names, sample, settings, held_out, seed=seed, n_jobs=n_jobs, address=scheduler
         )
+    with stoppable():
+        attach_chance(
+            families,
+            sample,
+            held_out,
+            settings,
+            null_metrics=with_null,
+            n_draws=null,
+            seed=seed,
+            n_jobs=n_jobs,
+        )
     settings.update(
         metrics=names,
+        null=null,
+        null_metrics=with_null,
         discrete_latents=sample.discrete,
         max_source_values=max_source_values,
         source_bins=source_bins,
@@ -315,4 +347,5 @@ def score(
         elapsed_s=time.perf_counter() - started,
         source_names=sample.source_names,
         latent_names=sample.latent_names,
+        digest=digest,
     )

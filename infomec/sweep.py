@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from infomec.io import load_array
+from infomec.inputs.check import check_row_indexes
+from infomec.inputs.files import index_col_for, load_array
 from infomec.parallel import check_scheduler, map_in_order, resolve_n_jobs
 from infomec.progress import progress as progress_of
-from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS
+from infomec.sweep_table import META_COLUMNS, TAIL_COLUMNS, is_chance_column
 
 #: The column of each run's UDR (blank where it has none), between scores and tail.
 UDR_COLUMN = "udr"
@@ -223,16 +224,17 @@ def _check_manifest_columns(path: Path, columns: list[str]) -> None:
 
 
 @lru_cache(maxsize=8)
-def _load_cached(path: str, role: str, key: str | None, header: bool | None, index_col: Any):
+def _load_cached(path: str, role: str, key: str | None, options: tuple):
     # Many runs share one sources file; each worker process loads it once.
-    return load_array(path, role, key, header=header, index_col=index_col)
+    return load_array(path, role, key, **dict(options))
 
 
-def _load(value: Any, role: str, key: str | None, header: bool | None, index_col: Any):
+def _load(value: Any, role: str, key: str | None, read: dict[str, Any]):
     if isinstance(value, (str, os.PathLike)):
+        options = {**read, "index_col": index_col_for(read.get("index_col", "auto"), role)}
         if role == "sources":
-            return _load_cached(str(value), role, key, header, index_col)
-        return load_array(value, role, key, header=header, index_col=index_col)
+            return _load_cached(str(value), role, key, tuple(sorted(options.items())))
+        return load_array(value, role, key, **options)
     return None
 
 
@@ -253,13 +255,16 @@ def score_run(
     latents_key: str | None = None,
     sources_key: str | None = None,
     header: bool | None = None,
-    index_col: str | int | None = "auto",
+    index_col: str | int | dict | None = "auto",
+    decimal: str | None = None,
+    thousands: str | None = None,
     **score_kwargs: Any,
 ) -> dict[str, Any]:
     """Score one run and return its output row (never raises for a failing run).
 
-    ``latents_key``, ``sources_key``, ``header`` and ``index_col`` say how files are
-    read (see :func:`infomec.io.load_array`).
+    ``latents_key``, ``sources_key``, ``header``, ``index_col`` (one for both files, or
+    a mapping per role), ``decimal`` and ``thousands`` say how files are read (see
+    :func:`infomec.inputs.files.load_array`); two files' row indexes must agree.
 
     Examples
     --------
@@ -283,8 +288,14 @@ def score_run(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            latents = _load(run.latents, "latents", latents_key, header, index_col)
-            sources = _load(run.sources, "sources", sources_key, header, index_col)
+            read = {"header": header, "index_col": index_col}
+            read.update(decimal=decimal, thousands=thousands)
+            latents = _load(run.latents, "latents", latents_key, read)
+            sources = _load(run.sources, "sources", sources_key, read)
+            if latents is not None and sources is not None:
+                check_row_indexes(
+                    latents.row_index, sources.row_index, str(run.latents), str(run.sources)
+                )
             result = score(
                 progress=False,  # the sweep shows its own progress, over runs
                 latents=run.latents if latents is None else latents.values,
@@ -302,6 +313,7 @@ def score_run(
             )
             return row
     row.update(result.scalars())
+    row.update(result.chance_scalars())
     messages = dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
     row.update(
         n_samples=result.n_samples,
@@ -373,7 +385,9 @@ def sweep(
     latents_key: str | None = None,
     sources_key: str | None = None,
     header: bool | None = None,
-    index_col: str | int | None = "auto",
+    index_col: str | int | dict | None = "auto",
+    decimal: str | None = None,
+    thousands: str | None = None,
     udr: bool | None = None,
     udr_correlation: str = "spearman",
     **score_kwargs: Any,
@@ -399,8 +413,9 @@ def sweep(
         (:mod:`infomec.progress`); default: shown unless silenced.
     latents_key, sources_key : str, optional
         Array names inside ``.npz`` files.
-    header, index_col : optional
-        How delimited text files are read (see :func:`infomec.io.load_array`).
+    header, index_col, decimal, thousands : optional
+        How delimited text files are read (see :func:`infomec.inputs.files.load_array`);
+        ``index_col`` may be a mapping ``{"latents": .., "sources": ..}``.
     udr : bool, optional
         The ``udr`` column: each run's Unsupervised Disentanglement Ranking
         (:func:`infomec.metrics.udr.udr`) among the scored runs of its ``model``, for
@@ -417,6 +432,8 @@ def sweep(
     pandas.DataFrame
         Columns ``run``, ``model``, ``seed``, ``latents``, ``sources``, any extra
         manifest columns, one column per scalar score (``"infomec.infom"``, ...),
+        the chance levels of the scores that have one (``"infomec.infom_chance"``,
+        ``..._chance_p95``, ``..._p_value``; see ``null``),
         ``udr`` (NaN for a run without one, a blank cell in ``sweep.csv``; a model
         whose UDR could not be computed says why in its runs' ``warnings``),
         ``n_samples``, ``elapsed_s``, ``error`` (empty when the run was scored) and
@@ -469,6 +486,8 @@ def sweep(
             sources_key=sources_key,
             header=header,
             index_col=index_col,
+            decimal=decimal,
+            thousands=thousands,
             **score_kwargs,
         )
 
@@ -493,7 +512,10 @@ def sweep(
         for c in frame.columns
         if c not in META_COLUMNS and c not in TAIL_COLUMNS and c not in extras
     ]
-    frame = frame[[*META_COLUMNS, *extras, *scores, *TAIL_COLUMNS]]
+    # Chance levels sit after the scores, and are not scores themselves (not plotted).
+    chance = [c for c in scores if is_chance_column(c)]
+    scores = [c for c in scores if c not in chance]
+    frame = frame[[*META_COLUMNS, *extras, *scores, *chance, *TAIL_COLUMNS]]
     frame.attrs["score_columns"] = scores
     if udr is not False:
         values, notes = _udr_of_runs(
@@ -501,7 +523,8 @@ def sweep(
             runs,
             unlabelled_as_one_model=bool(udr),
             correlation=udr_correlation,
-            read=dict(key=latents_key, header=header, index_col=index_col),
+            read=dict(header=header, index_col=index_col, decimal=decimal, thousands=thousands),
+            latents_key=latents_key,
         )
         frame.insert(frame.columns.get_loc("n_samples"), UDR_COLUMN, values)
         for index, note in notes.items():
@@ -521,19 +544,16 @@ def _udr_groups(frame, runs: list[Run], unlabelled_as_one_model: bool) -> dict[s
     return {model: rows for model, rows in groups.items() if len(rows) >= 2}
 
 
-def _latents_for_udr(run: Run, read: dict[str, Any]) -> np.ndarray:
-    from infomec._frameworks import to_numpy
+def _latents_for_udr(run: Run, read: dict[str, Any], key: str | None) -> np.ndarray:
+    from infomec.inputs.frameworks import to_numpy
 
     if isinstance(run.latents, (str, os.PathLike)):
-        loaded = load_array(
-            run.latents, "latents", read["key"], header=read["header"], index_col=read["index_col"]
-        )
-        return loaded.values
+        return _load(run.latents, "latents", key, read).values
     return np.asarray(to_numpy(run.latents, "latents"))
 
 
 def _kl_for_udr(run: Run) -> np.ndarray:
-    from infomec._frameworks import to_numpy
+    from infomec.inputs.frameworks import to_numpy
 
     if isinstance(run.kl, (str, os.PathLike)):
         try:
@@ -547,7 +567,13 @@ def _kl_for_udr(run: Run) -> np.ndarray:
 
 
 def _udr_of_runs(
-    frame, runs: list[Run], *, unlabelled_as_one_model: bool, correlation: str, read: dict
+    frame,
+    runs: list[Run],
+    *,
+    unlabelled_as_one_model: bool,
+    correlation: str,
+    read: dict,
+    latents_key: str | None,
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Each run's UDR among the scored runs of its model (NaN where there is none),
     and a note per row that says why its model has none or what UDR warned."""
@@ -572,7 +598,7 @@ def _udr_of_runs(
             if any(with_kl) and not all(with_kl):
                 raise ValueError("kl is given for some runs but not all")
             kl = [_kl_for_udr(run) for run in group] if all(with_kl) else None
-            latents = [_latents_for_udr(run, read) for run in group]
+            latents = [_latents_for_udr(run, read, latents_key) for run in group]
             with warnings.catch_warnings(record=True) as recorded:
                 warnings.simplefilter("always")
                 result = udr(latents, correlation=correlation, kl=kl)

@@ -126,7 +126,8 @@ def test_held_out_families_resample_inside_the_split(monkeypatch, rng):
         return {"score": 0.5}
 
     monkeypatch.setitem(REGISTRY, "probe", MetricFamily(compute, needs_held_out=True))
-    latents = np.arange(300, dtype=float)[:, None]
+    # Distinct values name the rows (not integers: a row identifier is refused).
+    latents = np.arange(300, dtype=float)[:, None] + 0.25
     sources = rng.integers(0, 3, size=(300, 1))
     intervals = infomec.bootstrap(
         latents=latents,

@@ -10,7 +10,7 @@ import pytest
 
 import cli
 import infomec
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_one_column_with_decimal_commas_is_not_split_into_an_index(tmp_path, dat
 def test_float_row_numbers_are_a_row_index(tmp_path, data):
     latents, sources = data
     np.savetxt(tmp_path / "z.csv", np.c_[np.arange(600), latents], delimiter=",")
-    with pytest.warns(infomec.InfoMECWarning, match="exactly 0..599"):
+    with pytest.warns(infomec.InfoMECWarning, match="distinct integers 0..599"):
         loaded = load_array(tmp_path / "z.csv", "latents")
     np.testing.assert_array_equal(loaded.values, latents)
 

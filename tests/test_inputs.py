@@ -18,7 +18,7 @@ import pytest
 import cli
 import infomec
 from infomec import InfoMECWarning
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 from infomec.presets import PruningRule
 
 N = 600
@@ -201,8 +201,10 @@ def test_header_flags_force_either_reading(tmp_path):
         # Headerless categorical sources: 'red' recurs below, so the first row is data.
         ("red,small\nblue,big\nred,big\n", None, ["red", "small"]),
         ("colour,size\nred,small\nblue,big\n", ["colour", "size"], ["red", "small"]),
-        # Integer names above float columns (pd.DataFrame(z, columns=[1, 2]).to_csv()).
-        ("1,2\n0.5,0.25\n1.5,2.75\n", ["1", "2"], [0.5, 0.25]),
+        # Integers above float columns are data (a headerless file's first row happens
+        # to hold integers), unless they are pandas' default names 0, 1, ...
+        ("1,2\n0.5,0.25\n1.5,2.75\n", None, [1.0, 2.0]),
+        ("0,1\n0.5,0.25\n1.5,2.75\n", ["0", "1"], [0.5, 0.25]),
         # ... but above an integer column the row is data (np.savetxt(fmt="%g")).
         ("1,2\n0.5,3\n1.5,4\n", None, [1.0, 2.0]),
         ("0,1\n2,3\n4,5\n", None, [0, 1]),
@@ -235,7 +237,7 @@ def test_pandas_index_column_is_dropped_with_a_warning(tmp_path, data, clean, ca
     assert loaded.names == ["x", "y", "z"]
     # A headerless index (to_csv(header=False)) is found by its values 0..N-1.
     pd.DataFrame(latents).to_csv(tmp_path / "bare.csv", header=False)
-    with pytest.warns(InfoMECWarning, match=f"exactly 0..{N - 1}"):
+    with pytest.warns(InfoMECWarning, match=f"distinct integers 0..{N - 1}"):
         assert np.array_equal(load_array(tmp_path / "bare.csv", "latents").values, latents)
 
 
@@ -249,18 +251,21 @@ def test_index_col_option(tmp_path, capsys, data):
             load_array(path, "latents")
     assert load_array(path, "latents", index_col="none").values.shape == (N, 4)
     assert load_array(path, "latents", index_col="row").names == ["x", "y", "z"]
-    assert load_array(path, "latents", index_col=1).names == ["row", "y", "z"]
+    with pytest.raises(ValueError, match="column 'x' holds measurements, not row labels"):
+        load_array(path, "latents", index_col=1)  # never drops a data column
     with pytest.raises(ValueError, match="no column named 'nope'"):
         load_array(path, "latents", index_col="nope")
     with pytest.raises(ValueError, match="out of range"):
         load_array(path, "latents", index_col=9)
     np.save(tmp_path / "s.npy", sources)
     status, out, err = run(
-        ["score", path, tmp_path / "s.npy", "--index-col", "row", "--format", "csv"], capsys
+        ["score", path, tmp_path / "s.npy", "--latents-index-col", "row", "--format", "csv"],
+        capsys,
     )
     assert status == 0 and "warning" not in err
-    status, _, err = run(["score", path, tmp_path / "s.npy", "--index-col", "none"], capsys)
-    assert status == 0  # 0..N-1 kept as a latent: scored, as asked
+    status, _, err = run(["score", path, tmp_path / "s.npy", "--latents-index-col", "none"], capsys)
+    # 0..N-1 kept as a latent: a row identifier, refused by name in every door
+    assert status == 2 and "latents column 'row' holds 600 distinct integers 0..599" in err
 
 
 @pytest.mark.parametrize(
@@ -349,11 +354,14 @@ def test_text_encodings_other_than_utf_are_refused(tmp_path):
         load_array(tmp_path / "nul.csv", "sources")
 
 
-def test_text_sources_keep_na_as_a_label_and_strip_spaces(tmp_path):
+def test_text_sources_are_read_as_written_then_normalised_once(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("region,size\nNA,1\nEU ,2\nEU,1\n")
     loaded = load_array(path, "sources")
-    assert loaded.values[:, 0].tolist() == ["NA", "EU", "EU"]
+    assert loaded.values[:, 0].tolist() == ["NA", "EU ", "EU"]  # the reading keeps them
+    # ... and the one label normalisation of every door strips 'EU ' and refuses 'NA'.
+    with pytest.raises(ValueError, match="column 'region' has a missing-value label 'NA' at row 0"):
+        infomec.score(latents=np.zeros((3, 1)), sources=loaded.values, source_names=loaded.names)
 
 
 # ------------------------------------------------------------ content, not names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infomec.io import load_array, write_text_atomic
+from infomec.inputs.files import load_array, write_text_atomic
 
 
 def test_npz_by_role_key_and_names(tmp_path):
@@ -43,7 +43,9 @@ def test_npy_and_csv(tmp_path):
     (tmp_path / "s.csv").write_text("shape,colour\n1,red\n2,blue\n1,red\n")
     loaded = load_array(tmp_path / "s.csv", "sources")
     assert loaded.names == ["shape", "colour"]
-    assert loaded.values.dtype.kind == "U" and loaded.values.shape == (3, 2)
+    # Text beside numbers: an object array whose columns keep their own values.
+    assert loaded.values.dtype.kind == "O" and loaded.values.shape == (3, 2)
+    assert loaded.values[:, 0].tolist() == [1, 2, 1]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,10 +31,62 @@ def test_every_package_folder_is_listed_under_infomec():
     folders = [
         init.parent for top in ("infomec", "models") for init in (ROOT / top).rglob("__init__.py")
     ]
-    expected = {_installed_name(folder) for folder in folders} | {"infomec._cli"}
+    expected = {_installed_name(folder) for folder in folders}
     assert set(SETUPTOOLS["packages"]) == expected
     assert all(name == "infomec" or name.startswith("infomec.") for name in SETUPTOOLS["packages"])
-    assert "py-modules" not in SETUPTOOLS
+    # The root folder is never a package (every root .py would land in the wheel):
+    # cli.py alone is a module of infomec._cli.
+    assert SETUPTOOLS["py-modules"] == ["infomec._cli.cli"]
+    assert SETUPTOOLS["package-dir"]["infomec._cli"] == "."
+
+
+def _intended_files() -> set[str]:
+    """What the wheel must hold: infomec/, models/ as infomec/models/, cli.py, py.typed."""
+    files = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "infomec").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    files |= {
+        "infomec/" + path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "models").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    return files | {"infomec/_cli/cli.py", "infomec/py.typed"}
+
+
+def _build_wheel(source: Path, out: Path) -> list[str]:
+    import importlib.metadata
+
+    try:  # the installed setuptools builds it without a download when recent enough
+        major = int(importlib.metadata.version("setuptools").split(".")[0])
+    except importlib.metadata.PackageNotFoundError:
+        major = 0
+    isolation = ["--no-build-isolation"] if major >= 77 else []
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation]
+    completed = subprocess.run(
+        [*command, "-w", str(out), str(source)], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    (wheel,) = out.glob("infomec-*.whl")
+    return zipfile.ZipFile(wheel).namelist()
+
+
+def test_the_wheel_ships_exactly_the_intended_files(tmp_path):
+    # A copy of what the build reads, plus a stray module at the root that must not ship.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "cli.py"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("infomec", "models"):
+        shutil.copytree(
+            ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    (source / "stray_helper.py").write_text("x = 1\n")
+    names = _build_wheel(source, tmp_path / "dist")
+    shipped = {name for name in names if ".dist-info/" not in name}
+    assert shipped == _intended_files()
+    assert not any("stray_helper" in name for name in names)
 
 
 def test_license_file_is_there_and_declared():
@@ -79,3 +133,55 @@ def test_the_wheel_holds_only_infomec(tmp_path):
     top_level = {name.split("/")[0] for name in names}
     assert {name for name in top_level if not name.endswith(".dist-info")} == {"infomec"}
     assert "infomec/_cli/cli.py" in names and "infomec/models/train.py" in names
+
+
+def test_import_from_the_clones_parent_folder_finds_the_package(tmp_path):
+    # The README's set-up installs in setuptools' compat editable mode, whose .pth file
+    # puts the checkout on sys.path (PYTHONPATH stands for it here). From a folder that
+    # holds a clone named `infomec` (a folder without __init__.py, which Python would
+    # take as a namespace package), the checkout's regular package must win, with the
+    # trainer's models/ as infomec.models.
+    parent = tmp_path / "work"
+    (parent / "infomec").mkdir(parents=True)
+    code = (
+        "import infomec, infomec.models; infomec.score; "
+        "print(infomec.__file__); print(infomec.models.__file__)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=parent, capture_output=True, text=True, env=environment
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == [
+        str(ROOT / "infomec" / "__init__.py"),
+        str(ROOT / "models" / "__init__.py"),
+    ]
+    # ... and this checkout's own install, from the folder above it.
+    completed = _run("-c", "import infomec; infomec.score", cwd=ROOT.parent)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_an_installed_wheel_is_not_shadowed_by_a_clone_named_infomec(tmp_path):
+    # The users' install (not editable): run from a folder that holds a clone named
+    # `infomec`, `import infomec` must still find the package, not the clone's folder.
+    names = _build_wheel(ROOT, tmp_path / "dist")
+    assert "infomec/__init__.py" in names
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    target = tmp_path / "site"
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target)]
+    completed = subprocess.run([*command, str(wheel)], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    parent = tmp_path / "work"
+    (parent / "infomec").mkdir(parents=True)  # what a clone looks like: no __init__.py
+    (parent / "infomec" / "cli.py").write_text("raise SystemExit('the clone was imported')\n")
+    code = "import infomec; infomec.score; print(infomec.__file__)"
+    environment = {**os.environ, "PYTHONPATH": str(target)}
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=parent,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == str(target / "infomec" / "__init__.py")

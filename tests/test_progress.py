@@ -18,7 +18,7 @@ import pytest
 import cli
 import infomec
 from infomec import progress as progress_module
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 from infomec.progress import progress, progress_line, quiet
 
 LINE = re.compile(r"^infomec: (\w+) (\d+)/(\d+) \((\d+)%\), .*elapsed")

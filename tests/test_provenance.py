@@ -13,7 +13,7 @@ import pytest
 import cli
 import infomec
 from infomec import provenance
-from infomec.io import load_array
+from infomec.inputs.files import load_array
 
 VERSION_KEYS = {"infomec", "python", "numpy", "scipy", "scikit-learn", "numba", "pandas"}
 
@@ -83,12 +83,13 @@ def test_loaded_arrays_say_what_was_read(tmp_path, rng):
     frame.to_csv(tmp_path / "s.csv")  # with pandas' index column
     with pytest.warns(UserWarning, match="dropped column"):
         read = load_array(tmp_path / "s.csv", "sources").read
-    assert read == {
+    assert {key: read[key] for key in ("format", "header", "columns", "index_col_dropped")} == {
         "format": "text",
         "header": True,
         "columns": ["u", "v"],
         "index_col_dropped": "1",
     }
+    assert read["delimiter"] == "','" and read["rows"] == 20
     (tmp_path / "plain.csv").write_text("1,2\n3,4\n5,6\n")
     read = load_array(tmp_path / "plain.csv", "sources", index_col="none").read
     assert read["header"] is False and read["columns"] is None

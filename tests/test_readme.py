@@ -1,11 +1,11 @@
-"""Every README example runs as written.
+"""Every README and documentation example runs as written.
 
-README.md is parsed when the tests are collected, so new examples are tested without
-touching this file:
+README.md and the pages of docs/ are parsed when the tests are collected, so new
+examples are tested without touching this file:
 
 - each ```python block runs in a fresh interpreter, in an empty temporary folder (so it
-  must define or generate its own data); a block that imports torch is skipped when
-  torch is not installed;
+  must define or generate its own data); a block that imports an optional library
+  (torch, lightning, wandb, h5py, ...) is skipped when that library is not installed;
 - in each ```bash block, the concrete ``infomec ...`` command lines (no ``[options]``,
   ``{a,b}``, ``...`` or upper-case placeholders such as ``LATENTS``) run in order, in one
   empty temporary folder, and must exit 0; other lines (installs, synopses) are skipped.
@@ -28,6 +28,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
+# Libraries of the optional extras: a block importing one is skipped without it.
+OPTIONAL = ("torch", "lightning", "tensorboard", "wandb", "h5py", "pyarrow", "safetensors")
 SLOW_MARKER = "<!-- slow -->"
 # An upper-case word standing alone (LATENTS, DIR, N), not part of a path or an option.
 PLACEHOLDER = re.compile(r"(?<![\w/.=-])[A-Z][A-Z_]*(?![\w/.-])")
@@ -85,13 +88,15 @@ def concrete_commands(text: str) -> list[str]:
 
 def _params(language: str) -> list:
     params = []
-    for block in readme_blocks():
-        if block.language != language:
-            continue
-        if language in ("bash", "sh", "shell") and not concrete_commands(block.text):
-            continue
-        marks = [pytest.mark.slow] if block.slow else []
-        params.append(pytest.param(block, id=f"line{block.line}", marks=marks))
+    for page in PAGES:
+        name = page.relative_to(REPO).as_posix()
+        for block in readme_blocks(page):
+            if block.language != language:
+                continue
+            if language in ("bash", "sh", "shell") and not concrete_commands(block.text):
+                continue
+            marks = [pytest.mark.slow] if block.slow else []
+            params.append(pytest.param(block, id=f"{name}:line{block.line}", marks=marks))
     return params
 
 
@@ -106,21 +111,53 @@ def _environment() -> dict[str, str]:
 
 def _check(completed: subprocess.CompletedProcess, block: Block) -> None:
     assert completed.returncode == 0, (
-        f"README.md block at line {block.line} failed (exit {completed.returncode}):\n"
+        f"block at line {block.line} failed (exit {completed.returncode}):\n"
         f"{block.text}\n--- stdout\n{completed.stdout[-3000:]}\n--- stderr\n"
         f"{completed.stderr[-3000:]}"
     )
 
 
 def test_the_readme_has_examples_of_both_kinds():
+    readme = [block for block in readme_blocks(README) if block.language in ("python", "bash")]
+    assert {block.language for block in readme} == {"python", "bash"}
     assert _params("python") and _params("bash")
+
+
+def test_the_readme_starts_with_set_up_and_test_lines():
+    first = readme_blocks(README)[0]
+    setup, tests = first.text.strip().splitlines()[:2]
+    assert setup.startswith("python3 -m venv .venv") and "activate" in setup
+    assert setup.endswith("infomec demo")  # the console script of the activated venv
+    assert "pytest" in tests and "-m slow" in tests and "min" in tests
+
+
+def test_the_set_up_line_then_infomec_works_in_the_same_shell(tmp_path):
+    # The set-up line as written, with the install replaced by this checkout's venv
+    # (no network, minutes saved): what follows it must find `infomec`.
+    setup = readme_blocks(README)[0].text.strip().splitlines()[0]
+    venv = Path(sys.executable).parent.parent
+    activation = setup.split("&&")[1].strip()
+    assert activation == ". .venv/bin/activate"
+    (tmp_path / ".venv").symlink_to(venv)
+    environment = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PATH")}
+    environment["PATH"] = "/usr/bin:/bin"
+    completed = subprocess.run(
+        ["bash", "-c", f"{activation} && infomec --version"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("infomec ")
 
 
 @pytest.mark.parametrize("block", _params("python"))
 def test_python_block_runs(block: Block, tmp_path: Path) -> None:
-    if re.search(r"^\s*(import|from) torch\b", block.text, re.M):
-        if importlib.util.find_spec("torch") is None:
-            pytest.skip("the block needs torch")
+    for library in OPTIONAL:
+        if re.search(rf"^\s*(import|from) {library}\b", block.text, re.M):
+            if importlib.util.find_spec(library) is None:
+                pytest.skip(f"the block needs {library}")
     script = tmp_path / "block.py"
     script.write_text(block.text, encoding="utf-8")
     work = tmp_path / "work"

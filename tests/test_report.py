@@ -329,7 +329,7 @@ def test_cli_report_checks_out_before_computing(files, capsys, monkeypatch, out,
     (files / "holder" / "scores.json").symlink_to(files / "sources.npz")
     (files / "clash" / "report.html").mkdir(parents=True)
     monkeypatch.setattr("infomec.scoring.score", _never)
-    monkeypatch.setattr(cli, "load_array", lambda *a, **k: _never())
+    monkeypatch.setattr(cli, "load_pair", lambda *a, **k: _never())
     argv = ["report", files / "latents.npz", files / "holder" / "scores.json", "--out"]
     status, stdout, stderr = run([*argv, files / out], capsys)
     assert status == 2 and stdout == ""

@@ -18,7 +18,9 @@ from infomec.metrics import beta_vae as _beta_vae
 from infomec.metrics import dci as _dci
 from infomec.metrics import dci_es as _dci_es
 from infomec.metrics import dcimig as _dcimig
+from infomec.metrics import downstream_task as _downstream
 from infomec.metrics import factor_vae as _factor_vae
+from infomec.metrics import fairness as _fairness
 from infomec.metrics import infomec as _infomec
 from infomec.metrics import irs as _irs
 from infomec.metrics import jemmig as _jemmig
@@ -26,6 +28,9 @@ from infomec.metrics import mig as _mig
 from infomec.metrics import mig_sup as _mig_sup
 from infomec.metrics import modularity as _modularity
 from infomec.metrics import sap as _sap
+from infomec.metrics import sap_continuous as _sap_continuous
+from infomec.metrics import strong_downstream_task as _strong_downstream
+from infomec.metrics import unified_scores as _unified
 from infomec.metrics import unsupervised as _unsupervised
 from infomec.metrics import z_max_var as _z_max_var
 
@@ -69,6 +74,21 @@ REGISTRY: dict[str, MetricFamily] = {
     # About a minute on 10,000 x 10 (1,200 forests): by name only, not in "all".
     "dci_es": MetricFamily(
         _dci_es.compute, needs_held_out=True, in_all=False, takes_variances=True
+    ),
+    # SAP's other variant in disentanglement_lib: squared correlations, no fit.
+    "sap_continuous": MetricFamily(_sap_continuous.compute, takes_variances=True),
+    # disentanglement_lib's task families. unified_scores costs about what dci and sap
+    # cost together. The three below fit one predictor per source per training size (up
+    # to 10,000 rows), or per (source, experiment): minutes on 10,000 x 10, by name only.
+    "unified_scores": MetricFamily(_unified.compute, needs_held_out=True, takes_variances=True),
+    "downstream_task": MetricFamily(
+        _downstream.compute, needs_held_out=True, in_all=False, takes_variances=True
+    ),
+    "fairness": MetricFamily(
+        _fairness.compute, needs_held_out=True, in_all=False, takes_variances=True
+    ),
+    "strong_downstream_task": MetricFamily(
+        _strong_downstream.compute, needs_held_out=True, in_all=False, takes_variances=True
     ),
 }
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from infomec._validation import check_positive_int, check_summable
-from infomec.data import HeldOut, Sample, prepare_held_out, prepare_sample, split_sample
+from infomec.data import HeldOut, Sample, split_sample
 from infomec.estimators import entropy_per_column, histogram_codes, plugin_mutual_information_matrix
 from infomec.estimators.ranking import ordered_pair_count
+from infomec.inputs.pipeline import prepare_held_out, prepare_sample
 from infomec.parallel import numba_threads
 
 #: disentanglement_lib's number of equal-width bins for continuous latents.

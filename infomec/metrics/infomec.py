@@ -11,16 +11,17 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from infomec._frameworks import numpy_inputs, to_numpy
 from infomec._numeric import standardize
 from infomec._validation import InfoMECWarning, check_choice, effective_k, warn
-from infomec.data import Sample, prepare_sample
+from infomec.data import Sample
 from infomec.estimators import (
     entropy_per_column,
     ksg_mutual_information_matrix,
     plugin_mutual_information_matrix,
     prepare_continuous_latents,
 )
+from infomec.inputs.frameworks import numpy_inputs, to_numpy
+from infomec.inputs.pipeline import prepare_sample
 from infomec.parallel import numba_threads, resolve_n_jobs, run_largest_first
 from infomec.presets import PruningRule, resolve_settings
 from infomec.probes.linear_probes import (
@@ -68,10 +69,95 @@ def normalized_mutual_information(
             mutual_information = ksg_mutual_information_matrix(
                 sorted_values, order, sources.codes, sources.cardinalities, k
             )
+    return _normalized(mutual_information, entropies, clip_nmi)
+
+
+def _normalized(
+    mutual_information: np.ndarray, entropies: np.ndarray, clip_nmi: bool
+) -> np.ndarray:
+    """``I / H(s_i)`` row by row (zero rows where ``H = 0``), at least 0, at most 1 if
+    ``clip_nmi``: the one normalisation of the score and of its permutation null."""
     nmi = np.zeros_like(mutual_information)
     informative = entropies > 0
     nmi[informative] = mutual_information[informative] / entropies[informative, None]
     return np.clip(nmi, 0.0, 1.0 if clip_nmi else None)
+
+
+#: Bytes of permuted source codes handed to one kernel call of the null.
+_NULL_BATCH_BYTES = 32 * 2**20
+
+
+def permuted_nmi_matrices(
+    sample: Sample,
+    permutations,
+    *,
+    k: int,
+    seed: int,
+    n_jobs: int | None = None,
+    clip_nmi: bool = False,
+) -> np.ndarray:
+    """NMI matrices of ``sample`` with its sources' rows reordered by each permutation.
+
+    The permutation null of :mod:`infomec.metrics.null`: the same estimator, jitter
+    (``seed``) and normalisation as :func:`normalized_mutual_information`, with the
+    latents prepared once. Permuting rows keeps every source's class counts (so its
+    entropy) and breaks any link with the latents. Several permutations go to one
+    kernel call as extra "sources" (at most ``_NULL_BATCH_BYTES`` of codes at once), so
+    the kernel's threads share out draws and pairs alike; each pair's estimate does not
+    depend on the batching or on ``n_jobs``.
+
+    Parameters
+    ----------
+    sample : Sample
+    permutations : iterable of ndarray of shape (n_samples,)
+        Row orders, one per draw (e.g. from :func:`infomec.metrics.null.permutations`).
+    k, seed, n_jobs, clip_nmi
+        As for :func:`normalized_mutual_information`.
+
+    Returns
+    -------
+    ndarray of shape (n_draws, n_sources, n_latents)
+    """
+    sources = sample.sources
+    n_sources, n_samples = sources.codes.shape
+    per_draw = max(1, n_sources * n_samples * sources.codes.itemsize)
+    batch = max(1, _NULL_BATCH_BYTES // per_draw)
+    # Below ~10^5 (row, pair) cells per call a second thread costs more than it saves.
+    threads = n_jobs if n_samples * n_sources * sample.n_latents * batch >= 100_000 else 1
+    cardinalities = np.asarray(sources.cardinalities, dtype=np.int64)
+    prepared = None
+    matrices = []
+    pending: list[np.ndarray] = []
+
+    def flush() -> None:
+        codes = np.ascontiguousarray(np.concatenate([sources.codes[:, p] for p in pending]))
+        tiled = np.tile(cardinalities, len(pending))
+        if sample.discrete:
+            latent_codes = sample.latent_codes
+            information = plugin_mutual_information_matrix(
+                codes, tiled, latent_codes.codes, latent_codes.cardinalities
+            )
+        else:
+            information = ksg_mutual_information_matrix(*prepared, codes, tiled, k)
+        for block in information.reshape(len(pending), n_sources, -1):
+            matrices.append(_normalized(block, entropies, clip_nmi))
+        pending.clear()
+
+    with numba_threads(threads):
+        entropies = entropy_per_column(sources.codes, sources.cardinalities)
+        if not sample.discrete:
+            prepared = prepare_continuous_latents(
+                sample.latents, seed, n_threads=resolve_n_jobs(threads)
+            )
+        for permutation in permutations:
+            pending.append(np.asarray(permutation))
+            if len(pending) == batch:
+                flush()
+        if pending:
+            flush()
+    if not matrices:
+        return np.zeros((0, n_sources, sample.n_latents))
+    return np.stack(matrices)
 
 
 def nmi_matrix(

@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from infomec.inputs.interpret import from_pandas
+
 __all__ = [
     "NumpyInputs",
     "column_names",
-    "frame_columns",
     "is_dataframe",
     "numpy_inputs",
     "to_numpy",
@@ -73,60 +74,6 @@ def _torch_to_numpy(tensor: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name} cannot be read as an array: {error}") from None
 
 
-def _column_to_numpy(series: Any, name: str, label: str) -> np.ndarray:
-    """One pandas column as a 1-D numpy array: numbers stay numbers, text becomes ``str``.
-
-    Numeric and boolean columns keep their dtype (nullable ones without missing values
-    too, so integer codes stay discrete; with missing values they become float NaN,
-    which the validation refuses naming the row). Categorical columns become their
-    categories' values. Other columns are text, accepted for sources only and without
-    missing values (a missing value would otherwise become the category ``"nan"``).
-    """
-    pandas = sys.modules["pandas"]
-    dtype = series.dtype
-    if isinstance(dtype, pandas.CategoricalDtype):
-        values = series.to_numpy()
-        if values.dtype.kind in "biuf":
-            return values
-    elif pandas.api.types.is_numeric_dtype(dtype) or pandas.api.types.is_bool_dtype(dtype):
-        if not series.hasnans:
-            return series.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype))  # Int64: int64
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    if not name.endswith("sources"):
-        raise ValueError(f"{name} column {label} is not numeric (dtype {dtype})")
-    missing = series.isna().to_numpy()
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        raise ValueError(f"{name} column {label} has a missing value (first at row {row})")
-    return series.astype(str).to_numpy(dtype=str)
-
-
-def frame_columns(frame: Any, name: str) -> list[np.ndarray]:
-    """The columns of a DataFrame as 1-D arrays (see :func:`_column_to_numpy`)."""
-    return [
-        _column_to_numpy(frame.iloc[:, j], name, f"'{column}'")
-        for j, column in enumerate(frame.columns)
-    ]
-
-
-def _frame_to_numpy(frame: Any, name: str) -> np.ndarray:
-    """A DataFrame as one 2-D array.
-
-    Sources may mix text and numeric columns: the text columns then become the rank of
-    each value among the column's sorted distinct values, which is the label encoding
-    every sources column gets anyway (the scores do not change). All-text sources stay
-    strings.
-    """
-    columns = frame_columns(frame, name)
-    text = [column.dtype.kind == "U" for column in columns]
-    if any(text) and not all(text):
-        columns = [
-            np.unique(column, return_inverse=True)[1].astype(np.int64) if is_text else column
-            for column, is_text in zip(columns, text, strict=True)
-        ]
-    return np.column_stack(columns) if columns else np.empty((frame.shape[0], 0))
-
-
 def to_numpy(values: Any, name: str = "latents") -> Any:
     """``values`` as a numpy array if it is a torch tensor, JAX array or pandas object.
 
@@ -137,8 +84,8 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
         unchanged.
     name : str, default="latents"
         Role of the array, used in messages. Columns of a ``*sources`` DataFrame may be
-        text (kept as strings, or integer codes beside numeric columns); latents must
-        be numeric.
+        text (kept as strings; beside numeric columns, an object array whose columns
+        keep their own values); latents must be numeric.
 
     Returns
     -------
@@ -153,9 +100,9 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
     --------
     >>> import pandas as pd
     >>> to_numpy(pd.DataFrame({"shape": ["disk", "cube", "disk"], "size": [1, 2, 3]}), "sources")
-    array([[1, 1],
-           [0, 2],
-           [1, 3]])
+    array([['disk', 1],
+           ['cube', 2],
+           ['disk', 3]], dtype=object)
     >>> to_numpy([1, 2])
     [1, 2]
     """
@@ -166,11 +113,8 @@ def to_numpy(values: Any, name: str = "latents") -> Any:
             return np.asarray(values)  # copies from the device when needed
         except (TypeError, ValueError, RuntimeError) as error:  # e.g. a traced value
             raise ValueError(f"{name} cannot be read as an array: {error}") from None
-    kind = _pandas_kind(values)
-    if kind == "frame":
-        return _frame_to_numpy(values, name)
-    if kind == "series":
-        return _column_to_numpy(values, name, "0" if values.name is None else f"'{values.name}'")
+    if _pandas_kind(values) is not None:
+        return from_pandas(values, name)
     return values
 
 

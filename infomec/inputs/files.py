@@ -2,7 +2,7 @@
 
 Files are recognised by their first bytes (a zip archive is read as ``.npz``, the
 NumPy magic as ``.npy``), whatever their extension; other files are read as delimited
-text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.csv_reader` for the
+text when named ``.csv``, ``.tsv`` or ``.txt`` (see :mod:`infomec.inputs.text` for the
 rules). Loading never unpickles (``allow_pickle=False``); every failure becomes a
 one-line ``ValueError`` (or ``FileNotFoundError`` / ``IsADirectoryError``) naming the
 file. A latents file that holds only ``sources`` (or the reverse) is refused as swapped.
@@ -17,8 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import stack_columns, warn
-from infomec.csv_reader import read_text_table
+from infomec._warnings import warn
+from infomec.inputs.check import check_row_indexes
+from infomec.inputs.formats import FORMATS, TABLE_KEY, array_names, read_arrays, sniff_format
+from infomec.inputs.formats import SUFFIXES as FORMAT_SUFFIXES
+from infomec.inputs.interpret import stack_columns
+from infomec.inputs.text import read_text_table
 
 NAME_KEYS = ("source_names", "latent_names")
 SUFFIXES = (".npz", ".npy", ".csv", ".tsv", ".txt")
@@ -46,6 +50,7 @@ class LoadedArray:
     latent_names: list[str] | None = None
     kind: str = "npz"
     read: dict = field(default_factory=dict)
+    row_index: np.ndarray | None = None
 
 
 def _first_line(error: BaseException) -> str:
@@ -68,6 +73,9 @@ def detect_format(path: Path) -> str:
             head = handle.read(8)
     except OSError as error:
         raise OSError(f"{path}: cannot be read ({error.strerror or error})") from None
+    other = sniff_format(path)  # .pt, HDF5, Parquet, Feather, safetensors (infomec.inputs.formats)
+    if other is not None:
+        return other
     suffix = path.suffix.lower()
     if head.startswith(_ZIP_MAGIC):
         found = "npz"
@@ -83,8 +91,16 @@ def detect_format(path: Path) -> str:
         )
     elif suffix in TEXT_SUFFIXES:
         return "text"
+    elif suffix in FORMAT_SUFFIXES:  # named .pt, .h5, ... but not one (infomec.inputs.formats)
+        raise ValueError(
+            f"{path}: not a valid {FORMAT_SUFFIXES[suffix]} file (its first bytes are not "
+            "those of one: corrupt or truncated?)"
+        )
     else:
-        raise ValueError(f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy or .csv)")
+        raise ValueError(
+            f"{path}: unsupported file type '{path.suffix}' (use .npz, .npy, .csv, .pt, "
+            ".h5, .parquet, .feather or .safetensors)"
+        )
     if suffix != f".{found}":
         warn(f"{path}: read as a .{found} file (its content), not by its name")
     return found
@@ -201,17 +217,77 @@ def _load_npy(path: Path) -> LoadedArray:
     return LoadedArray(values, None, kind="npy", read={"format": "npy"})
 
 
-def _load_text(path: Path, role: str, header: bool | None, index_col) -> LoadedArray:
-    table = read_text_table(path, role, header=header, index_col=index_col)
+def _load_text(path: Path, role: str, header: bool | None, index_col, number) -> LoadedArray:
+    table = read_text_table(path, role, header=header, index_col=index_col, **number)
     labels = table.names or [str(j + 1) for j in range(len(table.columns))]
     values = stack_columns(table.columns, f"{path}:", labels)
-    read = {
-        "format": "text",
-        "header": table.names is not None,
-        "columns": table.names,
-        "index_col_dropped": table.dropped,
+    read = {"format": "text", "columns": table.names, **table.reading}
+    return LoadedArray(values, table.names, kind="text", read=read, row_index=table.row_index)
+
+
+def index_col_for(index_col, role: str):
+    """The index option of one role: ``index_col`` itself, or its entry for ``role`` when
+    it is a mapping ``{"latents": .., "sources": ..}`` (options given per file)."""
+    if isinstance(index_col, dict):
+        return index_col.get(role, "auto")
+    return index_col
+
+
+def load_pair(
+    latents_path: str | os.PathLike,
+    sources_path: str | os.PathLike,
+    **options,
+) -> tuple[LoadedArray, LoadedArray]:
+    """Load a latents file and its sources file, and compare their row indexes.
+
+    ``options`` are :func:`load_array`'s (``latents_key`` / ``sources_key`` pick each
+    file's key; ``index_col`` may be a mapping per role). Two text files that both carry
+    a row index must carry the same one (see
+    :func:`~infomec.inputs.check.check_row_indexes`).
+    """
+    keys = {
+        "latents": options.pop("latents_key", None),
+        "sources": options.pop("sources_key", None),
     }
-    return LoadedArray(values, table.names, kind="text", read=read)
+    latents = load_array(latents_path, "latents", keys["latents"], **options)
+    sources = load_array(sources_path, "sources", keys["sources"], **options)
+    check_row_indexes(latents.row_index, sources.row_index, str(latents_path), str(sources_path))
+    return latents, sources
+
+
+def _load_other(path: Path, role: str, key: str | None, fmt: str) -> LoadedArray:
+    """A file of :data:`infomec.inputs.formats.FORMATS`: its array chosen as an ``.npz`` key is."""
+    from types import SimpleNamespace
+
+    from infomec.inputs.frameworks import column_names, to_numpy
+
+    if fmt in ("parquet", "feather"):
+        table = read_arrays(path, fmt, key)[TABLE_KEY]
+        names = column_names(table)
+        read = {"format": fmt, "columns": names}
+        return LoadedArray(to_numpy(table, f"{path}: {role}"), names, kind=fmt, read=read)
+    if key is None:
+        key = _choose_key(path, SimpleNamespace(files=array_names(path, fmt)), role, None)
+    arrays = read_arrays(path, fmt, key)
+    # Names lie beside the array: in its HDF5 group, at the top of a .pt dict.
+    folder = key.strip("/").rpartition("/")[0] if fmt == "hdf5" else ""
+    found = {
+        name: [str(item) for item in np.asarray(arrays[f"{folder}/{name}".lstrip("/")]).ravel()]
+        for name in NAME_KEYS
+        if f"{folder}/{name}".lstrip("/") in arrays
+    }
+    names = found.get(f"{role[:-1]}_names")
+    names_key = f"{role[:-1]}_names" if names is not None else None
+    read = {"format": fmt, "key": key, "names_key": names_key}
+    values = arrays[key.strip("/")] if fmt == "hdf5" else arrays[key]
+    return LoadedArray(
+        values,
+        names,
+        found.get("source_names"),
+        found.get("latent_names"),
+        kind=fmt,
+        read=read,
+    )
 
 
 def load_array(
@@ -221,6 +297,8 @@ def load_array(
     *,
     header: bool | None = None,
     index_col: str | int | None = "auto",
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> LoadedArray:
     """Load the latents or sources array stored in ``path``.
 
@@ -230,7 +308,7 @@ def load_array(
         A ``.npz`` (key ``role``, or the only array; ``source_names`` /
         ``latent_names`` arrays are read as column names), ``.npy`` (memory-mapped) or
         delimited text file (``.csv``, ``.tsv``, ``.txt``; see
-        :mod:`infomec.csv_reader`). The format is taken from the file's first bytes.
+        :mod:`infomec.inputs.text`). The format is taken from the file's first bytes.
     role : {"latents", "sources"}
     key : str, optional
         Array name inside a ``.npz`` file.
@@ -238,6 +316,11 @@ def load_array(
         Text files only: force a header row (True) or none (False); detected otherwise.
     index_col : "auto", "none", str or int, default "auto"
         Text files only: the row-index column to drop (``"auto"``: a pandas index).
+        A column named or numbered here must be a row index; for a file of another
+        format only ``"auto"`` / ``"none"`` are accepted.
+    decimal, thousands : str, optional
+        Text files only: the decimal mark and thousands separator, where detection
+        finds them ambiguous.
 
     Returns
     -------
@@ -256,14 +339,22 @@ def load_array(
     if header is not None and not isinstance(header, bool):
         raise ValueError(f"header must be True, False or None, got {header!r}")
     path = Path(path)
+    index_col = index_col_for(index_col, role)
     found = detect_format(path)
+    if found != "text" and index_col not in ("auto", "none", None):
+        raise ValueError(
+            f"{path}: index_col={index_col!r} applies to text files only (this is a .{found} "
+            f"file); give it per file (CLI --{role}-index-col)"
+        )
+    if found in FORMATS:
+        return _load_other(path, role, key, found)
     if found == "npz":
         return _load_npz(path, role, key)
     if key is not None:
         raise ValueError(f"{path}: --{role}-key applies to .npz files only")
     if found == "npy":
         return _load_npy(path)
-    return _load_text(path, role, header, index_col)
+    return _load_text(path, role, header, index_col, {"decimal": decimal, "thousands": thousands})
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

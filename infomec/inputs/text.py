@@ -32,17 +32,19 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from infomec._validation import warn
+from infomec._warnings import warn
+from infomec.inputs.check import row_identifier
 
 DELIMITERS = ("\t", ";", ",")
 _SAMPLE_LINES = 64
-_SAMPLE_CHARS = 1 << 16
-_NUMBER = r"[+-]?(?:\d+{dot}?\d*|{dot}\d+)(?:[eE][+-]?\d+)?"
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Excel's first line naming the delimiter: sep=; (sometimes quoted).
+_SEP_LINE = re.compile(r'^\s*"?sep=(.)"?\s*$', re.IGNORECASE)
 _SPECIAL = re.compile(r"^[+-]?(?:nan|inf|infinity)$", re.IGNORECASE)
 _INDEX_NAMES = ("", "unnamed: 0")
 # Characters that can separate columns in files infomec does not read.
@@ -55,10 +57,12 @@ def _describe(delimiter: str | None) -> str:
 
 @dataclass(frozen=True)
 class Dialect:
-    """How the file is split: its delimiter (``None``: whitespace) and decimal mark."""
+    """How the file is split: delimiter (``None``: whitespace), decimal mark, thousands
+    separator (``None``: none)."""
 
     delimiter: str | None
     decimal: str = "."
+    thousands: str | None = None
 
     def split(self, line: str) -> list[str]:
         """Fields of one line (quotes honoured), stripped."""
@@ -68,8 +72,17 @@ class Dialect:
         return [field.strip() for field in row]
 
     def is_number(self, field: str) -> bool:
-        dot = r"\." if self.decimal == "." else r"[.,]"
-        return bool(re.fullmatch(_NUMBER.format(dot=dot), field)) or bool(_SPECIAL.match(field))
+        return bool(_number_pattern(self.decimal, self.thousands).fullmatch(field)) or bool(
+            _SPECIAL.match(field)
+        )
+
+
+def _number_pattern(decimal: str, thousands: str | None) -> re.Pattern:
+    dot = re.escape(decimal) if decimal == "," else r"\."
+    if decimal == ",":
+        dot = r"[.,]" if thousands is None else ","  # '2.5' still reads in a ';' file
+    whole = r"\d+" if thousands is None else rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+    return re.compile(rf"[+-]?(?:{whole}{dot}?\d*|{dot}\d+)(?:[eE][+-]?\d+)?")
 
 
 def decode(path: Path, raw: bytes) -> str:
@@ -90,24 +103,23 @@ def decode(path: Path, raw: bytes) -> str:
     return text
 
 
-def _lines(text: str, limit: int) -> tuple[list[tuple[str, int]], bool]:
+def _lines(text: str, limit: int) -> list[tuple[str, int]]:
     """Up to ``limit`` non-blank lines of ``text``, each with the offset just after it.
 
-    Only the first ``_SAMPLE_CHARS`` characters are looked at; the second value says
-    whether the last line returned may have been cut there.
+    Lines are found however long they are (a header of thousands of columns is one
+    line), and only as far into the file as the ``limit``-th non-blank line.
     """
-    head = text[:_SAMPLE_CHARS]
     found: list[tuple[str, int]] = []
     start = 0
-    for match in re.finditer(r"\r\n|\r|\n", head):
-        if head[start : match.start()].strip():
-            found.append((head[start : match.start()], match.end()))
+    for match in _LINE_END.finditer(text):
+        if text[start : match.start()].strip():
+            found.append((text[start : match.start()], match.end()))
             if len(found) >= limit:
-                return found, False
+                return found
         start = match.end()
-    if head[start:].strip():
-        found.append((head[start:], len(head)))
-    return found, len(text) > len(head)
+    if text[start:].strip():
+        found.append((text[start:], len(text)))
+    return found
 
 
 def _field_counts(lines: list[str], delimiter: str) -> list[int]:
@@ -122,10 +134,7 @@ def detect_dialect(path: Path, sample: list[str]) -> Dialect:
         # The header may be one field short: R's write.csv leaves the index unnamed.
         body = counts[1:] or counts
         if min(body) == max(body) >= 2 and counts[0] in (body[0], body[0] - 1):
-            decimal = "." if delimiter == "," else ","
-            if not any(re.search(r"\d,\d", line) for line in sample):
-                decimal = "."
-            return Dialect(delimiter, decimal)
+            return Dialect(delimiter)
     split = [line.split() for line in sample]
     counts = [len(fields) for fields in split]
     body = counts[1:] or counts
@@ -154,6 +163,61 @@ def detect_dialect(path: Path, sample: list[str]) -> Dialect:
     )
 
 
+_COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?")
+_DOTTED = re.compile(r"[+-]?\d+(?:\.\d+)+")
+_DOT_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+_COMMA_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def number_format(
+    path: Path,
+    dialect: Dialect,
+    sample: list[str],
+    decimal: str | None = None,
+    thousands: str | None = None,
+) -> Dialect:
+    """The dialect with its decimal mark and thousands separator, detected or as given.
+
+    - ``,``-delimited: the decimal mark is ``.``; a (quoted) field such as ``"1,234"``
+      means ``,`` separates thousands.
+    - ``;``, tab or whitespace: a field such as ``2,5`` means decimal commas (and then
+      ``1.234,5`` a ``.`` thousands separator). Without decimal commas, fields with
+      dots whose every group after the first has three digits (``1.000``, ``12.500``)
+      are ambiguous -- thousands or decimals? -- unless one has two dots (``1.000.000``:
+      thousands); ambiguous files are refused, naming a field, and read with
+      ``decimal=`` / ``thousands=`` (CLI ``--decimal``, ``--thousands``).
+    """
+    if decimal is not None or thousands is not None:
+        decimal = decimal or ("," if thousands == "." else ".")
+        thousands = thousands or None  # "": no thousands separator, as asked
+        if thousands == decimal:
+            raise ValueError(
+                f"{path}: the decimal mark and thousands separator are both {decimal!r}"
+            )
+        return Dialect(dialect.delimiter, decimal, thousands)
+    fields = [field for line in sample for field in dialect.split(line)]
+    if dialect.delimiter == ",":
+        grouped = any(_COMMA_THOUSANDS.fullmatch(field) for field in fields)
+        return Dialect(",", ".", "," if grouped else None)
+    commas = [field for field in fields if _COMMA_DECIMAL.fullmatch(field)]
+    dotted = [field for field in fields if _DOTTED.fullmatch(field)]
+    grouped = [field for field in dotted if _DOT_THOUSANDS.fullmatch(field)]
+    if dialect.delimiter is not None and commas:
+        grouped_commas = any("." in field for field in commas)  # 1.234,5
+        if grouped_commas or (dotted and len(grouped) == len(dotted)):
+            return Dialect(dialect.delimiter, ",", ".")
+        return Dialect(dialect.delimiter, ",", None)
+    if dotted and len(grouped) == len(dotted):
+        if any(field.count(".") > 1 for field in grouped):
+            return Dialect(dialect.delimiter, ",", ".")
+        raise ValueError(
+            f"{path}: numbers such as {grouped[0]!r} can be read with '.' as the decimal "
+            f"mark or as a thousands separator ({grouped[0].replace('.', '')}); say which "
+            "with --decimal . or --thousands . (API: decimal= / thousands=)"
+        )
+    return Dialect(dialect.delimiter, ".", None)
+
+
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
@@ -168,9 +232,10 @@ def _has_header(first: list[str], rows: list[list[str]], dialect: Dialect) -> bo
         # categorical sources repeat 'red'; a column name does not reappear as a value).
         pairs = zip(first, columns, strict=True)
         return not any(field and field in column for field, column in pairs)
-    # Integers above columns that each hold non-integers: names such as pandas' default
-    # 0, 1, ..; above integer data the row is data.
-    if non_empty and rows and all(_INTEGER.fullmatch(field) for field in non_empty):
+    # pandas' default names 0, 1, .. above columns that each hold non-integers; other
+    # integers (and any integers above integer data) are data.
+    default_names = [str(j) for j in range(len(non_empty))]
+    if non_empty and rows and non_empty == default_names:
         if all(
             any(value and not _INTEGER.fullmatch(value) for value in column)
             for field, column in zip(first, columns, strict=True)
@@ -190,30 +255,49 @@ class Layout:
     dialect: Dialect
     names: list[str] | None
     data_offset: int
+    header_why: str = ""
+    sep_line: str | None = None
 
 
-def layout(path: Path, text: str, header: bool | None) -> Layout:
+def layout(
+    path: Path,
+    text: str,
+    header: bool | None,
+    decimal: str | None = None,
+    thousands: str | None = None,
+) -> Layout:
     """Find the dialect, the header row and the offset of the first data line."""
-    lines, cut = _lines(text, _SAMPLE_LINES)
+    lines = _lines(text, _SAMPLE_LINES)
     if not lines:
         raise ValueError(f"{path}: empty file")
+    given = None
+    sep_line = _SEP_LINE.match(lines[0][0])
+    if sep_line is not None:  # Excel's "sep=;" names the delimiter
+        given, lines = sep_line.group(1), lines[1:]
+        if not lines:
+            raise ValueError(f"{path}: no data rows (only a 'sep=' line)")
     comment = None
     if lines[0][0].lstrip().startswith("#"):  # np.savetxt(header=...) writes "# a,b"
         comment, lines = lines[0], lines[1:]
         if not lines:
             raise ValueError(f"{path}: no data rows (only a '#' line)")
     sample = [line for line, _ in lines]
-    if cut and len(sample) > 2:  # the last line may be cut off by the sample's end
-        sample = sample[:-1]
-    dialect = detect_dialect(path, sample)
+    dialect = Dialect(given) if given is not None else detect_dialect(path, sample)
+    dialect = number_format(path, dialect, sample, decimal, thousands)
     first = dialect.split(sample[0])
     rows = [dialect.split(line) for line in sample[1:]]
     if comment is not None:
         names = dialect.split(comment[0].lstrip()[1:].strip())
         keep = header is not False and len(names) == len(first)
-        return Layout(dialect, names if keep else None, comment[1])
+        return Layout(dialect, names if keep else None, comment[1], "a '#' line", given)
+    why = "as asked"
     if header is None:
         header = _has_header(first, rows, dialect)
+        why = "detected: " + (
+            "the first row names the columns"
+            if header
+            else "every field of the first row is a number"
+        )
         if not header and len(first) >= 2 and first == [str(j) for j in range(len(first))]:
             _warn(
                 f"{path}: the first row is {','.join(first)}, read as data; if these are "
@@ -221,10 +305,16 @@ def layout(path: Path, text: str, header: bool | None) -> Layout:
                 "(API: header=True)"
             )
     if not header:
-        return Layout(dialect, None, 0)
+        start = 0 if sep_line is None else _offset_after_sep(text)
+        return Layout(dialect, None, start, why, given)
     if len(lines) == 1:
         raise ValueError(f"{path}: a header row and no data rows")
-    return Layout(dialect, first, lines[0][1])
+    return Layout(dialect, first, lines[0][1], why, given)
+
+
+def _offset_after_sep(text: str) -> int:
+    match = _LINE_END.search(text)
+    return match.end() if match else len(text)
 
 
 def _read_frame(path: Path, buffer: io.IOBase, dialect: Dialect):
@@ -238,6 +328,8 @@ def _read_frame(path: Path, buffer: io.IOBase, dialect: Dialect):
         "skipinitialspace": True,
         "decimal": dialect.decimal,
     }
+    if dialect.thousands is not None:
+        options["thousands"] = dialect.thousands
     if int(pd.__version__.split(".")[0]) < 3:  # pandas 3 parses floats exactly already
         options["float_precision"] = "round_trip"
     if dialect.delimiter is None:
@@ -268,19 +360,41 @@ def _align_names(path: Path, names: list[str], n_columns: int) -> tuple[list[str
 
 
 def _drop_trailing_empty(frame, names: list[str] | None):
-    """A trailing delimiter on every line adds an unnamed, all-empty last column."""
-    if frame.shape[1] >= 2 and frame.iloc[:, -1].isna().all():
-        if names is None or names[-1] == "":
-            frame = frame.iloc[:, :-1]
-            names = None if names is None else names[:-1]
+    """Trailing delimiters (one, or Excel's several) add unnamed, all-empty last columns."""
+    while frame.shape[1] >= 2 and frame.iloc[:, -1].isna().all():
+        if names is not None and names[-1] != "":
+            break
+        frame = frame.iloc[:, :-1]
+        names = None if names is None else names[:-1]
     return frame, names
 
 
+#: Rows needed before an arithmetic sequence other than 0..N-1 / 1..N is taken for ids.
+_MIN_ID_ROWS = 10
+
+
 def _is_row_index(column) -> bool:
+    """Row numbers: distinct integers in an arithmetic sequence once sorted (0..N-1,
+    R's 1..N, ids from any start, in any order; np.savetxt writes them as floats).
+    Other sequences than 0..N-1 and 1..N count from :data:`_MIN_ID_ROWS` rows on."""
     values = column.to_numpy()
-    if values.dtype.kind not in "iuf":  # np.savetxt writes row numbers as 0.000000e+00
+    if values.dtype.kind not in "iuf":
         return False
-    return bool(np.array_equal(values, np.arange(values.shape[0])))
+    found = row_identifier(values)
+    if found is None:
+        return False
+    return found in ((0, 1), (1, 1)) or values.shape[0] >= _MIN_ID_ROWS
+
+
+def _fits_index(column) -> bool:
+    """Whether a column asked for as the row index can be one: unique row labels
+    (integers or text, not measurements)."""
+    values = column.to_numpy()
+    if not column.is_unique:
+        return False
+    if values.dtype.kind == "f":
+        return bool(np.all(values == np.round(values)))
+    return True
 
 
 def _index_position(
@@ -296,6 +410,7 @@ def _index_position(
                 f"{path}: index_col={index_col} is out of range ({n_columns} columns, "
                 "counted from 0)"
             )
+        _check_fits(path, frame, int(index_col), names)
         return int(index_col), "as asked"
     if not isinstance(index_col, str):
         raise ValueError(
@@ -306,6 +421,7 @@ def _index_position(
         if names is None or index_col not in names:
             found = "it has no header" if names is None else f"columns: {', '.join(names)}"
             raise ValueError(f"{path}: no column named {index_col!r} for index_col ({found})")
+        _check_fits(path, frame, names.index(index_col), names)
         return names.index(index_col), "as asked"
     if n_columns < 2:
         return None, ""
@@ -321,8 +437,23 @@ def _index_position(
     if unnamed_index or (names is not None and names[0].strip().lower() in _INDEX_NAMES):
         return 0, "it has no name in the header: a row index, as df.to_csv() writes it"
     if frame.shape[0] >= 3 and _is_row_index(frame.iloc[:, 0]):
-        return 0, f"its values are exactly 0..{frame.shape[0] - 1}: a row index"
+        first, step = row_identifier(frame.iloc[:, 0].to_numpy())
+        last = first + step * (frame.shape[0] - 1)
+        return 0, f"its values are the distinct integers {first}..{last}: a row index"
     return None, ""
+
+
+def _check_fits(path: Path, frame, position: int, names: list[str] | None) -> None:
+    """An index column asked for must be one: never drop a data column instead."""
+    column = frame.iloc[:, position]
+    if _fits_index(column):
+        return
+    label = _column_label(names, position)
+    why = "repeats values" if not column.is_unique else "holds measurements, not row labels"
+    raise ValueError(
+        f"{path}: column {label} {why}, so it is not a row index; --index-col does not fit "
+        "this file (give it per file: --latents-index-col / --sources-index-col)"
+    )
 
 
 def _missing_message(path: Path, label: str, row: int) -> str:
@@ -358,7 +489,9 @@ def _column_array(path: Path, column, label: str, role: str) -> np.ndarray:
             f"{path}: latents column {label} holds text ({str(text[bad])!r} in data row "
             f"{bad + 1}); latents must be plain decimal numbers"
         )
-    return text
+    # Labels as written: infomec.inputs.labels normalises them (the same in every door)
+    # and records what it changed in the input digest.
+    return values.astype(str)
 
 
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -378,10 +511,18 @@ class TextTable:
     columns: list[np.ndarray]
     names: list[str] | None
     dropped: str | None
+    row_index: np.ndarray | None = None
+    reading: dict = field(default_factory=dict)
 
 
 def read_text_table(
-    path: Path, role: str, *, header: bool | None = None, index_col="auto"
+    path: Path,
+    role: str,
+    *,
+    header: bool | None = None,
+    index_col="auto",
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> TextTable:
     """Read ``path`` by the module's rules into one array per column.
 
@@ -393,12 +534,21 @@ def read_text_table(
     header : bool, optional
         Force a header row (True) or none (False); detected by default.
     index_col : "auto", "none", str or int, default "auto"
-        Which column is a row index to drop (see the module docstring).
+        Which column is a row index to drop (see the module docstring). A column named
+        or numbered here must be one (unique integers or labels), else it is refused.
+    decimal, thousands : str, optional
+        The decimal mark and thousands separator, when detection finds them ambiguous.
+
+    Returns
+    -------
+    TextTable
+        With ``row_index`` (the dropped index column's values, to compare with the
+        other file's) and ``reading`` (how the file was read, for the input digest).
     """
     raw = path.read_bytes()
     text = decode(path, raw)  # decodes the whole file once: a bad byte anywhere is refused
     try:
-        found = layout(path, text, header)
+        found = layout(path, text, header, decimal, thousands)
     except csv.Error as error:  # e.g. a field over csv's size limit
         raise ValueError(f"{path}: malformed .csv file ({error})") from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: rare, parse the decoded text
@@ -415,18 +565,21 @@ def read_text_table(
     names, unnamed_index = found.names, False
     if names is not None:
         names, unnamed_index = _align_names(path, names, frame.shape[1])
+    width = frame.shape[1]
     frame, names = _drop_trailing_empty(frame, names)
+    trailing = width - frame.shape[1]
     position, why = _index_position(path, frame, names, index_col, unnamed_index)
-    dropped = None
+    dropped = row_index = None
     if position is not None:
         dropped = _column_label(names, position)
+        row_index = frame.iloc[:, position].to_numpy()
         keep = [j for j in range(frame.shape[1]) if j != position]
         if not keep:
             raise ValueError(f"{path}: no column left after dropping the index column")
         if why != "as asked":
             _warn(
                 f"{path}: dropped column {dropped} ({why}); pass --index-col none "
-                "(API: index_col='none') to keep it"
+                "(API: index_col='none') to keep it (infomec inspect shows the reading)"
             )
         frame = frame.iloc[:, keep]
         names = None if names is None else [names[j] for j in keep]
@@ -436,7 +589,21 @@ def read_text_table(
         _column_array(path, frame.iloc[:, j], _column_label(names, j), role)
         for j in range(frame.shape[1])
     ]
-    return TextTable(columns=columns, names=names, dropped=dropped)
+    dialect = found.dialect
+    reading = {
+        "delimiter": _describe(dialect.delimiter),
+        "decimal": dialect.decimal,
+        "thousands": dialect.thousands,
+        "sep_line": found.sep_line is not None,
+        "header": found.names is not None,
+        "header_why": found.header_why,
+        "index_col_dropped": dropped,
+        "index_why": why or None,
+        "empty_trailing_columns_dropped": trailing,
+        "rows": int(frame.shape[0]),
+        "n_columns": len(columns),
+    }
+    return TextTable(columns, names, dropped, row_index, reading)
 
 
 def _column_label(names: list[str] | None, j: int) -> str:

@@ -1,0 +1,360 @@
+"""Chance levels (issue 26): the permutation null of the NMI matrix and of the scores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import infomec
+from cli import format_csv, main
+from infomec.demo import make_example
+from infomec.metrics import null as null_module
+from infomec.metrics.null import DEFAULT_NULL, check_null, family_p_value, summary
+
+STRONG = "no latent carries detectable information about any source"
+MILD = "no higher than noise gets"
+
+
+def factorial_noise(seed: int = 0, n_latents: int = 10):
+    """The issue's case: Gaussian-noise latents against a full 3x3x4x5x6 factorial grid
+    of five sources (1,080 rows)."""
+    grid = np.array(list(itertools.product(*(range(size) for size in (3, 3, 4, 5, 6)))))
+    latents = np.random.default_rng(seed).standard_normal((grid.shape[0], n_latents))
+    return latents, grid
+
+
+def scored(latents, sources, **kwargs):
+    """The result and the messages of every warning raised while scoring."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = infomec.score(latents=latents, sources=sources, progress=False, **kwargs)
+    return result, [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def noise():
+    latents, sources = factorial_noise()
+    return latents, sources, *scored(latents, sources, null=50)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    example = make_example(3000)
+    return example, *scored(example["disentangled"], example["sources"])
+
+
+def test_noise_keeps_the_authors_numbers_and_warns(noise):
+    latents, sources, result, messages = noise
+    plain, plain_messages = scored(latents, sources, null=0)
+    # The scores themselves are never altered by the null.
+    assert (result.infom, result.infoe, result.infoc) == (plain.infom, plain.infoe, plain.infoc)
+    np.testing.assert_array_equal(result.nmi, plain.nmi)
+    assert result.nmi.max() < 0.05  # noise: every entry near 0 ...
+    assert result.infom > 0.4 and result.infoc > 0.2  # ... and yet mid-range scores
+    assert any(STRONG in m for m in messages)
+    assert not any(STRONG in m or MILD in m for m in plain_messages)
+    chance = result.chance["infomec"]
+    assert chance["family_p_value"] > 0.05
+    assert not result["infomec"]["chance"]["nmi_above_floor"].all()
+
+
+def test_noise_scores_lie_inside_their_chance_band(noise):
+    _, _, result, _ = noise
+    for key in ("infom", "infoe", "infoc"):
+        level = result.chance["infomec"][key]
+        assert level["p05"] <= result["infomec"][key] <= level["p95"], key
+        assert level["p_value"] > 0.05
+
+
+def test_noise_band_is_calibrated_over_seeds():
+    """Noise is a draw of its own null: its scores fall in the 5-95% band about 90% of
+    the time, and the strong warning fires nearly always."""
+    inside, warned = 0, 0
+    for seed in range(1, 7):
+        latents, sources = factorial_noise(seed)
+        result, messages = scored(latents, sources, seed=seed, null=30)
+        level = result.chance["infomec"]["infom"]
+        inside += level["p05"] <= result.infom <= level["p95"]
+        warned += any(STRONG in m for m in messages)
+    assert inside >= 4
+    assert warned >= 5
+
+
+def test_informative_code_is_far_above_chance(demo):
+    example, result, messages = demo
+    assert not any(STRONG in m or MILD in m for m in messages)
+    chance = result.chance["infomec"]
+    for key in ("infom", "infoe", "infoc"):
+        assert result["infomec"][key] > chance[key]["p95"] + 0.1, key
+        assert chance[key]["p_value"] == pytest.approx(1 / (DEFAULT_NULL + 1))
+    assert chance["family_p_value"] == pytest.approx(1 / (DEFAULT_NULL + 1))
+    # Each source's own latent is far above its floor; the dead latents are not.
+    above = chance["nmi_above_floor"]
+    assert above[np.arange(4), np.arange(4)].all()
+    assert not above[:, 4:].any()
+
+
+def test_entangled_code_is_informative_but_no_more_modular_than_noise():
+    """Rotations of an informative code: information is detectable (no strong
+    warning) and InfoE far above chance, but InfoM no higher than noise gets; the mild
+    warning names InfoM when it is below nearly all of noise."""
+    example = make_example(3000)
+    result, messages = scored(example["entangled"], example["sources"], null=30)
+    assert not any(STRONG in m for m in messages)
+    assert result.infom < result.chance["infomec"]["infom"]["p95"]
+    assert result.infoe > result.chance["infomec"]["infoe"]["p95"]
+    # Every latent an equal mix of the four sources: InfoM near 0, far below noise.
+    rng = np.random.default_rng(0)
+    mixed = example["disentangled"][:, :4] @ (np.full((4, 4), 0.5) + 0.02 * rng.random((4, 4)))
+    result, messages = scored(mixed, example["sources"], null=30)
+    assert not any(STRONG in m for m in messages)
+    assert result.infom < result.chance["infomec"]["infom"]["p05"]
+    assert any(m.startswith("InfoM") and "below its chance band" in m for m in messages)
+
+
+def test_perfect_code_of_two_sources_is_not_flagged():
+    """Noise's InfoM with two sources reaches 1 by chance; a perfect code is not noise."""
+    rng = np.random.default_rng(0)
+    sources = rng.integers(0, 3, size=(200, 2))
+    latents = sources + 0.1 * rng.standard_normal((200, 2))
+    result, messages = scored(latents, sources, null=30)
+    assert result.infom > 0.9
+    assert not any(STRONG in m or MILD in m for m in messages)
+
+
+def test_deterministic_across_n_jobs_and_seeded():
+    latents, sources = factorial_noise(3)
+    one, _ = scored(latents, sources, n_jobs=1, seed=4)
+    two, _ = scored(latents, sources, n_jobs=2, seed=4)
+    again, _ = scored(latents, sources, n_jobs=2, seed=4)
+    other, _ = scored(latents, sources, n_jobs=1, seed=5)
+    assert one.to_json() == two.to_json().replace(
+        f'"elapsed_s": {two.elapsed_s}', f'"elapsed_s": {one.elapsed_s}'
+    )
+    assert two.chance_scalars() == again.chance_scalars()
+    assert one.chance_scalars() != other.chance_scalars()
+
+
+def test_discrete_latents_have_a_null_too():
+    rng = np.random.default_rng(0)
+    sources = rng.integers(0, 4, size=(800, 2))
+    informative, _ = scored(np.column_stack([sources[:, 0], rng.integers(0, 3, 800)]), sources)
+    chance = informative.chance["infomec"]
+    # The copied source is far above its floor; noise entries exceed theirs about 5% of
+    # the time each, which is why the warning uses a family-wise test instead.
+    assert chance["nmi_above_floor"][0, 0]
+    assert informative.nmi[0, 0] > 10 * chance["nmi_floor"][0, 0]
+    noise, messages = scored(rng.integers(0, 3, size=(800, 3)), sources, null=30)
+    assert any(STRONG in m for m in messages)
+
+
+def test_null_zero_gives_no_chance_fields():
+    latents, sources = factorial_noise()
+    result, messages = scored(latents, sources, null=0)
+    assert "chance" not in result["infomec"]
+    assert result.chance == {} and result.chance_scalars() == {}
+    assert result.settings["null"] == 0 and result.settings["null_metrics"] == []
+    assert "_chance" not in format_csv(result)
+
+
+def test_p_values_and_floors_are_well_formed(noise):
+    _, _, result, _ = noise
+    chance = result.chance["infomec"]
+    p = np.asarray(chance["nmi_p_value"])
+    assert p.shape == result.nmi.shape
+    assert ((p > 0) & (p <= 1)).all()
+    assert (np.asarray(chance["nmi_floor"]) >= 0).all()
+    for key in ("infom", "infoe", "infoc"):
+        assert 0 < chance[key]["p_value"] <= 1
+        assert chance[key]["p05"] <= chance[key]["mean"] <= chance[key]["p95"]
+        assert chance[key]["std"] >= 0
+
+
+def test_summary_and_family_p_value_by_hand():
+    level = summary(np.array([0.1, 0.2, 0.3, 0.4]), 0.3)
+    assert level["p_value"] == pytest.approx(3 / 5)  # 1 + two draws >= 0.3, over 5
+    assert level["mean"] == pytest.approx(0.25)
+    null = np.random.default_rng(0).random((19, 2, 3)) * 0.01
+    mask = np.ones((2, 3), dtype=bool)
+    assert family_p_value(null, np.full((2, 3), 0.5), mask) == pytest.approx(1 / 20)
+    assert family_p_value(null, np.zeros((2, 3)), mask) == pytest.approx(1.0)
+    assert family_p_value(null, np.zeros((2, 3)), np.zeros((2, 3), bool)) == 1.0
+
+
+def test_json_and_csv_round_trip(demo):
+    _, result, _ = demo
+    content = json.loads(result.to_json())
+    chance = content["infomec"]["chance"]
+    assert chance["infom"]["mean"] == result.chance["infomec"]["infom"]["mean"]
+    assert np.array_equal(chance["nmi_above_floor"], result.chance["infomec"]["nmi_above_floor"])
+    assert content["settings"]["null"] == DEFAULT_NULL
+    row = next(csv.DictReader(io.StringIO(format_csv(result))))
+    for key, value in result.chance_scalars().items():
+        assert float(row[key]) == value
+    assert float(row["infomec.infom_chance"]) == result.chance["infomec"]["infom"]["mean"]
+    frame = result.to_frame()
+    assert frame.loc[0, "infomec.infoc_chance_p95"] == result.chance["infomec"]["infoc"]["p95"]
+
+
+@pytest.mark.parametrize("bad", [1, 9, -1, True, 2.5, "10", 10**9])
+def test_bad_null_is_refused(bad):
+    latents, sources = factorial_noise()
+    with pytest.raises(ValueError, match="null must be 0"):
+        infomec.score(latents=latents, sources=sources, null=bad, progress=False)
+    assert check_null(0) == 0
+
+
+def test_null_metrics_are_checked():
+    latents, sources = factorial_noise()
+    with pytest.raises(ValueError, match="no permutation null for sap"):
+        infomec.score(latents=latents, sources=sources, null_metrics="sap", progress=False)
+    with pytest.raises(ValueError, match="which metrics does not compute"):
+        infomec.score(latents=latents, sources=sources, null_metrics="mig", progress=False)
+    with pytest.raises(ValueError, match="null_metrics must be"):
+        infomec.score(latents=latents, sources=sources, null_metrics=3, progress=False)
+
+
+def test_legacy_families_get_chance_levels_on_request():
+    example = make_example(3000)
+    metrics = "infomec,mig,mig_sup,modularity,sap"
+    result, _ = scored(example["disentangled"], example["sources"], metrics=metrics)
+    assert set(result.chance) == {"infomec"}  # off by default for the legacy families
+    result, _ = scored(
+        example["disentangled"], example["sources"], metrics=metrics, null_metrics="all"
+    )
+    assert set(result.chance) == {"infomec", "mig", "mig_sup", "modularity"}
+    for family, key in (("mig", "score"), ("mig_sup", "score"), ("modularity", "modularity")):
+        assert result[family][key] > result.chance[family][key]["p95"], family
+    latents, sources = factorial_noise()
+    noise, messages = scored(latents, sources, metrics="mig,mig_sup", null_metrics="all")
+    assert noise["mig"]["score"] < noise.chance["mig"]["score"]["p95"] + 0.02
+    assert "infomec" not in noise.chance
+
+
+def test_infoe_closed_form_matches_refits_on_shuffled_sources():
+    """The Wilks closed form of InfoE's null against real probes on shuffled labels."""
+    rng = np.random.default_rng(0)
+    sources = rng.integers(0, 4, size=(600, 1))
+    latents = sources + rng.standard_normal((600, 3))
+    result, _ = scored(latents, sources, null=200)
+    refits = [scored(latents, rng.permutation(sources), null=0)[0].infoe for _ in range(30)]
+    closed = result.chance["infomec"]["infoe"]
+    assert closed["mean"] == pytest.approx(np.mean(refits), rel=0.3)
+    assert closed["std"] == pytest.approx(np.std(refits, ddof=1), rel=0.6)
+
+
+def test_bootstrap_composes_with_chance_levels(monkeypatch):
+    example = make_example(600)
+    calls = []
+    original = null_module.attach_chance
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["n_draws"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("infomec.scoring.attach_chance", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        intervals = infomec.bootstrap(
+            latents=example["disentangled"], sources=example["sources"], n_boot=4
+        )
+    # One null, for the point estimate; the resamples score without one.
+    assert calls == [DEFAULT_NULL, 0, 0, 0, 0]
+    assert "infomec.infom_chance" not in intervals
+    assert set(intervals) >= {"infomec.infom", "infomec.infoe", "infomec.infoc"}
+
+
+def test_figures_mark_chance(noise, demo):
+    _, _, result, _ = noise
+    ax = result.plot_nmi()
+    assert any(patch.get_gid() == "below_floor" for patch in ax.patches)
+    assert "noise floor" in ax.get_xlabel()
+    figure = result.plot_summary()
+    gids = [line.get_gid() for line in figure.axes[0].lines]
+    assert gids.count("chance") == 3
+    _, plain, _ = demo
+    plain_ax = infomec.score(
+        latents=make_example(300)["disentangled"],
+        sources=make_example(300)["sources"],
+        null=0,
+        progress=False,
+    ).plot_nmi()
+    assert not any(patch.get_gid() == "below_floor" for patch in plain_ax.patches)
+
+
+def test_sweep_table_has_chance_columns():
+    from infomec.sweep import Run, sweep
+
+    latents, sources = factorial_noise()
+    example = make_example(1080)
+    runs = [
+        Run(name="noise", latents=latents, sources=sources),
+        Run(name="code", latents=example["disentangled"], sources=sources),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = sweep(runs, progress=False, udr=False)
+    assert "infomec.infom_chance" in frame.columns
+    assert "infomec.infom_chance" not in frame.attrs["score_columns"]
+    assert "infomec.infom" in frame.attrs["score_columns"]
+    noise_row = frame.set_index("run").loc["noise"]
+    assert STRONG in noise_row["warnings"]
+
+
+def _cli(tmp_path, *options):
+    latents, sources = factorial_noise()
+    np.save(tmp_path / "latents.npy", latents)
+    np.save(tmp_path / "sources.npy", sources)
+    out = tmp_path / "out.json"
+    status = main(
+        [
+            "-q",
+            "score",
+            str(tmp_path / "latents.npy"),
+            str(tmp_path / "sources.npy"),
+            "-o",
+            str(out),
+            *options,
+        ]
+    )
+    return status, out
+
+
+def test_cli_null_options(tmp_path, capsys):
+    status, out = _cli(tmp_path, "--null", "0", "--format", "csv")
+    assert status == 0 and "_chance" not in out.read_text()
+    status, out = _cli(tmp_path, "--null", "50")
+    content = json.loads(out.read_text())
+    assert status == 0 and content["infomec"]["chance"]["n_draws"] == 50
+    status, out = _cli(tmp_path, "--null", "50", "--format", "table")
+    text = out.read_text()
+    assert "chance" in text and "not above its noise floor" in text and "~" in text
+    status, _ = _cli(tmp_path, "--null", "3")
+    assert status == 2
+    assert "infomec: error:" in capsys.readouterr().err
+
+
+def test_report_with_bootstrap_shows_intervals_and_chance(tmp_path):
+    from infomec.report import build_report
+
+    example = make_example(600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result, intervals, written = build_report(
+            latents=example["disentangled"],
+            sources=example["sources"],
+            out_dir=tmp_path / "report",
+            n_boot=3,
+            progress=False,
+        )
+    content = json.loads(written["scores"].read_text())
+    assert content["infomec"]["chance"]["n_draws"] == DEFAULT_NULL
+    assert "ci" in content and "infomec.infom" in content["ci"]
+    page = written["html"].read_text()
+    assert "chance level" in page and "not computed" not in page.split("chance level")[1][:20]
