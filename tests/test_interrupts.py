@@ -380,7 +380,7 @@ def long_data(tmp_path_factory):
 
 LONG_RUNS = {
     "score_all": ["score", "z.npy", "s.npy", "--metrics", "all", "-q"],
-    "report_bootstrap": ["report", "z5k.npy", "s5k.npy", "--bootstrap", "400", "--out", "rep",
+    "report_bootstrap": ["report", "z.npy", "s.npy", "--bootstrap", "200", "--out", "rep",
                          "-q"],
     "sweep_two_jobs": ["sweep", "r0.npy", "r1.npy", "r2.npy", "r3.npy", "--sources", "s.npy",
                        "--out", "sw", "--n-jobs", "2", "--metrics", "infomec,dci", "-q"],
