@@ -319,9 +319,23 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The files ``demo --out DIR`` writes.
+DEMO_FILES = ("sources.npz", "disentangled.npz", "entangled.npz")
+
+
+def _npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from infomec.demo import make_example
+    from infomec.outputs import DEMO_MARKER, check_folder, write_folder
 
+    if args.out is not None:
+        # Before computing: only files infomec wrote there (verified by hash) are replaced.
+        check_folder(args.out, DEMO_FILES, owned_only=True, marker=DEMO_MARKER)
     example = make_example(args.n_samples, seed=args.seed)
     names = [str(name) for name in example["source_names"]]
     results = {
@@ -345,12 +359,16 @@ def run_demo(args: argparse.Namespace) -> int:
     print(format_table(results["disentangled"]))
     if args.out is not None:
         folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            folder / "sources.npz", sources=example["sources"], source_names=example["source_names"]
-        )
-        for kind in ("disentangled", "entangled"):
-            np.savez(folder / f"{kind}.npz", latents=example[kind])
+        files = {
+            "sources.npz": _npz_bytes(
+                sources=example["sources"], source_names=example["source_names"]
+            ),
+            **{
+                f"{kind}.npz": _npz_bytes(latents=example[kind])
+                for kind in ("disentangled", "entangled")
+            },
+        }
+        write_folder(folder, files, owned_only=True, marker=DEMO_MARKER)
         print(
             f"Wrote {folder}/sources.npz, disentangled.npz, entangled.npz; try:\n"
             f"  infomec score {folder}/entangled.npz {folder}/sources.npz --format table"
@@ -410,7 +428,19 @@ def _score_options(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "null": args.null,
         "null_metrics": args.null_metrics,
+        "max_work": args.max_work,
     }
+
+
+def _max_work(text: str) -> float:
+    """``--max-work``: a positive, finite number of multiply-adds (e.g. ``1e14``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text!r}")
+    return value
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -644,6 +674,13 @@ def _add_latent_type_option(parser: argparse.ArgumentParser) -> None:
 
 def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
     """Options of ``score``, ``report`` and ``sweep`` passed on to ``infomec.score``."""
+    parser.add_argument(
+        "--max-work",
+        type=_max_work,
+        default=None,
+        help="multiply-adds each metric family may spend, estimated from the input's "
+        "shape before it runs (default: 2e13, about half an hour on one core)",
+    )
     _add_latent_type_option(parser)
     parser.add_argument(
         "--preset",
@@ -994,6 +1031,15 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ValueError, OSError) as error:
         text = " ".join(str(error).split())
         print(f"infomec: error: {text}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError as error:
+        # Costs are estimated before allocating (infomec.cost); this is the last resort.
+        detail = " ".join(str(error).split())
+        print(
+            f"infomec: error: out of memory{f' ({detail})' if detail else ''}; "
+            "score fewer latents or a subsample of the rows",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated)
         return _interrupted(interrupt)

@@ -42,6 +42,7 @@ from infomec._validation import (
     resampled_sample,
     warn,
 )
+from infomec.cost import check_memory
 from infomec.inputs.frameworks import numpy_inputs
 from infomec.metrics import REGISTRY
 from infomec.progress import progress as progress_of
@@ -206,6 +207,12 @@ def bootstrap(
     source_array = as_2d_array(sources, "sources")
     check_same_length(latent_array, source_array)
     method = resolve_method(method, latent_array, score_kwargs.get("discrete_latents"))
+    # Each resample is a copy of the rows it draws, beside the input (infomec.cost).
+    check_memory(
+        latent_array.nbytes + source_array.nbytes,
+        "each resample's copy of the rows",
+        f"{latent_array.shape[0]} rows x {latent_array.shape[1]} latents",
+    )
 
     names = resolve_metrics(metrics)
     in_sample = [name for name in names if not REGISTRY[name].needs_held_out]

@@ -29,7 +29,11 @@ A set of files in a folder (``report --out``, ``sweep --out``)
 
     The folder may hold other files (the run's inputs, a manifest, the user's notes):
     only the file names of the set are written, and only files that infomec itself
-    wrote there before (listed in the hidden ``.infomec-files``) are ever removed.
+    wrote there before are ever removed: the hidden ``.infomec-files`` lists each file
+    of the set with the SHA-256 of the content written, and a file of the previous set
+    is removed only while its content still has that hash. A file the user edited or
+    replaced since is kept, with a warning naming it; so is every file of a list
+    without hashes (written by an older infomec: nothing there can be verified).
     A name of the set that is an input of the run, a folder, or not a regular file is
     refused before anything is computed (:func:`check_folder`).
 
@@ -41,6 +45,7 @@ is an input of the run.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -55,8 +60,14 @@ __all__ = ["STDOUT", "check_file", "check_folder", "deferred_signals", "write_fi
 
 #: The ``--output`` value that means standard output.
 STDOUT = "-"
-#: Lists, one per line, the files that infomec wrote into a report or sweep folder.
+#: Lists, one per line, the files that infomec wrote into a report or sweep folder,
+#: each as ``<sha256 of the content written>  <name>`` below a :data:`MARKER_HEADER`.
 MARKER = ".infomec-files"
+#: First line of a marker with content hashes (older markers list bare names).
+MARKER_HEADER = "# infomec-files 2: sha256  name"
+#: The marker of ``infomec demo --out DIR``'s files: a folder of its own, so that a
+#: report or sweep written into that folder never takes the demo's files for its own.
+DEMO_MARKER = ".infomec-demo-files"
 _STAGING_PREFIX = ".infomec-staging-"
 # Paths under these are devices or views of file descriptors: always written through.
 _DEVICE_ROOTS = ("/dev/", "/proc/")
@@ -163,15 +174,25 @@ def check_file(path: PathLike, inputs: Iterable[PathLike] = ()) -> None:
         raise PermissionError(f"{path}: file is read-only")
 
 
-def check_folder(folder: PathLike, names: Iterable[str], inputs: Iterable[PathLike] = ()) -> None:
+def check_folder(
+    folder: PathLike,
+    names: Iterable[str],
+    inputs: Iterable[PathLike] = (),
+    *,
+    owned_only: bool = False,
+    marker: str = MARKER,
+) -> None:
     """Raise unless :func:`write_folder` can write the files ``names`` into ``folder``.
 
-    Meant to run before any computing, so that a bad ``--out`` costs nothing.
+    Meant to run before any computing, so that a bad ``--out`` costs nothing. With
+    ``owned_only``, a file of the set that exists must be infomec's own: listed in the
+    folder's ``.infomec-files`` with the hash of its present content.
 
     Raises
     ------
     ValueError
-        A file of the set is one of ``inputs``.
+        A file of the set is one of ``inputs``, or (``owned_only``) exists and is not
+        verifiably infomec's.
     OSError
         ``folder`` is a file, cannot be created or written, or a name of the set is a
         folder or not a regular file there.
@@ -179,9 +200,16 @@ def check_folder(folder: PathLike, names: Iterable[str], inputs: Iterable[PathLi
     folder = Path(folder)
     _check_writable_folder(folder)
     inputs = list(inputs)
+    listed = _read_marker(folder, marker) if owned_only and folder.is_dir() else {}
     for name in names:
         target = folder / name
         _refuse_inputs(target, inputs, target)
+        if owned_only and (target.exists() or target.is_symlink()):
+            if target.is_symlink() or listed.get(name) != _file_sha256(target):
+                raise ValueError(
+                    f"{target}: exists and was not written by infomec (or was changed "
+                    "since); refusing to overwrite it: choose another --out or move it away"
+                )
         if target.is_symlink() or not target.exists():
             continue
         if target.is_dir():
@@ -319,13 +347,97 @@ def write_file(path: PathLike, payload: bytes | str, *, inputs: Iterable[PathLik
 # ------------------------------------------------------------------ a set of files
 
 
-def _read_marker(folder: Path) -> list[str]:
+def sha256_of(data: bytes) -> str:
+    """Hex SHA-256 of ``data`` (what the marker records per file).
+
+    Examples
+    --------
+    >>> sha256_of(b"")[:12]
+    'e3b0c44298fc'
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file's content (symlinks not followed), None if unreadable."""
     try:
-        text = (folder / MARKER).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []
+        if path.is_symlink() or not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+def _plain(name: str) -> bool:
     # Only plain names: a tampered marker must not reach outside the folder.
-    return [name for name in text.splitlines() if name and name == Path(name).name]
+    return bool(name) and name == Path(name).name and not name.startswith(".")
+
+
+def _read_marker(folder: Path, marker: str = MARKER) -> dict[str, str | None]:
+    """``{name: sha256}`` of the files infomec wrote last time (``None``: no hash kept).
+
+    A marker written before hashes were kept lists bare names: every hash is ``None``.
+    """
+    try:
+        lines = (folder / marker).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if not lines or lines[0] != MARKER_HEADER:
+        return {name: None for name in lines if _plain(name)}
+    listed: dict[str, str | None] = {}
+    for line in lines[1:]:
+        digest, _, name = line.partition("  ")
+        if _plain(name) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest):
+            listed[name] = digest
+    return listed
+
+
+def _marker_text(hashes: Mapping[str, str]) -> bytes:
+    lines = [MARKER_HEADER, *(f"{digest}  {name}" for name, digest in hashes.items())]
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")
+
+
+def _stale_files(
+    folder: Path, previous: Mapping[str, str | None]
+) -> tuple[list[Path], list[str], list[str]]:
+    """Of the previous set's files: those to remove (content still as written), those
+    kept because they changed, and those kept because no hash was recorded.
+
+    A name whose file is gone, a symlink or not a regular file is in none of them.
+    """
+    remove, changed, unverified = [], [], []
+    for name, digest in previous.items():
+        path = folder / name
+        if path.is_symlink() or not path.is_file():
+            continue
+        if digest is None:
+            unverified.append(name)
+        elif _file_sha256(path) == digest:
+            remove.append(path)
+        else:
+            changed.append(name)
+    return remove, changed, unverified
+
+
+def _warn_kept(folder: Path, changed: list[str], unverified: list[str]) -> None:
+    """One warning per reason, naming the files of the previous set that stay."""
+    from infomec._validation import warn  # the checks layer, loaded only when needed
+
+    if changed:
+        warn(
+            f"{folder}: kept {', '.join(changed)} from infomec's previous set: changed since "
+            "infomec wrote it (edited or replaced); remove it yourself if unwanted"
+        )
+    if unverified:
+        warn(
+            f"{folder}: kept {', '.join(unverified)} from infomec's previous set: its "
+            f"{MARKER} (from an older infomec) has no content hashes, so it cannot be "
+            "verified as infomec's; remove it yourself if unwanted"
+        )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -347,7 +459,12 @@ def _remove_dead_staging(folder: Path) -> None:
 
 
 def write_folder(
-    folder: PathLike, files: Mapping[str, bytes | str], *, inputs: Iterable[PathLike] = ()
+    folder: PathLike,
+    files: Mapping[str, bytes | str],
+    *,
+    inputs: Iterable[PathLike] = (),
+    owned_only: bool = False,
+    marker: str = MARKER,
 ) -> dict[str, Path]:
     """Write ``files`` (``{name: content}``) into ``folder`` as one set (see the module doc).
 
@@ -359,6 +476,11 @@ def write_folder(
         Plain file names (no folders) and their content.
     inputs : iterable of path
         Files this run read; none of them is ever replaced.
+    owned_only : bool, default=False
+        Replace an existing file of the set only if infomec wrote it (its hash is in
+        the folder's ``marker``); otherwise raise ``ValueError`` before writing.
+    marker : str, default=".infomec-files"
+        The hidden file that lists the set (:data:`DEMO_MARKER` for the demo's files).
 
     Returns
     -------
@@ -379,10 +501,10 @@ def write_folder(
     folder = Path(folder)
     names = list(files)
     for name in names:
-        if name != Path(name).name or name in ("", ".", "..", MARKER):
+        if name != Path(name).name or name in ("", ".", "..") or name.startswith(".infomec-"):
             raise ValueError(f"{name!r}: not a plain file name")
     inputs = list(inputs)
-    check_folder(folder, names, inputs)
+    check_folder(folder, names, inputs, owned_only=owned_only, marker=marker)
     created = not folder.exists()
     committed = False
     staging: Path | None = None
@@ -390,8 +512,10 @@ def write_folder(
         folder.mkdir(parents=True, exist_ok=True)
         _remove_dead_staging(folder)
         staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING_PREFIX}{os.getpid()}-", dir=folder))
+        hashes: dict[str, str] = {}
         for name, content in files.items():
             data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            hashes[name] = sha256_of(data)
             target = folder / name
             try:
                 mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -401,9 +525,15 @@ def write_folder(
                 _replace_regular(staging / name, data, mode)
             except OSError as error:
                 raise _named(error, target) from None
-        check_folder(folder, names, inputs)  # nothing changed under us while we wrote
-        previous = [name for name in _read_marker(folder) if name not in files]
-        marker = "".join(f"{name}\n" for name in names).encode("utf-8")
+        # Nothing changed under us while we wrote.
+        check_folder(folder, names, inputs, owned_only=owned_only, marker=marker)
+        listed = _read_marker(folder, marker)
+        previous = {name: digest for name, digest in listed.items() if name not in files}
+        # Hashed before the commit: a file is removed only while it is what we wrote.
+        stale, changed, unverified = _stale_files(folder, previous)
+        # An input of this run is never removed, whoever wrote it.
+        stale = [path for path in stale if _identity(path) not in map(_identity, inputs)]
+        marker_text = _marker_text(hashes)
         with deferred_signals():
             for name in names:
                 try:
@@ -411,13 +541,13 @@ def write_folder(
                 except OSError as error:
                     raise _named(error, folder / name) from None
             committed = True
-            for name in previous:
-                stale = folder / name
-                if stale.is_file() and not stale.is_symlink():
-                    with contextlib.suppress(OSError):
-                        stale.unlink()
+            for path in stale:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             with contextlib.suppress(OSError):
-                _replace_regular(folder / MARKER, marker)
+                _replace_regular(folder / marker, marker_text)
+        if changed or unverified:
+            _warn_kept(folder, changed, unverified)
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

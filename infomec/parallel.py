@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import numba
 import numpy as np
 
+from infomec.interrupts import stoppable
+
 T = TypeVar("T")
 
 
@@ -159,12 +161,15 @@ def run_largest_first(
     from joblib import Parallel, delayed
 
     schedule = [int(k) for k in np.argsort(-np.asarray(sizes), kind="stable")]
-    if n_jobs == 1 or len(schedule) <= 1:
-        done = [task(k) for k in schedule]
-    else:
-        done = Parallel(n_jobs=n_jobs, backend=backend, batch_size=1)(
-            delayed(task)(k) for k in schedule
-        )
+    # A job of its own when called directly: a stop left by an interrupted job is cleared,
+    # and Ctrl-C reaches the tasks' stop checks (infomec.interrupts).
+    with stoppable():
+        if n_jobs == 1 or len(schedule) <= 1:
+            done = [task(k) for k in schedule]
+        else:
+            done = Parallel(n_jobs=n_jobs, backend=backend, batch_size=1)(
+                delayed(task)(k) for k in schedule
+            )
     results: list = [None] * len(schedule)
     for k, result in zip(schedule, done, strict=True):
         results[k] = result

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from infomec.cost import check_figures
 from infomec.figures import (
+    CELL_INCHES,
     DPI,
     FORMATS,
     INACTIVE_COLOR,
@@ -248,6 +250,8 @@ def build_report(
         raise ValueError(f"n_boot must be 0 (no intervals) or an integer >= 2, got {n_boot!r}")
     # The folder is checked before any computing: a bad --out costs nothing.
     check_report_folder(out_dir, fmt, inputs)
+    if np.ndim(latents) == 2 and np.ndim(sources) == 2:  # else score() says what is wrong
+        check_figures(np.shape(sources)[1], np.shape(latents)[1], dpi=DPI, cell_inches=CELL_INCHES)
     result = score(latents=latents, sources=sources, seed=seed, progress=progress, **score_kwargs)
     if input_records:
         digest = digest_with_files(result.digest, dict(input_records))

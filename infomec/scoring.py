@@ -16,9 +16,11 @@ from infomec._validation import (
     effective_k,
     warn,
 )
+from infomec.cost import check_costs
 from infomec.data import split_sample
 from infomec.inputs.frameworks import numpy_inputs
 from infomec.inputs.pipeline import digest_with_pruning, prepare_held_out, prepare_sample
+from infomec.interrupts import stoppable
 from infomec.metrics import REGISTRY
 from infomec.metrics.dci import DCI_MODELS
 from infomec.metrics.null import DEFAULT_NULL, attach_chance, check_null, resolve_null_metrics
@@ -110,6 +112,7 @@ def score(
     progress: bool | None = None,
     null: int = DEFAULT_NULL,
     null_metrics: str | Sequence[str] | None = None,
+    max_work: float | None = None,
 ) -> ScoreResult:
     """Score a representation against ground-truth sources.
 
@@ -206,6 +209,11 @@ def score(
         Families that get chance levels: InfoMEC by default (when computed); ``"all"``
         or names among ``infomec``, ``mig``, ``mig_sup``, ``modularity`` (each draw
         costs one MI kernel call; other families would refit their models).
+    max_work : float, optional
+        Multiply-adds each family may spend (default ``infomec.cost.DEFAULT_MAX_WORK``,
+        about half an hour on one core; ``math.inf``: no bound). Each family's cost is
+        estimated from the shape before it runs (:mod:`infomec.cost`); one over this,
+        or over the memory available, is refused with a ``ValueError`` naming it.
 
     Returns
     -------
@@ -294,9 +302,12 @@ def score(
         check_summable(sample.latents, squares=squares)
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents", squares=squares)
+    # Before anything is allocated: every family's work and memory, from the shape.
+    check_costs(names, sample, settings, max_work=max_work, null_draws={n: null for n in with_null})
     if scheduler == "joblib":
         families = {}
-        with progress_of(len(names), "score", unit="family", enabled=progress) as bar:
+        # Ctrl-C / SIGTERM also stop the families' worker threads (infomec.interrupts).
+        with stoppable(), progress_of(len(names), "score", unit="family", enabled=progress) as bar:
             for name in names:
                 bar.note(name)
                 families[name] = REGISTRY[name].compute(
@@ -307,16 +318,17 @@ def score(
         families = _compute_on_cluster(
             names, sample, settings, held_out, seed=seed, n_jobs=n_jobs, address=scheduler
         )
-    attach_chance(
-        families,
-        sample,
-        held_out,
-        settings,
-        null_metrics=with_null,
-        n_draws=null,
-        seed=seed,
-        n_jobs=n_jobs,
-    )
+    with stoppable():
+        attach_chance(
+            families,
+            sample,
+            held_out,
+            settings,
+            null_metrics=with_null,
+            n_draws=null,
+            seed=seed,
+            n_jobs=n_jobs,
+        )
     settings.update(
         metrics=names,
         null=null,

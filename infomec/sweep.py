@@ -362,12 +362,22 @@ def _workers_deaf_to_ctrl_c(enabled: bool) -> Iterator[None]:
     done = threading.Event()
     listener = threading.Thread(target=done.wait, name="infomec-sigint", daemon=True)
     listener.start()  # before the block: it keeps SIGINT deliverable to this process
+    # Workers stopped by Ctrl-C leave loky semaphores that loky's resource tracker (a
+    # process started in this block, with this environment) removes at exit, with a
+    # two-line warning after "infomec: interrupted": nothing the user can act on.
+    previous = os.environ.get("PYTHONWARNINGS")
+    quiet_tracker = "ignore:resource_tracker:UserWarning"
+    os.environ["PYTHONWARNINGS"] = f"{previous},{quiet_tracker}" if previous else quiet_tracker
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         done.set()
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
 
 
 def _ignore_interrupts() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -254,3 +255,123 @@ def test_staging_left_by_a_killed_process_is_removed(tmp_path):
     (dead / "a.txt").write_text("half")
     write_folder(tmp_path, {"a.txt": "1"})
     assert not dead.exists()
+
+
+# ------------------------------------------------------------------ the user's files
+
+
+def test_marker_records_a_hash_per_file(tmp_path):
+    import hashlib
+
+    from infomec.outputs import MARKER_HEADER
+
+    write_folder(tmp_path, {"a.txt": "1", "b.txt": b"2"})
+    lines = (tmp_path / MARKER).read_text().splitlines()
+    assert lines[0] == MARKER_HEADER
+    assert lines[1:] == [
+        f"{hashlib.sha256(b'1').hexdigest()}  a.txt",
+        f"{hashlib.sha256(b'2').hexdigest()}  b.txt",
+    ]
+
+
+@pytest.mark.parametrize("change", ["edited", "replaced"])
+def test_a_file_changed_by_the_user_is_kept_and_named(tmp_path, change):
+    write_folder(tmp_path, {"a.txt": "1", "b.txt": "ours"})
+    if change == "edited":
+        with open(tmp_path / "b.txt", "a") as handle:
+            handle.write(" and the user's notes")
+    else:
+        (tmp_path / "b.txt").unlink()
+        (tmp_path / "b.txt").write_text("a different file of the same name")
+    expected = (tmp_path / "b.txt").read_text()
+    with pytest.warns(UserWarning, match=r"kept b\.txt .*changed since infomec wrote it"):
+        write_folder(tmp_path, {"a.txt": "2"})
+    assert (tmp_path / "b.txt").read_text() == expected
+    # No longer listed as ours: the next run neither removes it nor warns again.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_folder(tmp_path, {"a.txt": "3"})
+    assert (tmp_path / "b.txt").read_text() == expected
+
+
+def test_an_unchanged_file_of_ours_is_still_removed(tmp_path):
+    write_folder(tmp_path, {"a.txt": "1", "b.txt": "ours"})
+    os.utime(tmp_path / "b.txt", (0, 0))  # touched, content unchanged: still ours
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_folder(tmp_path, {"a.txt": "2"})
+    assert not (tmp_path / "b.txt").exists()
+
+
+def test_an_old_marker_without_hashes_removes_nothing_and_warns_once(tmp_path):
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text("written by an older infomec, or not")
+    (tmp_path / MARKER).write_text("a.txt\nb.txt\nc.txt\n")
+    with pytest.warns(UserWarning) as caught:
+        write_folder(tmp_path, {"a.txt": "new"})
+    messages = [str(w.message) for w in caught if "kept" in str(w.message)]
+    assert len(messages) == 1 and "b.txt, c.txt" in messages[0], messages
+    assert "no content hashes" in messages[0]
+    assert (tmp_path / "b.txt").exists() and (tmp_path / "c.txt").exists()
+
+
+def test_a_tampered_marker_cannot_reach_outside_the_folder(tmp_path):
+    import hashlib
+
+    from infomec.outputs import MARKER_HEADER
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    digest = hashlib.sha256(b"x").hexdigest()
+    (folder / MARKER).write_text(f"{MARKER_HEADER}\n{digest}  ../outside.txt\n")
+    write_folder(folder, {"a.txt": "1"})
+    assert outside.read_text() == "x"
+
+
+# ------------------------------------------------------------------ demo --out
+
+
+def _demo(folder, capsys):
+    return run(["demo", "--n-samples", "300", "--out", folder], capsys)
+
+
+def test_demo_out_never_overwrites_a_file_it_did_not_write(tmp_path, capsys):
+    (tmp_path / "sources.npz").write_bytes(b"the user's own sources")
+    status, out, err = _demo(tmp_path, capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("infomec: error: ") and err.count("\n") == 1
+    assert "sources.npz: exists and was not written by infomec" in err
+    assert (tmp_path / "sources.npz").read_bytes() == b"the user's own sources"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.npz"]
+
+
+def test_demo_out_replaces_its_own_files_but_not_edited_ones(tmp_path, capsys):
+    assert _demo(tmp_path, capsys)[0] == 0
+    written = {name: (tmp_path / name).read_bytes() for name in cli.DEMO_FILES}
+    assert _demo(tmp_path, capsys)[0] == 0  # ours, unchanged: replaced
+    assert {name: (tmp_path / name).read_bytes() for name in cli.DEMO_FILES} == written
+    np.savez(tmp_path / "entangled.npz", latents=np.zeros((3, 2)))  # the user's now
+    edited = (tmp_path / "entangled.npz").read_bytes()
+    status, _, err = _demo(tmp_path, capsys)
+    assert status == 2 and "entangled.npz: exists and was not written by infomec" in err
+    assert (tmp_path / "entangled.npz").read_bytes() == edited
+
+
+def test_demo_out_into_an_existing_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "demo.txt"
+    target.write_text("mine")
+    status, _, err = _demo(target, capsys)
+    assert status == 2 and "exists and is not a folder" in err
+    assert target.read_text() == "mine"
+
+
+def test_a_report_into_the_demo_folder_keeps_the_demo_files(tmp_path, capsys):
+    assert _demo(tmp_path, capsys)[0] == 0
+    status, _, err = run(
+        ["report", tmp_path / "entangled.npz", tmp_path / "sources.npz", "--out", tmp_path],
+        capsys,
+    )
+    assert status == 0, err
+    assert all((tmp_path / name).is_file() for name in cli.DEMO_FILES)

@@ -13,11 +13,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from infomec.interrupts import check_stop
+
 _EPS = np.finfo(np.float64).eps
 
 # Above this many cells per sample a dense contingency table wastes time and memory;
 # counting sorted joint keys is O(N log N) whatever the cardinalities.
 _DENSE_CELLS_PER_SAMPLE = 4
+
+
+#: (row, pair) cells per block of a pairwise kernel: some tens of milliseconds.
+CHUNK_CELLS = 1 << 23
+
+
+def latents_per_chunk(cells_per_latent: float) -> int:
+    """Latents per block so that a block holds about :data:`CHUNK_CELLS` cells."""
+    return max(1, int(CHUNK_CELLS // max(cells_per_latent, 1)))
 
 
 @njit(cache=True)
@@ -90,7 +101,6 @@ def plugin_mutual_information(
     return max(total, 0.0)
 
 
-@njit(parallel=True, cache=True)
 def plugin_mutual_information_matrix(
     source_codes: np.ndarray,
     source_cardinalities: np.ndarray,
@@ -98,6 +108,11 @@ def plugin_mutual_information_matrix(
     latent_cardinalities: np.ndarray,
 ) -> np.ndarray:
     """Plug-in MI for every (source, latent) pair, in parallel over pairs.
+
+    Computed in blocks of latents of about :data:`CHUNK_CELLS` (row, pair) cells, with
+    a stop check between blocks (:func:`infomec.interrupts.check_stop`), so that
+    Ctrl-C ends a long call within a block. Each pair is computed on its own: the
+    blocks do not change any value.
 
     Parameters
     ----------
@@ -111,6 +126,27 @@ def plugin_mutual_information_matrix(
     -------
     ndarray of float64, shape (n_sources, n_latents)
     """
+    n_sources, n_samples = source_codes.shape
+    n_latents = latent_codes.shape[0]
+    out = np.zeros((n_sources, n_latents))
+    step = latents_per_chunk(n_samples * max(n_sources, 1))
+    for start in range(0, n_latents, step):
+        check_stop()
+        stop = min(start + step, n_latents)
+        out[:, start:stop] = _plugin_mutual_information_block(
+            source_codes, source_cardinalities, latent_codes[start:stop],
+            latent_cardinalities[start:stop],
+        )  # fmt: skip
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _plugin_mutual_information_block(
+    source_codes: np.ndarray,
+    source_cardinalities: np.ndarray,
+    latent_codes: np.ndarray,
+    latent_cardinalities: np.ndarray,
+) -> np.ndarray:
     n_sources = source_codes.shape[0]
     n_latents = latent_codes.shape[0]
     out = np.zeros((n_sources, n_latents))

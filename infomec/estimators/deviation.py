@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from infomec.estimators.contingency import latents_per_chunk
+from infomec.interrupts import check_stop
+
 
 @njit(cache=True, nogil=True)
 def linear_quantile(sorted_values: np.ndarray, q: float) -> float:
@@ -301,6 +304,33 @@ def mean_group_deviation_quantiles_serial(
 
 
 @njit(parallel=True, cache=True)
+def _mean_group_deviation_quantiles_block(
+    latents: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    cardinalities: np.ndarray,
+    q: float,
+) -> np.ndarray:
+    n_latents, n_samples = latents.shape
+    n_sources = order.shape[0]
+    out = np.zeros((n_latents, n_sources))
+    for pair in prange(n_latents * n_sources):
+        j = pair // n_sources
+        i = pair % n_sources
+        out[j, i] = _pair_deviation_quantile(
+            latents[j],
+            order[i],
+            bounds[i],
+            cardinalities[i],
+            q,
+            np.empty(n_samples),
+            np.empty(n_samples // _BLOCK + 1),
+            np.empty(_BUFFER),
+            np.empty(_FLOOR_BINS, dtype=np.int64),
+        )
+    return out
+
+
 def mean_group_deviation_quantiles(
     latents: np.ndarray,
     order: np.ndarray,
@@ -327,21 +357,14 @@ def mean_group_deviation_quantiles(
     -------
     ndarray of float64, shape (n_latents, n_sources)
     """
-    n_latents, n_samples = latents.shape
-    n_sources = order.shape[0]
-    out = np.zeros((n_latents, n_sources))
-    for pair in prange(n_latents * n_sources):
-        j = pair // n_sources
-        i = pair % n_sources
-        out[j, i] = _pair_deviation_quantile(
-            latents[j],
-            order[i],
-            bounds[i],
-            cardinalities[i],
-            q,
-            np.empty(n_samples),
-            np.empty(n_samples // _BLOCK + 1),
-            np.empty(_BUFFER),
-            np.empty(_FLOOR_BINS, dtype=np.int64),
-        )
+    out = None
+    n_items = latents.shape[0]
+    step = latents_per_chunk(latents.shape[1] * 4 * max(order.shape[0], 1))
+    for a in range(0, max(n_items, 1), step):
+        check_stop()  # Ctrl-C between blocks (infomec.interrupts); blocks change no value
+        b = min(a + step, n_items)
+        block = _mean_group_deviation_quantiles_block(latents[a:b], order, bounds, cardinalities, q)
+        if out is None:
+            out = np.empty((n_items, *block.shape[1:]), dtype=block.dtype)
+        out[a:b] = block
     return out

@@ -25,6 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from infomec._numeric import standardize
+from infomec.estimators.contingency import latents_per_chunk
+from infomec.interrupts import check_stop, stoppable
 
 # scikit-learn's jitter: 1e-10 * max(1, mean|x|) * N(0, 1) on unit-variance data.
 _JITTER_SCALE = 1e-10
@@ -101,15 +103,26 @@ def prepare_continuous_latents(
     sorted_values = np.empty((n_latents, n_samples))
     order = np.empty((n_latents, n_samples), dtype=np.int32)
 
-    def prepare(j: int) -> None:
-        sorted_values[j], order[j] = _jittered_sorted_column(latents[:, j], noise)
+    def prepare(block: range) -> None:
+        for j in block:
+            check_stop()  # Ctrl-C: the block ends at the next column
+            sorted_values[j], order[j] = _jittered_sorted_column(latents[:, j], noise)
 
-    if n_threads > 1 and n_latents > 1:
-        with ThreadPoolExecutor(min(n_threads, n_latents)) as pool:
-            list(pool.map(prepare, range(n_latents)))
+    # Blocks of columns, not one task per column: 10^5 queued tasks take a second to
+    # cancel after Ctrl-C. Each column is prepared on its own: blocks change no value.
+    # A few blocks per thread at least, so that few long columns still share the cores.
+    size = max(1, min(64, n_latents // (4 * max(n_threads, 1))))
+    blocks = [range(start, min(start + size, n_latents)) for start in range(0, n_latents, size)]
+    if n_threads > 1 and len(blocks) > 1:
+        with stoppable(), ThreadPoolExecutor(min(n_threads, len(blocks))) as pool:
+            try:
+                list(pool.map(prepare, blocks))
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # drop the blocks queued
+                raise
     else:
-        for j in range(n_latents):
-            prepare(j)
+        for block in blocks:
+            prepare(block)
     return sorted_values, order
 
 
@@ -555,15 +568,19 @@ def ksg_mutual_information_matrix(
         Mutual information in nats; exactly 0 for constant latents and single-valued
         sources.
     """
-    n_samples = sorted_values.shape[1]
+    n_latents, n_samples = sorted_values.shape
     digamma_table = digamma_of_integers(n_samples + 1)
     informative = sorted_values[:, 0] != sorted_values[:, -1]
-    return _ksg_matrix_kernel(
-        sorted_values,
-        order,
-        informative,
-        source_codes,
-        np.asarray(source_cardinalities, dtype=np.int64),
-        int(n_neighbors),
-        digamma_table,
-    )
+    cardinalities = np.asarray(source_cardinalities, dtype=np.int64)
+    out = np.zeros((source_codes.shape[0], n_latents))
+    # Blocks of latents with a stop check between them (see infomec.interrupts); each
+    # pair is computed on its own, so the blocks change no value.
+    step = latents_per_chunk(n_samples * source_codes.shape[0] * (int(n_neighbors) + 8))
+    for start in range(0, n_latents, step):
+        check_stop()
+        stop = min(start + step, n_latents)
+        out[:, start:stop] = _ksg_matrix_kernel(
+            sorted_values[start:stop], order[start:stop], informative[start:stop],
+            source_codes, cardinalities, int(n_neighbors), digamma_table,
+        )  # fmt: skip
+    return out

@@ -24,6 +24,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from infomec.estimators.contingency import latents_per_chunk
+from infomec.interrupts import check_stop
+
 _MAX_NEWTON_STEPS = 100
 
 
@@ -267,6 +270,31 @@ def _accuracy(
 
 
 @njit(parallel=True, cache=True)
+def _linear_svm_accuracy_matrix_block(
+    train_latents: np.ndarray,
+    train_codes: np.ndarray,
+    test_latents: np.ndarray,
+    test_codes: np.ndarray,
+    n_classes: np.ndarray,
+    cost: float,
+) -> np.ndarray:
+    n_latents, n_train = train_latents.shape
+    n_sources = train_codes.shape[0]
+    orders = np.empty((n_latents, n_train), dtype=np.int64)
+    for j in prange(n_latents):  # each latent is sorted once, for every source
+        orders[j] = np.argsort(train_latents[j])
+    out = np.zeros((n_latents, n_sources))
+    for pair in prange(n_latents * n_sources):
+        j = pair // n_sources
+        i = pair % n_sources
+        order = orders[j]
+        classes, slopes, offsets = fit_sorted_squared_hinge(
+            train_latents[j][order], train_codes[i][order], n_classes[i], cost
+        )
+        out[j, i] = _accuracy(classes, slopes, offsets, test_latents[j], test_codes[i])
+    return out
+
+
 def linear_svm_accuracy_matrix(
     train_latents: np.ndarray,
     train_codes: np.ndarray,
@@ -293,18 +321,16 @@ def linear_svm_accuracy_matrix(
     ndarray of float64, shape (n_latents, n_sources)
         A source with one class in the training rows is predicted as that class.
     """
-    n_latents, n_train = train_latents.shape
-    n_sources = train_codes.shape[0]
-    orders = np.empty((n_latents, n_train), dtype=np.int64)
-    for j in prange(n_latents):  # each latent is sorted once, for every source
-        orders[j] = np.argsort(train_latents[j])
-    out = np.zeros((n_latents, n_sources))
-    for pair in prange(n_latents * n_sources):
-        j = pair // n_sources
-        i = pair % n_sources
-        order = orders[j]
-        classes, slopes, offsets = fit_sorted_squared_hinge(
-            train_latents[j][order], train_codes[i][order], n_classes[i], cost
+    out = None
+    n_items = train_latents.shape[0]
+    step = latents_per_chunk(train_latents.shape[1] * 20 * max(train_codes.shape[0], 1))
+    for a in range(0, max(n_items, 1), step):
+        check_stop()  # Ctrl-C between blocks (infomec.interrupts); blocks change no value
+        b = min(a + step, n_items)
+        block = _linear_svm_accuracy_matrix_block(
+            train_latents[a:b], train_codes, test_latents[a:b], test_codes, n_classes, cost
         )
-        out[j, i] = _accuracy(classes, slopes, offsets, test_latents[j], test_codes[i])
+        if out is None:
+            out = np.empty((n_items, *block.shape[1:]), dtype=block.dtype)
+        out[a:b] = block
     return out

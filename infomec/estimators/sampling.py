@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from infomec.estimators.contingency import latents_per_chunk
+from infomec.interrupts import check_stop
+
 
 @njit(cache=True, nogil=True)
 def _order_by_value(codes: np.ndarray, cardinalities: np.ndarray, max_values: int):
@@ -108,6 +111,38 @@ def _uniform_index(uniform: float, n: int) -> int:
 
 
 @njit(parallel=True, cache=True)
+def _beta_vae_features_block(
+    latents: np.ndarray,
+    codes: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    usable: np.ndarray,
+    n_usable: np.ndarray,
+    factors: np.ndarray,
+    uniforms: np.ndarray,
+) -> np.ndarray:
+    n_points, batch, _ = uniforms.shape
+    n_latents = latents.shape[1]
+    features = np.zeros((n_points, n_latents))
+    for p in prange(n_points):
+        k = factors[p]
+        for b in range(batch):
+            position = usable[k, _uniform_index(uniforms[p, b, 0], n_usable[k])]
+            first = order[k, position]
+            value = codes[k, first]
+            start = bounds[k, value]
+            size = bounds[k, value + 1] - start
+            other = start + _uniform_index(uniforms[p, b, 1], size - 1)
+            if other >= position:  # skip the first row itself
+                other += 1
+            second = order[k, other]
+            for j in range(n_latents):
+                features[p, j] += abs(latents[first, j] - latents[second, j])
+        for j in range(n_latents):
+            features[p, j] /= batch
+    return features
+
+
 def beta_vae_features(
     latents: np.ndarray,
     codes: np.ndarray,
@@ -138,30 +173,23 @@ def beta_vae_features(
     -------
     ndarray of float64, shape (n_points, n_latents)
     """
-    n_points, batch, _ = uniforms.shape
-    n_latents = latents.shape[1]
-    features = np.zeros((n_points, n_latents))
-    for p in prange(n_points):
-        k = factors[p]
-        for b in range(batch):
-            position = usable[k, _uniform_index(uniforms[p, b, 0], n_usable[k])]
-            first = order[k, position]
-            value = codes[k, first]
-            start = bounds[k, value]
-            size = bounds[k, value + 1] - start
-            other = start + _uniform_index(uniforms[p, b, 1], size - 1)
-            if other >= position:  # skip the first row itself
-                other += 1
-            second = order[k, other]
-            for j in range(n_latents):
-                features[p, j] += abs(latents[first, j] - latents[second, j])
-        for j in range(n_latents):
-            features[p, j] /= batch
-    return features
+    out = None
+    n_items = factors.shape[0]
+    step = latents_per_chunk(uniforms.shape[1] * latents.shape[1])
+    for a in range(0, max(n_items, 1), step):
+        check_stop()  # Ctrl-C between blocks (infomec.interrupts); blocks change no value
+        b = min(a + step, n_items)
+        block = _beta_vae_features_block(
+            latents, codes, order, bounds, usable, n_usable, factors[a:b], uniforms[a:b]
+        )
+        if out is None:
+            out = np.empty((n_items, *block.shape[1:]), dtype=block.dtype)
+        out[a:b] = block
+    return out
 
 
 @njit(parallel=True, cache=True)
-def factor_vae_votes(
+def _factor_vae_votes_block(
     latents: np.ndarray,
     codes: np.ndarray,
     order: np.ndarray,
@@ -174,31 +202,6 @@ def factor_vae_votes(
     global_variances: np.ndarray,
     active: np.ndarray,
 ) -> np.ndarray:
-    """One FactorVAE vote per entry of ``factors``: the latent of least relative variance.
-
-    Vote ``v`` holds source ``factors[v]`` at the value of a row drawn uniformly among
-    rows whose value is shared (so values are drawn with their frequency in the data),
-    takes ``batch`` distinct rows of that value uniformly (Floyd's algorithm; every row
-    when there are no more than ``batch``), and returns the index, among all latents, of
-    the active latent minimising ``var(batch, ddof=1) / global_variance`` (first on ties).
-
-    Parameters
-    ----------
-    latents : ndarray of float64, shape (n_samples, n_latents)
-    codes, order, bounds, usable, n_usable : as for :func:`beta_vae_features`
-    factors : ndarray of int64, shape (n_votes,)
-    anchors : ndarray of float64, shape (n_votes,)
-        Uniforms choosing the row whose value is held fixed.
-    uniforms : ndarray of float64, shape (n_votes, batch)
-        Uniforms choosing the batch.
-    global_variances : ndarray of float64, shape (n_latents,)
-    active : ndarray of bool, shape (n_latents,)
-        At least one entry true, each with a positive global variance.
-
-    Returns
-    -------
-    ndarray of int64, shape (n_votes,)
-    """
     n_votes, batch = uniforms.shape
     n_latents = latents.shape[1]
     votes = np.empty(n_votes, dtype=np.int64)
@@ -242,3 +245,63 @@ def factor_vae_votes(
                 best_ratio = ratio
         votes[v] = best
     return votes
+
+
+def factor_vae_votes(
+    latents: np.ndarray,
+    codes: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    usable: np.ndarray,
+    n_usable: np.ndarray,
+    factors: np.ndarray,
+    anchors: np.ndarray,
+    uniforms: np.ndarray,
+    global_variances: np.ndarray,
+    active: np.ndarray,
+) -> np.ndarray:
+    """One FactorVAE vote per entry of ``factors``: the latent of least relative variance.
+
+    Vote ``v`` holds source ``factors[v]`` at the value of a row drawn uniformly among
+    rows whose value is shared (so values are drawn with their frequency in the data),
+    takes ``batch`` distinct rows of that value uniformly (Floyd's algorithm; every row
+    when there are no more than ``batch``), and returns the index, among all latents, of
+    the active latent minimising ``var(batch, ddof=1) / global_variance`` (first on ties).
+
+    Parameters
+    ----------
+    latents : ndarray of float64, shape (n_samples, n_latents)
+    codes, order, bounds, usable, n_usable : as for :func:`beta_vae_features`
+    factors : ndarray of int64, shape (n_votes,)
+    anchors : ndarray of float64, shape (n_votes,)
+        Uniforms choosing the row whose value is held fixed.
+    uniforms : ndarray of float64, shape (n_votes, batch)
+        Uniforms choosing the batch.
+    global_variances : ndarray of float64, shape (n_latents,)
+    active : ndarray of bool, shape (n_latents,)
+        At least one entry true, each with a positive global variance.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_votes,)
+    """
+    n_items = factors.shape[0]
+    out = np.empty(n_items, dtype=np.int64)
+    step = latents_per_chunk(uniforms.shape[1] * latents.shape[1])
+    for a in range(0, n_items, step):
+        check_stop()  # Ctrl-C between blocks (infomec.interrupts); blocks change no value
+        b = min(a + step, n_items)
+        out[a:b] = _factor_vae_votes_block(
+            latents,
+            codes,
+            order,
+            bounds,
+            usable,
+            n_usable,
+            factors[a:b],
+            anchors[a:b],
+            uniforms[a:b],
+            global_variances,
+            active,
+        )
+    return out

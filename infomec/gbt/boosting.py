@@ -52,6 +52,7 @@ import numpy as np
 from infomec._validation import warn
 from infomec.gbt.leaf_update import UPDATED, newton_leaf_update
 from infomec.gbt.regression_tree import Presorted, fit_regression_tree, presort
+from infomec.interrupts import check_stop
 
 __all__ = ["fit_gradient_boosting"]
 
@@ -225,6 +226,7 @@ def _threaded_class() -> type | None:
                     X_csc=X_csc, X_csr=X_csr,
                 )  # fmt: skip
 
+            check_stop()  # every stage: Ctrl-C reaches fits running in worker threads
             if (
                 i == 0
                 or self.tree_pool is None
@@ -296,6 +298,7 @@ def _threaded_class() -> type | None:
             untouched = generator.state
 
             def fit_tree(k: int):
+                check_stop()
                 target = (y == k).astype(np.float64) if self._loss.is_multiclass else y
                 tree, trees_agree = self._fit_tree(
                     X, negative_gradient[:, k], sample_weight, settings, draws[k],

@@ -567,6 +567,26 @@ def _lbfgs(coef: np.ndarray, problem: _Problem, stopping: _Stopping, max_iter: i
     return result.x.reshape(shape), int(result.nit), evaluated(result.x)
 
 
+def _discriminant_applies(problem: _Problem) -> bool:
+    """A dense design whose first column is the intercept, nothing ruled out."""
+    features = problem.features
+    if _is_sparse(features) or problem.free_offsets is not None or problem.fitted is not None:
+        return False
+    return bool(np.all(features[:, 0] == 1.0)) and not np.isinf(problem.reference_logits).any()
+
+
+def discriminant_cost(n_samples: int, n_features: int) -> float:
+    """Multiply-adds of the discriminant start: the within-class scatter (``N p^2``)
+    and its Cholesky solve (``p^3 / 3``), ``p`` the design's columns.
+
+    Examples
+    --------
+    >>> f"{discriminant_cost(200, 1_000_001):.1e}"
+    '3.3e+17'
+    """
+    return float(n_samples) * n_features**2 + float(n_features) ** 3 / 3
+
+
 def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
     """Coefficients of linear discriminant analysis, for a warm start; None if n/a.
 
@@ -577,12 +597,9 @@ def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
     plus the log ratio of the classes' weights. Needs a dense design whose first column
     is the intercept and nothing ruled out.
     """
-    features = problem.features
-    if _is_sparse(features) or problem.free_offsets is not None or problem.fitted is not None:
+    if not _discriminant_applies(problem):
         return None
-    if not np.all(features[:, 0] == 1.0) or np.isinf(problem.reference_logits).any():
-        return None
-    latents = features[:, 1:]
+    latents = problem.features[:, 1:]
     weights = problem.weights
     indicator = scipy.sparse.csr_array(
         (weights, (problem.labels, np.arange(weights.size))), shape=(n_classes, weights.size)
@@ -607,8 +624,19 @@ def _discriminant_start(problem: _Problem, n_classes: int) -> np.ndarray | None:
 
 
 def _warm_start(problem: _Problem, n_classes: int, budget: _Work) -> np.ndarray:
-    """The discriminant start scaled back until it beats zero (uniform), else zero."""
+    """The discriminant start scaled back until it beats zero (uniform), else zero.
+
+    Its scatter and solve are charged to ``budget``; a start that would take more than
+    half of what is left (many latents: ``p^2`` memory and ``N p^2 + p^3 / 3`` work) is
+    skipped, and the solver starts from zero.
+    """
     zero = np.zeros((problem.features.shape[1], problem.n_free))
+    if not _discriminant_applies(problem):
+        return zero
+    cost = discriminant_cost(*problem.features.shape)
+    if cost > budget.left() / 2:
+        return zero
+    budget.spend(cost)
     start = _discriminant_start(problem, n_classes)
     if start is None:
         return zero
@@ -810,6 +838,12 @@ class _Work:
         self.hessian_cost = hessian_cost
         self.iteration_cost = iteration_cost  # an L-BFGS iteration's own work
         self.total = 0.0
+
+    def spend(self, amount: float) -> None:
+        self.total += amount
+
+    def left(self) -> float:
+        return max(self.limit - self.total, 0.0)
 
     def spend_evaluation(self, count: int = 1) -> None:
         self.total += count * self.evaluation_cost

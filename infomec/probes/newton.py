@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from infomec.interrupts import check_stop
+
 __all__ = [
     "ARMIJO",
     "MIN_STEP",
@@ -118,8 +120,12 @@ def minimize_lbfgs(
     """
     import scipy.optimize  # lazy: only many-class problems get here (~0.25 s import)
 
+    def checked(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        check_stop()  # Ctrl-C reaches solvers running in worker threads
+        return objective(flat)
+
     return scipy.optimize.minimize(
-        objective,
+        checked,
         start,
         jac=True,
         method="L-BFGS-B",
@@ -247,6 +253,7 @@ class NewtonLoop(Generic[Evaluation]):
         current = self.evaluate(params)
         self.begin(current)
         for iteration in range(max_iter):
+            check_stop()  # Ctrl-C reaches solvers running in worker threads
             if self.done(current):
                 return NewtonOutcome(params, current, factor, iteration, True)
             if self.out_of_budget():

@@ -42,6 +42,7 @@ from infomec.estimators.logistic import (
     logistic_probabilities,
     penalized_logistic_loss,
 )
+from infomec.interrupts import stoppable
 from infomec.probes.newton import NewtonLoop, minimize_lbfgs, symmetric_pair_index
 
 #: Max-norm of the objective gradient at which the logistic fits stop. scikit-learn's
@@ -268,6 +269,13 @@ def fit_penalized_logistic(
     >>> round(float(params[0]), 4), converged  # scikit-learn: coef_ 1.0066, intercept 0
     (1.0066, True)
     """
+    # A job of its own when called directly (modularity fits sources in threads): a
+    # stop left by an interrupted job is cleared (infomec.interrupts).
+    with stoppable():
+        return _fit(features, labels, n_classes, penalties, tol)
+
+
+def _fit(features, labels, n_classes: int, penalties, tol: float) -> tuple[np.ndarray, bool]:
     n_samples, n_features = features.shape
     n_free = n_classes if n_classes > 2 else 1
     n_products = (n_features + 1) * (n_features + 2) // 2
