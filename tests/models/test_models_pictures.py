@@ -162,8 +162,10 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     config = TrainConfig(model="qlae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
     assert config.steps == default_steps("qlae", "cpu", "shapes3d")[0]
     assert config.chosen_by["steps"].startswith("cpu profile plateau table (shapes3d)")
-    assert "provisional" in config.chosen_by["steps"]
+    assert "measured" in config.chosen_by["steps"] and config.steps == 6_000
     assert config.log_every == 50 and "loss points" in config.chosen_by["log_every"]
+    vae = TrainConfig(model="vae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
+    assert "provisional" in vae.chosen_by["steps"]
     paper = TrainConfig(model="ae", dataset="shapes3d", device="cuda").resolved(6, "shapes3d")
     assert paper.steps == 200_000 and "authors'" in paper.chosen_by["steps"]
     given = TrainConfig(model="ae", dataset="shapes3d", steps=7).resolved(6, "shapes3d")
