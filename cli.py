@@ -401,7 +401,11 @@ def run_inspect(args: argparse.Namespace) -> int:
             **{role: loaded.values for role, loaded in arrays.items()}, **options
         )
     except ValueError as error:
-        raise ValueError(f"{' / '.join(r['path'] for r in records.values())}: {error}") from None
+        hint = ""
+        if args.sources is None and args.role == "latents" and "got text" in str(error):
+            hint = " (a sources file? pass --role sources)"
+        paths = " / ".join(r["path"] for r in records.values())
+        raise ValueError(f"{paths}: {error}{hint}") from None
     for role, loaded in arrays.items():
         if loaded.names:  # names from the file (header, npz names arrays)
             for record, name in zip(digest.get(role, []), loaded.names, strict=False):
