@@ -376,6 +376,13 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _role_hint(args: argparse.Namespace, error: ValueError) -> str:
+    """A single text file refused as latents for holding text is likely a sources file."""
+    if args.sources is None and args.role == "latents" and "text" in str(error):
+        return " (a sources file? pass --role sources)"
+    return ""
+
+
 def run_inspect(args: argparse.Namespace) -> int:
     """Print how the files are read (the input digest), without scoring."""
     from infomec.inputs.digest import format_digest
@@ -393,7 +400,10 @@ def run_inspect(args: argparse.Namespace) -> int:
     else:
         role = args.role
         key = args.latents_key if role == "latents" else args.sources_key
-        loaded = load_array(args.latents, role, key, **_read_options(args))
+        try:
+            loaded = load_array(args.latents, role, key, **_read_options(args))
+        except ValueError as error:
+            raise ValueError(f"{error}{_role_hint(args, error)}") from None
         records[role] = loaded_record(args.latents, loaded)
         arrays = {role: loaded}
     try:
@@ -401,11 +411,8 @@ def run_inspect(args: argparse.Namespace) -> int:
             **{role: loaded.values for role, loaded in arrays.items()}, **options
         )
     except ValueError as error:
-        hint = ""
-        if args.sources is None and args.role == "latents" and "got text" in str(error):
-            hint = " (a sources file? pass --role sources)"
         paths = " / ".join(r["path"] for r in records.values())
-        raise ValueError(f"{paths}: {error}{hint}") from None
+        raise ValueError(f"{paths}: {error}{_role_hint(args, error)}") from None
     for role, loaded in arrays.items():
         if loaded.names:  # names from the file (header, npz names arrays)
             for record, name in zip(digest.get(role, []), loaded.names, strict=False):
