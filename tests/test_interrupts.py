@@ -254,9 +254,11 @@ def test_read_only_install_without_writable_home(tmp_path):
         pytest.skip("cannot drop root's capabilities here")
     install = tmp_path / "install"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    # The wheel's layout: models/ as infomec/models, cli.py as infomec/_cli/cli.py.
     shutil.copytree(ROOT / "infomec", install / "infomec", ignore=ignore)
-    shutil.copytree(ROOT / "models", install / "models", ignore=ignore)
-    shutil.copy(ROOT / "cli.py", install / "cli.py")
+    shutil.copytree(ROOT / "models", install / "infomec" / "models", ignore=ignore)
+    (install / "infomec" / "_cli").mkdir()
+    shutil.copy(ROOT / "cli.py", install / "infomec" / "_cli" / "cli.py")
     home = tmp_path / "home"
     home.mkdir()
     scratch = tmp_path / "tmp"
@@ -267,7 +269,7 @@ def test_read_only_install_without_writable_home(tmp_path):
     for key in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME"):
         env.pop(key, None)
     completed = subprocess.run(
-        [*prefix, sys.executable, "-m", "cli", "--version"],
+        [*prefix, sys.executable, "-m", "infomec", "--version"],
         cwd=tmp_path, env=env, capture_output=True, text=True,
     )  # fmt: skip
     subprocess.run(["chmod", "-R", "u+w", str(install), str(home)], check=True)
