@@ -30,6 +30,12 @@ from infomec.inputs.interpret import _FLOAT64_EXACT, as_2d_array
 _CHECK_SOURCE_DENSITY: ContextVar[bool] = ContextVar("check_source_density", default=True)
 
 
+def in_resample() -> bool:
+    """Whether the caller re-scores rows of a sample checked in full (see
+    :func:`resampled_sample`): its input digest was recorded then, once."""
+    return not _CHECK_SOURCE_DENSITY.get()
+
+
 @contextmanager
 def resampled_sample() -> Iterator[None]:
     """Within this block sources are not refused for being sparse (see the module text).

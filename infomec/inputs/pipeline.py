@@ -34,7 +34,7 @@ from infomec.inputs.digest import (
     mark_pruning,
     source_records,
 )
-from infomec.inputs.encode import encode_sources, exact_integer_latents
+from infomec.inputs.encode import encode_sources, exact_integer_latents, in_resample
 from infomec.inputs.frameworks import column_names
 from infomec.inputs.interpret import as_2d_array, check_latents, source_columns
 from infomec.presets import PruningRule, resolve_settings
@@ -94,6 +94,8 @@ class _Recorded:
 def digest_with_pruning(sample: Sample, pruning: str) -> dict:
     """The sample's input digest with each latent's pruning status under ``pruning``
     (and the warnings of :func:`~infomec.inputs.check.review_pruning`)."""
+    if not sample.digest:  # a resample (or a hand-built sample): no digest to annotate
+        return {}
     digest = copy.deepcopy(sample.digest)
     with _Recorded() as messages:
         active, notes = review_pruning(
@@ -195,15 +197,11 @@ def prepare_sample(
             notes=notes,
         )
         discrete, why = _discrete(latent_array, discrete_latents, latent_names)
-    digest: dict[str, Any] = {
-        "rows": int(latent_array.shape[0]),
-        "files": {},
-        "latents": latent_records(latent_array, latent_names, discrete, why),
-        "sources": source_records(columns, names, notes),
-        "warnings": messages,
-    }
-    if latent_array.shape[1] > MAX_LISTED_COLUMNS:
-        digest["latents_not_listed"] = latent_array.shape[1] - MAX_LISTED_COLUMNS
+    if in_resample():  # the full sample's digest was recorded; resamples skip its cost
+        digest: dict[str, Any] = {}
+    else:
+        digest = _digest(latent_array, latent_names, discrete, why, columns, names, notes)
+        digest["warnings"] = messages
     return Sample(
         latents=exact_integer_latents(latent_array),
         discrete=discrete,
@@ -212,6 +210,19 @@ def prepare_sample(
         latent_names=latent_names,
         digest=digest,
     )
+
+
+def _digest(latent_array, latent_names, discrete, why, columns, names, notes) -> dict[str, Any]:
+    """The input digest of one prepared sample (:mod:`infomec.inputs.digest`)."""
+    digest: dict[str, Any] = {
+        "rows": int(latent_array.shape[0]),
+        "files": {},
+        "latents": latent_records(latent_array, latent_names, discrete, why),
+        "sources": source_records(columns, names, notes),
+    }
+    if latent_array.shape[1] > MAX_LISTED_COLUMNS:
+        digest["latents_not_listed"] = latent_array.shape[1] - MAX_LISTED_COLUMNS
+    return digest
 
 
 def _plain(value):
