@@ -146,8 +146,8 @@ def format_table(result: infomec.ScoreResult) -> str:
         lines.append("NMI (rows: sources, columns: latents; * = active latent)")
         if null is not None:
             lines.append(
-                f"  ~ = not above its noise floor (95th percentile of {null['n_draws']} "
-                "shuffles of the sources)"
+                "  ~ = not above its noise floor (95th percentile under the null: "
+                f"{null.get('null_method', str(null['n_draws']) + ' shuffles of the sources')})"
             )
         lines.append(" " * (label_width + 2) + " ".join(cells))
         for name, row, marks in zip(result.source_names, nmi, above, strict=True):
@@ -439,6 +439,7 @@ def _score_options(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "null": args.null,
         "null_metrics": args.null_metrics,
+        "null_exact": args.null_exact,
         "max_work": args.max_work,
     }
 
@@ -769,7 +770,14 @@ def _add_shared_score_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_NULL,
         metavar="R",
         help="shuffles of the sources for chance levels and NMI noise floors; 0: none "
-        f"(default: {DEFAULT_NULL}, one to three more scores of cost)",
+        f"(default: {DEFAULT_NULL}, shared by latents with one null law: about one NMI "
+        "matrix of cost)",
+    )
+    parser.add_argument(
+        "--null-exact",
+        action="store_true",
+        help="score every latent under every shuffle (R NMI matrices of cost; default: "
+        "tie-free continuous latents share the shuffles)",
     )
     parser.add_argument(
         "--null-metrics",

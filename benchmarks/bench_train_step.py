@@ -174,6 +174,7 @@ def run_bare(
 
     from infomec.models.autoencoder import Autoencoder, clipped_step
     from infomec.models.registry import build_model
+    from infomec.models.train import set_learning_rate
 
     config, steps = setup.config, setup.config.steps
     previous = torch.get_num_threads()
@@ -200,6 +201,7 @@ def run_bare(
                 else:
                     x = setup.batch(step, channels_last)
                 began, cpu_began = time.perf_counter(), time.process_time()
+                set_learning_rate(optimizers, config, step)  # the cpu recipe's schedule
                 if autoencoder:
                     loss = net.objective(x, forward(x))["loss"]
                     clipped_step(optimizers[0], loss, net._clipped)

@@ -368,13 +368,16 @@ def check_memory(nbytes: float, what: str, cause: str) -> None:
         )
 
 
-def _null_draw(family: str, shape: Shape) -> float:
-    """Work of one draw of the permutation null (one MI kernel call; see
-    :mod:`infomec.metrics.null`): the NMI part of InfoMEC, a binned MI otherwise."""
+def _null_work(family: str, shape: Shape, draws: int, shared: bool) -> float:
+    """Work of the permutation null (see :mod:`infomec.metrics.null`): InfoMEC's KSG
+    columns, ``max(R, d)`` of them when continuous latents share the shuffles (those
+    without tied values do; the estimate assumes all of them) and ``R d`` otherwise; a
+    binned MI matrix per draw for the other families and for discrete latents."""
     n, d = shape.n_samples, shape.n_latents
     if family == "infomec" and not shape.discrete:
-        return _RATES["ksg"] * n * d * shape.n_sources * shape.k
-    return _binned_mi(shape).work
+        columns = max(draws, d) if shared else draws * d
+        return _RATES["ksg"] * n * columns * shape.n_sources * shape.k
+    return draws * _binned_mi(shape).work
 
 
 def check_costs(
@@ -385,6 +388,7 @@ def check_costs(
     max_work=None,
     repeats: int = 1,
     null_draws: Mapping[str, int] | None = None,
+    null_shared: bool = True,
 ) -> dict[str, Cost]:
     """Refuse, before anything is allocated, a family that would cost too much.
 
@@ -403,6 +407,8 @@ def check_costs(
         Copies of the working set alive at once (1 for a score).
     null_draws : mapping of str to int, optional
         Draws of the permutation null per family (each one more MI kernel call).
+    null_shared : bool, default=True
+        Whether InfoMEC's continuous latents share the shuffles (``null_exact=False``).
 
     Returns
     -------
@@ -422,7 +428,7 @@ def check_costs(
         cost = estimate(family, shape)
         draws = (null_draws or {}).get(family, 0)
         if draws:
-            cost = Cost(cost.work + draws * _null_draw(family, shape), cost.memory)
+            cost = Cost(cost.work + _null_work(family, shape, draws, null_shared), cost.memory)
         if cost.work > limit:
             minutes = cost.work / _PER_SECOND / 60
             raise BudgetError(

@@ -112,6 +112,7 @@ def score(
     progress: bool | None = None,
     null: int = DEFAULT_NULL,
     null_metrics: str | Sequence[str] | None = None,
+    null_exact: bool = False,
     max_work: float | None = None,
 ) -> ScoreResult:
     """Score a representation against ground-truth sources.
@@ -199,12 +200,17 @@ def score(
         Per-family progress on stderr (a bar in a terminal, else a line every 10 s;
         see :mod:`infomec.progress`): default shown unless silenced, never inside
         another job (a bootstrap, a sweep).
-    null : int, default=10
+    null : int, default=20
         Draws of the permutation null that gives chance levels (sources' rows shuffled,
         seeded by ``seed``; see :mod:`infomec.metrics.null`): each NMI entry gets a
         floor and a p-value, each score of ``null_metrics`` a chance level
         (``result["infomec"]["chance"]``), and a warning names scores that noise
         reaches. 0 turns it off; otherwise at least 10. The scores do not change.
+    null_exact : bool, default=False
+        Score every latent under every shuffle (``null`` times the NMI's cost). By default
+        continuous latents with no tied values share the shuffles and their entries' null
+        is a Gaussian model fitted to the shared draws (about one NMI matrix in all;
+        :mod:`infomec.metrics.null`).
     null_metrics : str or sequence of str, optional
         Families that get chance levels: InfoMEC by default (when computed); ``"all"``
         or names among ``infomec``, ``mig``, ``mig_sup``, ``modularity`` (each draw
@@ -243,6 +249,7 @@ def score(
     # scikit-learn's random_state (DCI, the KSG jitter) takes seeds below 2**32.
     seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     null = check_null(null)
+    null_exact = bool(check_optional_bool(null_exact, "null_exact"))
     with_null = resolve_null_metrics(null_metrics, names) if null else []
     if not null and null_metrics is not None:
         resolve_null_metrics(null_metrics, names)  # checked all the same: no silent typo
@@ -303,7 +310,14 @@ def score(
         if held_out is not None and held_out.explicit:
             check_summable(held_out.test.latents, "test_latents", squares=squares)
     # Before anything is allocated: every family's work and memory, from the shape.
-    check_costs(names, sample, settings, max_work=max_work, null_draws={n: null for n in with_null})
+    check_costs(
+        names,
+        sample,
+        settings,
+        max_work=max_work,
+        null_draws={name: null for name in with_null},
+        null_shared=not null_exact,
+    )
     if scheduler == "joblib":
         families = {}
         # Ctrl-C / SIGTERM also stop the families' worker threads (infomec.interrupts).
@@ -328,11 +342,13 @@ def score(
             n_draws=null,
             seed=seed,
             n_jobs=n_jobs,
+            pooled=not null_exact,
         )
     settings.update(
         metrics=names,
         null=null,
         null_metrics=with_null,
+        null_exact=bool(null_exact),
         discrete_latents=sample.discrete,
         max_source_values=max_source_values,
         source_bins=source_bins,

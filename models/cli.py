@@ -38,6 +38,8 @@ _CONFIG_FLAGS = (
     "num_latents",
     "num_values",
     "lr",
+    "lr_schedule",
+    "lr_decay_steps",
     "weight_decay",
     "beta",
     "eval_size",
@@ -132,6 +134,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--num-latents", type=int, help="default twice the number of factors")
     model.add_argument("--num-values", type=int, help="codebook size per latent (default 10)")
     model.add_argument("--lr", type=float, help="learning rate (default per model)")
+    model.add_argument(
+        "--lr-schedule",
+        choices=("constant", "cosine"),
+        help="constant: the authors' (default); cosine: decay to 1%% of --lr over the run "
+        "(settles sooner, but lower: see benchmarks/results/plateau_qlae_shapes3d.md)",
+    )
+    model.add_argument(
+        "--lr-decay-steps", type=int, help="steps of the cosine decay (default: --steps)"
+    )
     model.add_argument("--weight-decay", type=float, help="default per model")
     model.add_argument(
         "--beta",

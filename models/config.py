@@ -19,6 +19,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from .schedule import SCHEDULES
+
 # The paper's settings: autoencoders lr 1e-3, batch 128; GANs lr 2e-4, batch 64. Weight decay:
 # QLAE 0.1, AE and VAEs none, InfoWGAN-GP 1e-4, QLInfoWGAN-GP 1e-3. beta: 4 for the beta-VAE
 # and a total-correlation weight of 6 for beta-TCVAE, the dSprites choices of Higgins et al.
@@ -50,6 +52,19 @@ ARCHITECTURE_NAMES = ("paper", "burgess")
 # ``small`` was the old name of ``burgess`` (the same network); it is mapped with a warning.
 DEPRECATED_ARCHITECTURES = {"small": "burgess"}
 DEVICES = ("cpu", "cuda")
+# Runs of at least this many steps evaluate about ten times by default (shorter ones, such
+# as quick trials, only at the end).
+EVALUATED_FROM = 1_000
+# The learning-rate schedule per profile when --lr-schedule is not given, and why.
+PROFILE_SCHEDULES = {"paper": "constant", "cpu": "constant"}
+SCHEDULE_REASONS = {
+    "paper": "paper profile: the authors' constant rate",
+    "cpu": (
+        "the authors' constant rate: a cosine decay over the run settles sooner but lower "
+        "(QLAE on procedural shapes3d: 25.4 dB after 6,500 cosine steps, 27.9 dB after "
+        "6,000 constant ones; benchmarks/results/plateau_qlae_shapes3d.md)"
+    ),
+}
 PROFILES: dict[str, dict[str, Any]] = {
     "paper": {"image_size": 64, "arch": "paper", "eval_size": 10_000},
     "cpu": {"image_size": 32, "arch": "burgess", "eval_size": 5_000},
@@ -72,17 +87,15 @@ RESUMABLE_CHANGES = frozenset(
 SCORE_PRESETS = ("reference", "paper", "tripod")
 # The authors' training length (paper profile default when --steps is not given).
 AUTHORS_STEPS = 200_000
-_PROVISIONAL = (
-    "provisional: from issue 23's quiet-machine runs on procedural shapes3d (AE "
-    "22.5/24.3/26.7/27.6 dB and QLAE 22.2/24.0/25.3 dB at 1,000-3,000 steps, still gaining "
-    "~0.8 dB per 500 steps at 3,000), not yet a measured plateau; "
-    "benchmarks/plateau.py measures it"
-)
 _QLAE_SHAPES3D = (
-    "measured (benchmarks/results/plateau_qlae_shapes3d.md): 27.94 dB at 6,000 steps, 17.6 "
-    "min on 2 quiet cores with 1 thread; still gaining 1.06 dB over the last fifth, so not "
-    "a plateau by the < 0.5 dB rule: the longest run that keeps the default under 25 "
-    "minutes with its evaluation"
+    "measured (benchmarks/results/plateau_qlae_shapes3d.md): 27.94 dB at 6,000 steps at the "
+    "authors' constant rate, still gaining 1.06 dB over the last fifth, so not a plateau by "
+    "the < 0.5 dB rule, which no run under 25 minutes on 2 CPU cores reaches; 6,500 steps "
+    "take about 12 minutes with 2 torch threads (9.1 steps/s)"
+)
+_SAME_BUDGET = (
+    "the same budget as QLAE's (6,500 steps, about 12 minutes on 2 CPU cores), so that the "
+    "paper table compares equally trained models; not a measured plateau"
 )
 _PROVISIONAL_GUESS = (
     "provisional guess, no measurement yet for this model and dataset; "
@@ -93,10 +106,10 @@ _PROVISIONAL_GUESS = (
 # with where the number comes from. Families without an entry use the shapes3d row.
 CPU_DEFAULT_STEPS: dict[str, dict[str, tuple[int, str]]] = {
     "shapes3d": {
-        "qlae": (6_000, _QLAE_SHAPES3D),
-        "ae": (4_000, _PROVISIONAL),
-        "vae": (4_000, _PROVISIONAL_GUESS),
-        "tcvae": (4_000, _PROVISIONAL_GUESS),
+        "qlae": (6_500, _QLAE_SHAPES3D),
+        "ae": (6_500, _SAME_BUDGET),
+        "vae": (6_500, _SAME_BUDGET),
+        "tcvae": (6_500, _SAME_BUDGET),
         "infowgan": (5_000, _PROVISIONAL_GUESS),
         "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
     },
@@ -180,10 +193,18 @@ class TrainConfig:
         Period, in steps, of loss-history entries (``losses.csv``); default: enough for
         at least 50 points, at most every 50 steps.
     eval_every : int, optional
-        Period, in steps, of evaluations (InfoM/InfoE/InfoC, PSNR) during training.
+        Period, in steps, of evaluations (InfoM/InfoE/InfoC, PSNR) during training; default:
+        about a tenth of ``steps`` (rounded to 100) for runs of 1,000 steps or more, else
+        none (the run is evaluated at its end only).
     channels_last : bool, optional
         Channels-last memory format for the networks and batches; default: on a CPU
         (measured faster there, benchmarks/results/bench_train_step.md). Set by the trainer.
+    lr_schedule : str, optional
+        ``constant`` (the authors', and the default) or ``cosine`` (a half cosine from
+        ``lr`` to 1% of it, see :mod:`infomec.models.schedule`).
+    lr_decay_steps : int, optional
+        Steps over which ``cosine`` decays; default: the run's ``steps`` when it starts. Kept
+        when a run is extended with a larger ``steps``: the extension goes on at the final rate.
     presets : tuple of str
         infomec presets written to ``scores.json``; the first one is used by ``eval_every``.
     chosen_by : dict of str to str, optional
@@ -214,6 +235,8 @@ class TrainConfig:
     log_every: int | None = None
     eval_every: int | None = None
     channels_last: bool | None = None
+    lr_schedule: str | None = None
+    lr_decay_steps: int | None = None
     presets: tuple[str, ...] = ("reference",)
     chosen_by: dict[str, str] | None = None
 
@@ -240,12 +263,19 @@ class TrainConfig:
             raise ValueError(f"beta applies to vae and tcvae only, not {self.model}")
         positive = ["steps", "image_size", "eval_size", "checkpoint_every", "log_every"]
         positive += ["batch_size", "num_latents", "lr", "eval_every", "checkpoint_minutes"]
+        positive += ["lr_decay_steps"]
         for name in positive:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name.replace('_', '-')} must be > 0, got {value}")
         if self.model == "tcvae" and self.batch_size == 1:
             raise ValueError("batch-size must be > 1 for tcvae (its estimator compares samples)")
+        if self.lr_schedule is not None and self.lr_schedule not in SCHEDULES:
+            raise ValueError(
+                f"unknown lr schedule {self.lr_schedule!r}; choose from {', '.join(SCHEDULES)}"
+            )
+        if self.lr_decay_steps is not None and self.lr_schedule not in (None, "cosine"):
+            raise ValueError("lr-decay-steps applies to --lr-schedule cosine only")
         if self.num_values < 2:
             raise ValueError(f"num-values must be >= 2, got {self.num_values}")
         for name in ("weight_decay", "beta", "quantization_weight", "commitment_weight"):
@@ -303,10 +333,24 @@ class TrainConfig:
         if steps is None:
             steps, chosen["steps"] = default_steps(self.model, profile, family)
             updates["steps"] = steps
+        if self.eval_every is None and steps >= EVALUATED_FROM:
+            # A curve to read: about ten evaluations over a run of recipe length.
+            updates["eval_every"] = max(100, int(round(steps / 10, -2)))
+            chosen["eval_every"] = f"about ten evaluations over {steps} steps"
         if self.log_every is None:
             # At least 50 points on the loss curves, and never more often than every 50 steps.
             updates["log_every"] = max(1, min(50, steps // 50))
             chosen["log_every"] = "at least 50 loss points, at most every 50 steps"
+        schedule = self.lr_schedule
+        if schedule is None:
+            schedule = PROFILE_SCHEDULES[profile]
+            updates["lr_schedule"] = schedule
+            chosen["lr_schedule"] = SCHEDULE_REASONS[profile]
+        if schedule != "cosine" and self.lr_decay_steps is not None:
+            raise ValueError("lr-decay-steps applies to --lr-schedule cosine only")
+        if schedule == "cosine" and self.lr_decay_steps is None:
+            updates["lr_decay_steps"] = steps
+            chosen["lr_decay_steps"] = "the run's steps"
         if self.num_latents is None:
             updates["num_latents"] = 2 * num_factors
             chosen["num_latents"] = "twice the number of factors"

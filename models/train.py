@@ -36,6 +36,7 @@ from .data import FactorDataset, evaluation_indices, open_dataset
 from .interrupt import StopRequests, TrainingInterrupted
 from .progress import Progress, format_seconds, open_log
 from .registry import build_model
+from .schedule import describe_schedule, lr_multiplier
 
 EVAL_BATCH = 256
 #: Per-latent KL file of Gaussian-posterior runs (the name ``infomec sweep`` looks for).
@@ -58,7 +59,8 @@ def resumed_config(out_dir: str | Path, changes: Mapping[str, Any] | None = None
     larger ``steps``); pass the result to :func:`train` with ``resume=True``."""
     checkpoint = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
     # Checkpoints from before the channels_last setting were trained in the default format.
-    saved = {"channels_last": False, **checkpoint["config"]}
+    # Those from before the lr_schedule setting trained at the authors' constant rate.
+    saved = {"channels_last": False, "lr_schedule": "constant", **checkpoint["config"]}
     return TrainConfig.from_dict({**saved, **(changes or {})})
 
 
@@ -168,6 +170,7 @@ def describe(config: TrainConfig, dataset: FactorDataset) -> str:
         f"device {config.device}",
         f"{config.profile} profile: {config.image_size} px `{config.arch}` network, "
         f"batch {config.batch_size}, {config.eval_size} evaluation images",
+        describe_schedule(config.lr_schedule, config.lr_decay_steps),
     ]
     if config.beta is not None:
         parts.append(f"beta {config.beta:g} ({chosen.get('beta', 'given')})")
@@ -342,6 +345,7 @@ def train(
             while step < config.steps and not stop.requested:
                 # The step's loss terms stay tensors; they are read (one host sync) only
                 # for a log entry every log_every steps or a progress line.
+                set_learning_rate(optimizers, config, step)
                 means.add(model.train_step(stream.get(step), step, optimizers))
                 step += 1
                 if step % config.log_every == 0:
@@ -396,6 +400,15 @@ def train(
         )
     finally:
         log_file.close()
+
+
+def set_learning_rate(optimizers: list[torch.optim.Optimizer], config: TrainConfig, step: int):
+    """Set every parameter group's rate for the update made at ``step`` (a function of the
+    step alone, so an interrupted and resumed run follows the same rates)."""
+    rate = config.lr * lr_multiplier(config.lr_schedule, step, config.lr_decay_steps)
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] = rate
 
 
 def _rate(timing: Mapping[str, float]) -> float | None:

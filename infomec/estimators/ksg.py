@@ -445,6 +445,7 @@ def ksg_mutual_information(
     n_classes: int,
     n_neighbors: int,
     digamma_table: np.ndarray,
+    clip: bool = True,
 ) -> float:
     """Ross KSG mutual information between one sorted continuous column and labels.
 
@@ -459,12 +460,15 @@ def ksg_mutual_information(
         ``k`` (>= 1).
     digamma_table : ndarray of float64, shape (>= n_samples + 1,)
         ``digamma(i)`` at index ``i``.
+    clip : bool, default=True
+        Clip the estimate at 0, as scikit-learn does. Unclipped estimates (negative
+        under independence about half the time) are what the permutation null models.
 
     Returns
     -------
     float
-        Mutual information in nats, clipped at 0; 0 when fewer than two points remain
-        after dropping singleton classes.
+        Mutual information in nats, clipped at 0 unless ``clip`` is False; 0 when fewer
+        than two points remain after dropping singleton classes.
     """
     n_samples = sorted_values.shape[0]
     counts = np.zeros(n_classes, dtype=np.int64)
@@ -512,7 +516,7 @@ def ksg_mutual_information(
         sum_psi_class += n_c * digamma_table[n_c]
 
     mi = digamma_table[n_kept] + (sum_psi_k - sum_psi_class - sum_psi_m) / n_kept
-    return max(mi, 0.0)
+    return max(mi, 0.0) if clip else mi
 
 
 @njit(parallel=True, cache=True)
@@ -524,6 +528,7 @@ def _ksg_matrix_kernel(
     source_cardinalities: np.ndarray,
     n_neighbors: int,
     digamma_table: np.ndarray,
+    clip: bool,
 ) -> np.ndarray:
     n_latents = sorted_values.shape[0]
     n_sources = source_codes.shape[0]
@@ -540,7 +545,7 @@ def _ksg_matrix_kernel(
         for t in range(n_samples):
             labels[t] = source_codes[i, order[j, t]]
         out[i, j] = ksg_mutual_information(
-            sorted_values[j], labels, source_cardinalities[i], n_neighbors, digamma_table
+            sorted_values[j], labels, source_cardinalities[i], n_neighbors, digamma_table, clip
         )
     return out
 
@@ -551,6 +556,7 @@ def ksg_mutual_information_matrix(
     source_codes: np.ndarray,
     source_cardinalities: np.ndarray,
     n_neighbors: int,
+    clip: bool = True,
 ) -> np.ndarray:
     """KSG mutual information for every (source, latent) pair, parallel over pairs.
 
@@ -561,6 +567,8 @@ def ksg_mutual_information_matrix(
     source_codes : ndarray of int32, shape (n_sources, n_samples)
     source_cardinalities : ndarray of int64, shape (n_sources,)
     n_neighbors : int
+    clip : bool, default=True
+        Clip each estimate at 0 (see :func:`ksg_mutual_information`).
 
     Returns
     -------
@@ -581,6 +589,6 @@ def ksg_mutual_information_matrix(
         stop = min(start + step, n_latents)
         out[:, start:stop] = _ksg_matrix_kernel(
             sorted_values[start:stop], order[start:stop], informative[start:stop],
-            source_codes, cardinalities, int(n_neighbors), digamma_table,
+            source_codes, cardinalities, int(n_neighbors), digamma_table, bool(clip),
         )  # fmt: skip
     return out

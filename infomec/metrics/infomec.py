@@ -8,6 +8,8 @@ docstring of the function that applies it, and announced with an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -95,6 +97,8 @@ def permuted_nmi_matrices(
     seed: int,
     n_jobs: int | None = None,
     clip_nmi: bool = False,
+    latents: Sequence[int] | None = None,
+    unclipped: bool = False,
 ) -> np.ndarray:
     """NMI matrices of ``sample`` with its sources' rows reordered by each permutation.
 
@@ -113,17 +117,28 @@ def permuted_nmi_matrices(
         Row orders, one per draw (e.g. from :func:`infomec.metrics.null.permutations`).
     k, seed, n_jobs, clip_nmi
         As for :func:`normalized_mutual_information`.
+    latents : sequence of int, optional
+        The latent columns to score (all by default); each column's estimate is the one
+        it gets among all of them (the jitter is shared by every column).
+    unclipped : bool, default=False
+        Continuous latents only: the KSG estimates before their clipping at 0, divided by
+        the source's entropy (negative about half the time under the null; what the
+        null's model is fitted to). ``clip_nmi`` is then ignored.
 
     Returns
     -------
-    ndarray of shape (n_draws, n_sources, n_latents)
+    ndarray of shape (n_draws, n_sources, n_latents or len(latents))
     """
+    if unclipped and sample.discrete:
+        raise ValueError("unclipped estimates exist for continuous latents only")
     sources = sample.sources
     n_sources, n_samples = sources.codes.shape
+    columns = np.arange(sample.n_latents) if latents is None else np.asarray(latents, dtype=int)
+    n_columns = columns.size
     per_draw = max(1, n_sources * n_samples * sources.codes.itemsize)
     batch = max(1, _NULL_BATCH_BYTES // per_draw)
     # Below ~10^5 (row, pair) cells per call a second thread costs more than it saves.
-    threads = n_jobs if n_samples * n_sources * sample.n_latents * batch >= 100_000 else 1
+    threads = n_jobs if n_samples * n_sources * n_columns * batch >= 100_000 else 1
     cardinalities = np.asarray(sources.cardinalities, dtype=np.int64)
     prepared = None
     matrices = []
@@ -135,19 +150,30 @@ def permuted_nmi_matrices(
         if sample.discrete:
             latent_codes = sample.latent_codes
             information = plugin_mutual_information_matrix(
-                codes, tiled, latent_codes.codes, latent_codes.cardinalities
+                codes,
+                tiled,
+                np.ascontiguousarray(latent_codes.codes[columns]),
+                np.asarray(latent_codes.cardinalities)[columns],
             )
         else:
-            information = ksg_mutual_information_matrix(*prepared, codes, tiled, k)
+            information = ksg_mutual_information_matrix(
+                *prepared, codes, tiled, k, clip=not unclipped
+            )
         for block in information.reshape(len(pending), n_sources, -1):
-            matrices.append(_normalized(block, entropies, clip_nmi))
+            if unclipped:
+                ratio = np.zeros_like(block)
+                informative = entropies > 0
+                ratio[informative] = block[informative] / entropies[informative, None]
+                matrices.append(ratio)
+            else:
+                matrices.append(_normalized(block, entropies, clip_nmi))
         pending.clear()
 
     with numba_threads(threads):
         entropies = entropy_per_column(sources.codes, sources.cardinalities)
         if not sample.discrete:
             prepared = prepare_continuous_latents(
-                sample.latents, seed, n_threads=resolve_n_jobs(threads)
+                sample.latents[:, columns], seed, n_threads=resolve_n_jobs(threads)
             )
         for permutation in permutations:
             pending.append(np.asarray(permutation))
@@ -156,7 +182,7 @@ def permuted_nmi_matrices(
         if pending:
             flush()
     if not matrices:
-        return np.zeros((0, n_sources, sample.n_latents))
+        return np.zeros((0, n_sources, n_columns))
     return np.stack(matrices)
 
 

@@ -28,6 +28,25 @@ class weights and unbalanced classes this is an approximation: against refits on
 shuffled labels (``benchmarks/bench_null.py``) it is within 5% for balanced sources and
 about a third low for a 50/30/15/5% source.
 
+Sharing the shuffles. Scoring every latent under every shuffle costs ``R`` NMI
+matrices, up to three whole scores at ``R = 10``. For continuous latents with no tied
+values it is not needed: an unclipped KSG estimate under independence is a mean of many
+nearest-neighbour terms, so nearly Gaussian, centred on 0 (the estimator is unbiased for
+independent variables), with a spread that depends on the source's class counts and
+barely on the latent (one-dimensional neighbour counts follow ranks). So those latents
+share the shuffles (:func:`shared_pool`: draw ``t`` scores latent ``t mod g`` under
+shuffle ``t mod R``, ``max(R, g)`` columns in all, one NMI matrix when ``g >= R``), each
+source's spread ``sigma_i`` is fitted to the unclipped pool (root mean square, ``T``
+values), and an entry's null is ``max(N(0, sigma_i^2), 0)``: its floor
+``sigma_i t_{T, 0.95}``, its p-value ``P(t_T >= NMI / sigma_i)`` (Student-t, since
+``sigma_i`` is estimated; never below ``1 / (T + 1)``). InfoM's and InfoC's chance levels
+come from :data:`MODELLED_MATRICES` null matrices of fresh Gaussian entries; the
+family-wise test's matrices also redraw each ``sigma_i`` from its estimate's law, so that
+the test allows for the error of the fit. Discrete latents and continuous ones with tied
+values keep their own R shuffles. ``null_exact=True`` scores every latent under every
+shuffle instead (the R whole matrices are then the null matrices);
+``benchmarks/results/bench_null.md`` compares the two.
+
 The draws are seeded from the score's ``seed`` through :class:`numpy.random.SeedSequence`
 children, one per draw, so they do not depend on ``n_jobs``, and the first ``R`` draws
 of a larger ``R`` are the same.
@@ -70,13 +89,15 @@ class ChanceWarning(UserWarning):
     """
 
 
-#: Draws of the null by default: the least that places a 95th percentile at all. One
-#: draw of the NMI matrix costs a tenth (demo, 5,000 rows) to a third (1,080 rows, where
-#: InfoE's probes are cheap) of a whole InfoMEC score, so 10 draws cost one to three more
-#: scores (benchmarks/results/bench_null.md); fewer draws would honour a one-score bound
-#: but give no usable floor. P-values are then no finer than 1/11: ask for more
-#: (``null=100``) where they matter.
-DEFAULT_NULL = 10
+#: Shuffles of the sources by default. Tie-free continuous latents share them (module
+#: docs), so that the null costs ``max(R, g) / g`` NMI matrices for ``g`` such latents:
+#: two for 10 latents, one for 20 or more (a fifth to a third of a score each), and at 20
+#: shuffles the family-wise test can reach p = 1/21 < 0.05
+#: (benchmarks/results/bench_null.md). Ask for more (``null=100``) where p-values must
+#: be finer, or where latents have ties and keep their own shuffles.
+DEFAULT_NULL = 20
+#: Null matrices drawn from the model (InfoM / InfoC chance levels, family-wise test).
+MODELLED_MATRICES = 400
 #: The fewest draws accepted: fewer cannot place a 95th percentile.
 MIN_NULL = 10
 #: The most draws accepted (each costs about a tenth of a score).
@@ -285,28 +306,185 @@ def infoe_null(sample: Sample, settings: dict, rngs: Sequence[np.random.Generato
 # ---------------------------------------------------------------- families
 
 
-def _infomec_chance(
-    sample: Sample, settings: dict, family: dict, *, seed: int, n_jobs, n_draws: int
-) -> dict:
-    null = _infomec.permuted_nmi_matrices(
+def tie_free_latents(sample: Sample) -> np.ndarray:
+    """Continuous latents with no tied values: those whose null the Gaussian model covers.
+
+    Discrete latents (plug-in MI) and continuous latents with tied values (rounded,
+    clipped or saturated units; constant ones) are left to exact draws.
+
+    Examples
+    --------
+    >>> from infomec.data import Sample
+    >>> from infomec.inputs.encode import encode_columns
+    >>> latents = np.array([[0.1, 1.0, 2.0], [0.4, 1.0, 3.0], [0.3, 2.0, 2.5]])
+    >>> sources = encode_columns(np.array([[0], [1], [0]]))
+    >>> tie_free_latents(Sample(latents, False, sources)).tolist()
+    [True, False, True]
+    """
+    if sample.discrete:
+        return np.zeros(sample.n_latents, dtype=bool)
+    ordered = np.sort(sample.latents, axis=0)
+    return np.all(ordered[1:] > ordered[:-1], axis=0) & (sample.n_samples > 1)
+
+
+def _draws(
+    sample: Sample, latent: int, orders: list, settings: dict, *, seed, n_jobs, unclipped
+) -> np.ndarray:
+    """One latent's NMI column (all sources) under each of ``orders``: (len(orders), S)."""
+    columns = _infomec.permuted_nmi_matrices(
         sample,
-        permutations(seed, n_draws, sample.n_samples),
+        iter(orders),
         k=settings["k"],
         seed=seed,
         n_jobs=n_jobs,
         clip_nmi=settings["clip_nmi"],
+        latents=[int(latent)],
+        unclipped=unclipped,
     )
+    return columns[:, :, 0]
+
+
+def shared_pool(
+    sample: Sample, members: np.ndarray, n_draws: int, settings: dict, *, seed, n_jobs
+) -> np.ndarray:
+    """Unclipped null NMI of the tie-free latents ``members``, shuffles shared among them.
+
+    Draw ``t`` scores latent ``members[t mod g]`` against every source under shuffle
+    ``t mod R``: every shuffle is used, every member at least once, and the whole pool
+    costs ``max(R, g)`` latent columns (one NMI matrix when ``g >= R``) instead of the
+    ``R g`` of scoring every member under every shuffle.
+
+    Returns
+    -------
+    ndarray of shape (max(R, g), n_sources)
+    """
+    orders = list(permutations(seed, n_draws, sample.n_samples))
+    size = members.size
+    pool = np.empty((max(n_draws, size), sample.n_sources))
+    for position, latent in enumerate(members):
+        draws = np.arange(position, pool.shape[0], size)
+        pool[draws] = _draws(
+            sample, latent, [orders[t % n_draws] for t in draws], settings,
+            seed=seed, n_jobs=n_jobs, unclipped=True,
+        )  # fmt: skip
+    return pool
+
+
+def _modelled_chance(
+    sample: Sample, settings: dict, nmi: np.ndarray, mask: np.ndarray, *, seed, n_jobs, n_draws
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
+    """Floors, p-values, null matrices and the family-wise p-value, with the tie-free
+    latents' entries from the Gaussian model of their shared pool (module docs) and every
+    other latent's from its own R shuffles."""
+    from scipy import stats
+
+    n_sources, n_latents = nmi.shape
+    tie_free = tie_free_latents(sample)
+    members = np.flatnonzero(tie_free)
+    pool = shared_pool(sample, members, n_draws, settings, seed=seed, n_jobs=n_jobs)
+    size = pool.shape[0]
+    # Centred on 0 (the unclipped KSG estimate of independent variables is unbiased), so
+    # the spread is the root mean square; with T values, entry / spread is Student-t
+    # with T degrees of freedom, which the floors, p-values and null matrices use.
+    spread = np.sqrt(np.mean(pool**2, axis=0))
+    # The matrices' draws come from stream 2 of the seed, resampled draws of the other
+    # latents from stream 3.
+    normal, resample = generators(seed, 1, stream=2)[0], generators(seed, 1, stream=3)[0]
+    n_matrices = max(n_draws, MODELLED_MATRICES)
+    upper = 1.0 if settings["clip_nmi"] else None
+    null = np.empty((n_matrices, n_sources, n_latents))
+    standard = normal.standard_normal((n_matrices, n_sources, members.size))
+    null[:, :, members] = np.clip(spread[None, :, None] * standard, 0.0, upper)
+    # For the family-wise test, each matrix also draws the spread of each source (shared
+    # by its latents, as the estimate is), so that an entry over the fitted spread is
+    # Student-t, as an observed entry of noise is: the estimate's own error is accounted.
+    tested = null.copy()
+    widening = np.sqrt(size / normal.chisquare(size, (n_matrices, n_sources)))
+    tested[:, :, members] = np.clip(null[:, :, members] * widening[:, :, None], 0.0, upper)
+    floor, p_value = np.empty_like(nmi), np.empty_like(nmi)
+    mean, scale = np.zeros_like(nmi), np.empty_like(nmi)
+    floor[:, members] = np.clip(spread * stats.t.ppf(FLOOR_QUANTILE, size), 0.0, upper)[:, None]
+    ratio = nmi[:, members] / np.maximum(spread, 1e-300)[:, None]
+    tail = np.where(nmi[:, members] > 0, stats.t.sf(ratio, size), 1.0)
+    # Never finer than the null values the model was fitted to.
+    p_value[:, members] = np.maximum(tail, 1.0 / (1 + size))
+    scale[:, members] = spread[:, None]
+    orders = list(permutations(seed, n_draws, sample.n_samples))
+    for latent in np.flatnonzero(~tie_free):
+        own = _draws(sample, latent, orders, settings, seed=seed, n_jobs=n_jobs, unclipped=False)
+        null[:, :, latent] = own[resample.integers(0, n_draws, size=n_matrices)]
+        tested[:, :, latent] = null[:, :, latent]
+        column_floor, column_p = entry_floors(own[:, :, None], nmi[:, latent : latent + 1])
+        floor[:, latent], p_value[:, latent] = column_floor[:, 0], column_p[:, 0]
+        mean[:, latent], scale[:, latent] = own.mean(axis=0), own.std(axis=0, ddof=1)
+    family_p = _max_statistic_p_value(tested, nmi, mask, mean, scale)
+    others = int((~tie_free).sum())
+    method = (
+        f"{n_draws} shuffles of the sources; {members.size} tie-free continuous latent(s) "
+        f"share them ({size} null columns, Gaussian model per source)"
+        + (f", {others} other latent(s) scored under each" if others else "")
+        + f"; {n_matrices} null matrices"
+    )
+    return floor, p_value, null, family_p, method
+
+
+def _max_statistic_p_value(
+    null: np.ndarray, observed: np.ndarray, mask: np.ndarray, mean: np.ndarray, scale: np.ndarray
+) -> float:
+    """Max-statistic p-value with entries standardised by a known null mean and spread
+    (from the model), against null matrices of fresh draws; a spread below half the
+    median of its source's masked entries is raised to that (see :func:`family_p_value`)."""
+    if not mask.any():
+        return 1.0
+    floored = scale.copy()
+    for row in range(mask.shape[0]):
+        if mask[row].any():
+            floored[row] = np.maximum(scale[row], 0.5 * np.median(scale[row, mask[row]]))
+    floored = np.maximum(floored, 1e-12)
+    largest = np.max(np.where(mask, (null - mean) / floored, -np.inf), axis=(1, 2))
+    observed_largest = np.max(np.where(mask, (observed - mean) / floored, -np.inf))
+    return float((1 + np.sum(largest >= observed_largest)) / (1 + null.shape[0]))
+
+
+def _mask(sample: Sample, family: dict) -> np.ndarray:
+    """Entries the family-wise test looks at: active latents, sources with H > 0."""
+    active = np.asarray(family["active_latents"], dtype=bool)
+    return (np.asarray(sample.sources.cardinalities) > 1)[:, None] & active[None, :]
+
+
+def _infomec_chance(
+    sample: Sample, settings: dict, family: dict, *, seed: int, n_jobs, n_draws: int,
+    pooled: bool = True,
+) -> dict:  # fmt: skip
     nmi = np.asarray(family["nmi"])
+    mask = _mask(sample, family)
+    if pooled and tie_free_latents(sample).any():
+        floor, p_value, null, family_p, method = _modelled_chance(
+            sample, settings, nmi, mask, seed=seed, n_jobs=n_jobs, n_draws=n_draws
+        )
+    else:
+        # Every latent scored under every shuffle: the R matrices are the null matrices.
+        null = _infomec.permuted_nmi_matrices(
+            sample,
+            permutations(seed, n_draws, sample.n_samples),
+            k=settings["k"],
+            seed=seed,
+            n_jobs=n_jobs,
+            clip_nmi=settings["clip_nmi"],
+        )
+        floor, p_value = entry_floors(null, nmi)
+        family_p = family_p_value(null, nmi, mask)
+        method = f"{n_draws} shuffles of the sources, every latent scored under each"
     active = np.asarray(family["active_latents"], dtype=bool)
     options = dict(active_latents=active, aggregate=settings["aggregate"])
     infom = [_quietly(_infomec.infom, matrix, **options) for matrix in null]
     infoc = [_quietly(_infomec.infoc, matrix, **options) for matrix in null]
     # InfoE's draws come from stream 1 of the seed (the permutations from stream 0).
     infoe = infoe_null(sample, settings, generators(seed, n_draws, stream=1))
-    floor, p_value = entry_floors(null, nmi)
-    mask = (np.asarray(sample.sources.cardinalities) > 1)[:, None] & active[None, :]
     return {
         "n_draws": n_draws,
+        "n_matrices": int(null.shape[0]),
+        "null_method": method,
         "infom": summary(np.array(infom), family["infom"]),
         "infoe": summary(infoe, family["infoe"]),
         "infoc": summary(np.array(infoc), family["infoc"]),
@@ -316,7 +494,8 @@ def _infomec_chance(
         "nmi_floor": floor,
         "nmi_p_value": p_value,
         "nmi_above_floor": nmi > floor,
-        "family_p_value": family_p_value(null, nmi, mask),
+        # Never finer than the shuffles themselves allow, however many matrices.
+        "family_p_value": max(family_p, 1.0 / (1 + n_draws)),
     }
 
 
@@ -394,6 +573,7 @@ def attach_chance(
     n_draws: int,
     seed: int,
     n_jobs: int | None,
+    pooled: bool = True,
 ) -> None:
     """Add ``"chance"`` to each family of ``null_metrics`` and warn where it matters.
 
@@ -409,8 +589,9 @@ def attach_chance(
         family = families[name]
         if name == "infomec":
             chance = _infomec_chance(
-                sample, settings, family, seed=seed, n_jobs=n_jobs, n_draws=n_draws
-            )
+                sample, settings, family, seed=seed, n_jobs=n_jobs, n_draws=n_draws,
+                pooled=pooled,
+            )  # fmt: skip
             level = max(LEVEL, 1.0 / (1 + n_draws))
             if chance["family_p_value"] > level and family["active_latents"].any():
                 warn(

@@ -162,14 +162,25 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     config = TrainConfig(model="qlae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
     assert config.steps == default_steps("qlae", "cpu", "shapes3d")[0]
     assert config.chosen_by["steps"].startswith("cpu profile plateau table (shapes3d)")
-    assert "measured" in config.chosen_by["steps"] and config.steps == 6_000
+    assert "measured" in config.chosen_by["steps"]
     assert config.log_every == 50 and "loss points" in config.chosen_by["log_every"]
+    # The recipe: the authors' constant rate, and a curve of about ten evaluations.
+    assert config.lr_schedule == "constant" and config.lr_decay_steps is None
+    assert "constant rate" in config.chosen_by["lr_schedule"]
+    cosine = TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="cosine")
+    cosine = cosine.resolved(6, "shapes3d")
+    assert cosine.lr_decay_steps == cosine.steps and "lr_schedule" not in cosine.chosen_by
+    assert config.eval_every == round(config.steps / 10, -2)
+    assert 9 <= config.steps // config.eval_every <= 11
     vae = TrainConfig(model="vae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
-    assert "provisional" in vae.chosen_by["steps"]
+    assert "not a measured plateau" in vae.chosen_by["steps"]
+    dsprites = TrainConfig(model="vae", dataset="dsprites").resolved(5, "dsprites")
+    assert "provisional" in dsprites.chosen_by["steps"]
     paper = TrainConfig(model="ae", dataset="shapes3d", device="cuda").resolved(6, "shapes3d")
     assert paper.steps == 200_000 and "authors'" in paper.chosen_by["steps"]
+    assert paper.lr_schedule == "constant" and paper.lr_decay_steps is None
     given = TrainConfig(model="ae", dataset="shapes3d", steps=7).resolved(6, "shapes3d")
-    assert given.steps == 7 and "steps" not in given.chosen_by
+    assert given.steps == 7 and "steps" not in given.chosen_by and given.eval_every is None
     dataset = open_dataset("shapes3d", 32)
     assert "steps (cpu profile plateau table" in describe(config, dataset)
     # A short run's default log period still gives every step a point.

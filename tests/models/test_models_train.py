@@ -60,10 +60,13 @@ def test_continuous_models_write_float_latents(tmp_path):
 @pytest.mark.parametrize("model", ["qlae", "vae", "qlinfowgan"])
 def test_resume_equals_an_uninterrupted_run(tmp_path, model):
     whole, split = tmp_path / "whole", tmp_path / "split"
-    config = tiny_config(model, steps=6, checkpoint_every=4, log_every=3)
+    # A cosine rate, over the whole run's 6 steps in both runs: the rate is a function of
+    # the step, so the split run follows it exactly.
+    options = dict(checkpoint_every=4, log_every=3, lr_schedule="cosine", lr_decay_steps=6)
+    config = tiny_config(model, steps=6, **options)
     train(config, whole, score=False, progress=False)
     # Stop after 5 steps: past the step-4 checkpoint, inside a logging interval.
-    train(tiny_config(model, steps=5, checkpoint_every=4, log_every=3), split, score=False)
+    train(tiny_config(model, steps=5, **options), split, score=False)
     train(resumed_config(split, {"steps": 6}), split, resume=True, score=False)
     a, b = load_checkpoint(whole / "checkpoint.pt"), load_checkpoint(split / "checkpoint.pt")
     for key, value in a["model"].items():
