@@ -499,3 +499,69 @@ def test_bench_null_tables_render():
     lines = bench_null.calibration(2)
     assert lines[0].startswith("| null | seeds") and len(lines) == 4
     assert "shared (default)" in lines[2] and "exact" in lines[3]
+
+
+def test_latents_with_ties_keep_their_own_shuffles():
+    """A rounded latent and a constant one beside tie-free latents: the tie-free ones
+    share the shuffles under the model, the others are scored under every shuffle; the
+    informative rounded latent is far above its floor, and n_jobs changes nothing."""
+    latents, sources = factorial_noise(4, n_latents=4)
+    rounded = np.round(sources[:, :1] + 0.3 * latents[:, :1])  # informative, tied values
+    mixed = np.column_stack([latents, rounded, np.full(len(latents), 7.0)])
+    one, messages = scored(mixed, sources, null=20, n_jobs=1)
+    two, _ = scored(mixed, sources, null=20, n_jobs=2)
+    chance = one.chance["infomec"]
+    assert "4 tie-free" in chance["null_method"] and "2 other" in chance["null_method"]
+    assert chance["nmi_above_floor"][0, 4] and not chance["nmi_above_floor"][:, :4].all()
+    assert chance["nmi_p_value"][0, 4] == pytest.approx(1 / 21)  # its own 20 shuffles
+    assert not any(STRONG in m for m in messages)
+    assert one.chance_scalars() == two.chance_scalars()
+    np.testing.assert_array_equal(chance["nmi_floor"], two.chance["infomec"]["nmi_floor"])
+
+
+@pytest.mark.parametrize("aggregate", ["ratio", "gap"])
+def test_stacked_infom_infoc_equal_the_single_matrix_functions(aggregate):
+    from infomec.metrics.infomec import infoc, infom, infom_infoc_of_stack
+
+    rng = np.random.default_rng(0)
+    for n_sources, n_latents in ((1, 3), (3, 1), (4, 6), (5, 10)):
+        stack = np.maximum(0.01 * rng.standard_normal((60, n_sources, n_latents)), 0.0)
+        stack[0] = 0.0  # nothing defined: 0
+        stack[1, :, 0] = 0.0  # a latent with no information, left out
+        active = rng.random(n_latents) > 0.2
+        active[0] = True
+        stacked_m, stacked_c = infom_infoc_of_stack(stack, active, aggregate)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            single_m = [infom(m, active_latents=active, aggregate=aggregate) for m in stack]
+            single_c = [infoc(m, active_latents=active, aggregate=aggregate) for m in stack]
+        np.testing.assert_allclose(stacked_m, single_m, atol=1e-15)
+        np.testing.assert_allclose(stacked_c, single_c, atol=1e-15)
+    assert infom_infoc_of_stack(stack, np.zeros(n_latents, bool))[0].tolist() == [0.0] * 60
+
+
+def test_noise_with_many_entries_at_few_rows_still_warns():
+    """At 200 rows the estimates' right tail is heavier than the Gaussian model's, and the
+    largest of 1,200 noise entries lies where that matters: the model's "information
+    detected" is then checked with exact shuffles, and noise gets its warning."""
+    from infomec.metrics.null import decisive_deviation
+
+    assert decisive_deviation(50) < decisive_deviation(1200) < decisive_deviation(10**6)
+    rng = np.random.default_rng(5)
+    sources = rng.integers(0, 4, size=(200, 3))
+    for seed in (1, 2, 4):
+        latents = np.random.default_rng(seed).standard_normal((200, 400))
+        result, messages = scored(latents, sources, seed=seed)
+        assert any(STRONG in m for m in messages), result.chance["infomec"]["null_method"]
+    # Seed 0 is the one noise draw in about 21 that tops all 20 exact shuffles (p = 1/21,
+    # as the exact null itself says), so it is not flagged.
+    latents = np.random.default_rng(0).standard_normal((200, 400))
+    shared, _ = scored(latents, sources, seed=0)
+    exact, _ = scored(latents, sources, seed=0, null_exact=True)
+    assert shared.chance["infomec"]["family_p_value"] == pytest.approx(1 / 21)
+    assert exact.chance["infomec"]["family_p_value"] == pytest.approx(1 / 21)
+    # A code with one clearly informative latent among the 400 is decided by the model.
+    latents[:, 0] = sources[:, 0] + 0.1 * rng.standard_normal(200)
+    result, messages = scored(latents, sources)
+    assert not any(STRONG in m for m in messages)
+    assert "every latent" not in result.chance["infomec"]["null_method"]

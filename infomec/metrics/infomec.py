@@ -280,6 +280,49 @@ def _sparsity(
     return float(np.clip((preference - chance) / (1.0 - chance), 0.0, 1.0))
 
 
+def _sparsity_of_stack(
+    stack: np.ndarray, axis: int, chance_count: int, aggregate: str
+) -> np.ndarray:
+    """:func:`_sparsity` of each matrix of ``stack`` (M, ...), ``axis`` within a matrix,
+    without warnings: the chance levels score hundreds of null matrices at once."""
+    totals = stack.sum(axis=axis + 1)
+    defined = totals > 0
+    count = defined.sum(axis=1)
+    top, second = _top_two(stack, axis + 1)
+    if aggregate == "gap":
+        values = np.where(defined, top - second, 0.0).sum(axis=1) / np.maximum(count, 1)
+        values = np.clip(values, 0.0, 1.0)
+    elif chance_count == 1:
+        values = np.ones(stack.shape[0])
+    else:
+        shares = np.where(defined, top / np.where(defined, totals, 1.0), 0.0)
+        preference = shares.sum(axis=1) / np.maximum(count, 1)
+        chance = 1.0 / chance_count
+        values = np.clip((preference - chance) / (1.0 - chance), 0.0, 1.0)
+    return np.where(count > 0, values, 0.0)
+
+
+def infom_infoc_of_stack(
+    stack: np.ndarray, active_latents: np.ndarray, aggregate: str = "ratio"
+) -> tuple[np.ndarray, np.ndarray]:
+    """InfoM and InfoC of each NMI matrix of ``stack`` (M, n_sources, n_latents), with the
+    guards of :func:`infom` and :func:`infoc` and none of their warnings.
+
+    Examples
+    --------
+    >>> stack = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.5, 0.5], [0.5, 0.5]]])
+    >>> [values.tolist() for values in infom_infoc_of_stack(stack, np.array([True, True]))]
+    [[1.0, 0.0], [1.0, 0.0]]
+    """
+    active = np.asarray(active_latents, dtype=bool)
+    if not active.any():
+        return np.zeros(stack.shape[0]), np.zeros(stack.shape[0])
+    columns = stack[:, :, active]
+    infom_values = _sparsity_of_stack(columns, 0, stack.shape[1], aggregate)
+    infoc_values = _sparsity_of_stack(columns, 1, int(active.sum()), aggregate)
+    return infom_values, infoc_values
+
+
 def _active_or_all(nmi: np.ndarray, active_latents) -> np.ndarray:
     nmi = np.asarray(nmi, dtype=np.float64)
     if nmi.ndim != 2 or nmi.size == 0 or not np.isfinite(nmi).all():
