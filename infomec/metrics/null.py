@@ -42,7 +42,10 @@ values), and an entry's null is ``max(N(0, sigma_i^2), 0)``: its floor
 ``sigma_i`` is estimated; never below ``1 / (T + 1)``). InfoM's and InfoC's chance levels
 come from :data:`MODELLED_MATRICES` null matrices of fresh Gaussian entries; the
 family-wise test's matrices also redraw each ``sigma_i`` from its estimate's law, so that
-the test allows for the error of the fit. Discrete latents and continuous ones with tied
+the test allows for the error of the fit; as the estimates' right tail is heavier than the
+Gaussian's at a few hundred rows, the model's "information detected" stands only when it
+is decisive (:func:`decisive_deviation`), and is otherwise decided by R shuffles of every
+latent. Discrete latents and continuous ones with tied
 values keep their own R shuffles. ``null_exact=True`` scores every latent under every
 shuffle instead (the R whole matrices are then the null matrices);
 ``benchmarks/results/bench_null.md`` compares the two.
