@@ -490,6 +490,13 @@ def _mask(sample: Sample, family: dict) -> np.ndarray:
     return (np.asarray(sample.sources.cardinalities) > 1)[:, None] & active[None, :]
 
 
+def _every_latent(sample: Sample, settings: dict, *, seed, n_jobs, n_draws: int) -> np.ndarray:
+    """The R shuffles scored in full: every latent under every shuffle, (R, S, L)."""
+    orders = list(permutations(seed, n_draws, sample.n_samples))
+    latents = np.arange(sample.n_latents)
+    return _columns(sample, latents, orders, settings, seed=seed, n_jobs=n_jobs, unclipped=False)
+
+
 def _infomec_chance(
     sample: Sample, settings: dict, family: dict, *, seed: int, n_jobs, n_draws: int,
     pooled: bool = True,
@@ -503,26 +510,12 @@ def _infomec_chance(
         if family_p <= _level(n_draws) and largest < decisive_deviation(int(mask.sum())):
             # The model finds information, but not by a margin its tail can vouch for
             # (pure noise with many entries lands here): decide with exact shuffles.
-            exact = _infomec.permuted_nmi_matrices(
-                sample,
-                permutations(seed, n_draws, sample.n_samples),
-                k=settings["k"],
-                seed=seed,
-                n_jobs=n_jobs,
-                clip_nmi=settings["clip_nmi"],
-            )
+            exact = _every_latent(sample, settings, seed=seed, n_jobs=n_jobs, n_draws=n_draws)
             family_p = family_p_value(exact, nmi, mask)
             method += f"; the family-wise test on {n_draws} shuffles of every latent"
     else:
         # Every latent scored under every shuffle: the R matrices are the null matrices.
-        null = _infomec.permuted_nmi_matrices(
-            sample,
-            permutations(seed, n_draws, sample.n_samples),
-            k=settings["k"],
-            seed=seed,
-            n_jobs=n_jobs,
-            clip_nmi=settings["clip_nmi"],
-        )
+        null = _every_latent(sample, settings, seed=seed, n_jobs=n_jobs, n_draws=n_draws)
         floor, p_value = entry_floors(null, nmi)
         family_p = family_p_value(null, nmi, mask)
         method = f"{n_draws} shuffles of the sources, every latent scored under each"
