@@ -77,6 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     # writes its pictures (reconstructions, traversals, curves) into its run directory.
     args.plateau, args.gan_seeds, args.suite, args.max_steps = False, None, None, None
     args.quiet_check, args.pictures = False, True
+    args.lanes, args.only_run, args.row_file = 1, None, None  # one GPU: runs in turn
     args.budget_minutes = None if args.steps is not None else 60 * args.budget
     args.scale = "authors' configuration, GPU"
     args.script = "python benchmarks/paper_scale.py"

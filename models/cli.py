@@ -136,12 +136,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--lr", type=float, help="learning rate (default per model)")
     model.add_argument(
         "--lr-schedule",
-        choices=("constant", "cosine"),
+        choices=("constant", "cosine", "anneal"),
         help="constant: the authors' (default); cosine: decay to 1%% of --lr over the run "
-        "(settles sooner, but lower: see benchmarks/results/plateau_qlae_shapes3d.md)",
+        "(settles sooner, but lower: see benchmarks/results/plateau_qlae_shapes3d.md); "
+        "anneal: constant for 60%% of the run, cosine to 1%% by 80%%, then 1%%",
     )
     model.add_argument(
-        "--lr-decay-steps", type=int, help="steps of the cosine decay (default: --steps)"
+        "--lr-decay-steps",
+        type=int,
+        help="length of the cosine or anneal schedule (default: --steps)",
     )
     model.add_argument("--weight-decay", type=float, help="default per model")
     model.add_argument(

@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from .schedule import SCHEDULES
+from .schedule import DECAYING, SCHEDULES
 
 # The paper's settings: autoencoders lr 1e-3, batch 128; GANs lr 2e-4, batch 64. Weight decay:
 # QLAE 0.1, AE and VAEs none, InfoWGAN-GP 1e-4, QLInfoWGAN-GP 1e-3. beta: 4 for the beta-VAE
@@ -114,10 +114,10 @@ CPU_DEFAULT_STEPS: dict[str, dict[str, tuple[int, str]]] = {
         "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
     },
     "dsprites": {
-        "qlae": (3_000, _PROVISIONAL_GUESS),
-        "ae": (3_000, _PROVISIONAL_GUESS),
-        "vae": (3_000, _PROVISIONAL_GUESS),
-        "tcvae": (3_000, _PROVISIONAL_GUESS),
+        "qlae": (6_500, _SAME_BUDGET),
+        "ae": (6_500, _SAME_BUDGET),
+        "vae": (6_500, _SAME_BUDGET),
+        "tcvae": (6_500, _SAME_BUDGET),
         "infowgan": (5_000, _PROVISIONAL_GUESS),
         "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
     },
@@ -274,8 +274,8 @@ class TrainConfig:
             raise ValueError(
                 f"unknown lr schedule {self.lr_schedule!r}; choose from {', '.join(SCHEDULES)}"
             )
-        if self.lr_decay_steps is not None and self.lr_schedule not in (None, "cosine"):
-            raise ValueError("lr-decay-steps applies to --lr-schedule cosine only")
+        if self.lr_decay_steps is not None and self.lr_schedule not in (None, *DECAYING):
+            raise ValueError("lr-decay-steps applies to --lr-schedule cosine or anneal only")
         if self.num_values < 2:
             raise ValueError(f"num-values must be >= 2, got {self.num_values}")
         for name in ("weight_decay", "beta", "quantization_weight", "commitment_weight"):
@@ -346,9 +346,9 @@ class TrainConfig:
             schedule = PROFILE_SCHEDULES[profile]
             updates["lr_schedule"] = schedule
             chosen["lr_schedule"] = SCHEDULE_REASONS[profile]
-        if schedule != "cosine" and self.lr_decay_steps is not None:
-            raise ValueError("lr-decay-steps applies to --lr-schedule cosine only")
-        if schedule == "cosine" and self.lr_decay_steps is None:
+        if schedule not in DECAYING and self.lr_decay_steps is not None:
+            raise ValueError("lr-decay-steps applies to --lr-schedule cosine or anneal only")
+        if schedule in DECAYING and self.lr_decay_steps is None:
             updates["lr_decay_steps"] = steps
             chosen["lr_decay_steps"] = "the run's steps"
         if self.num_latents is None:

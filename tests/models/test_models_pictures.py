@@ -175,7 +175,15 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     vae = TrainConfig(model="vae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
     assert "not a measured plateau" in vae.chosen_by["steps"]
     dsprites = TrainConfig(model="vae", dataset="dsprites").resolved(5, "dsprites")
-    assert "provisional" in dsprites.chosen_by["steps"]
+    assert dsprites.chosen_by["steps"].startswith("cpu profile plateau table (dsprites)")
+    gan = TrainConfig(model="infowgan", dataset="dsprites").resolved(5, "dsprites")
+    assert "provisional" in gan.chosen_by["steps"]
+    # The anneal schedule spans the run unless told otherwise; a length needs a schedule
+    # that decays.
+    anneal = TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="anneal")
+    assert anneal.resolved(6, "shapes3d").lr_decay_steps == config.steps
+    with pytest.raises(ValueError, match="cosine or anneal only"):
+        TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="constant", lr_decay_steps=9)
     paper = TrainConfig(model="ae", dataset="shapes3d", device="cuda").resolved(6, "shapes3d")
     assert paper.steps == 200_000 and "authors'" in paper.chosen_by["steps"]
     assert paper.lr_schedule == "constant" and paper.lr_decay_steps is None

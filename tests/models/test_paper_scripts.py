@@ -91,3 +91,58 @@ def test_comparisons_need_significance_for_a_verdict():
     assert tests["InfoE"]["verdict"] == "not significant"
     assert tests["InfoC"]["verdict"] == "untestable (n < 2)"  # no spread on either side
     assert np.isfinite(tests["InfoM"]["p_holm"])
+
+
+def test_the_table_judges_each_autoencoder_run_by_the_plateau_rule():
+    paper_table = load("paper_table")
+    flat = {"model": "qlae", "seed": 0, "psnr_curve": [[500, 20.0], [800, 24.8], [1000, 25.0]]}
+    climbing = {"model": "ae", "seed": 1, "psnr_curve": [[500, 20.0], [1000, 25.0]]}
+    short = {"model": "vae", "seed": 2, "psnr_curve": [[3, 9.7]]}
+    gan = {"model": "infowgan", "seed": 0, "psnr_curve": [[500, 9.0], [1000, 14.0]]}
+    # PSNR(1000) - PSNR(800): 0.2 dB; the second run interpolates 23.0 at step 800.
+    assert paper_table.last_fifth_gain(flat) == pytest.approx(0.2)
+    assert paper_table.last_fifth_gain(climbing) == pytest.approx(2.0)
+    assert math.isnan(paper_table.last_fifth_gain(short))
+    (text,) = paper_table.plateau_lines([flat, climbing, short, gan])
+    assert "1 of 3 autoencoder runs meet it" in text  # the GAN is not judged
+    assert "still climbing: AE seed 1" in text and "too short to judge: β-VAE seed 2" in text
+    assert paper_table.plateau_lines([gan]) == []
+
+
+def test_a_lane_runs_the_table_arguments_less_the_table_options(tmp_path):
+    paper_table = load("paper_table")
+    argv = ["--suite", "issue23", "--lanes=2", "--seeds", "0", "--runs-dir", "x", "--plateau"]
+    args = paper_table.parse_args(argv)
+    args.dataset = "dsprites"  # the suite's part
+    command = paper_table.lane_command(argv, args, tmp_path / "runs")
+    assert command[1].endswith("paper_table.py")
+    assert command[2:] == ["--seeds", "0", "--plateau", "--dataset", "dsprites", "--runs-dir",
+                           str(tmp_path / "runs")]  # fmt: skip
+    with pytest.raises(SystemExit):
+        paper_table.parse_args(["--only-run", "qlae:0:2"])  # no --row-file
+
+
+def test_the_table_trains_in_lanes_and_keeps_the_same_rows(tmp_path):
+    paper_table = load("paper_table")
+    argv = ["--steps", "2", "--seeds", "0", "--models", "qlae", "ae", "--image-size", "16"]
+    argv += ["--eval-size", "160", "--presets", "reference", "--no-mig", "--no-pictures"]
+    argv += ["--subset", "orientation=0,20", "--subset", "scale=0,5", "--dataset", "dsprites"]
+    lanes = [*argv, "--lanes", "2", "--out", str(tmp_path / "lanes.md")]
+    lanes += ["--runs-dir", str(tmp_path / "lane-runs")]
+    assert paper_table.main(lanes) == 0
+    in_turn = [*argv, "--out", str(tmp_path / "turn.md"), "--runs-dir", str(tmp_path / "runs")]
+    assert paper_table.main(in_turn) == 0
+
+    def rows(name):
+        lines = (tmp_path / name).read_text().splitlines()
+        return sorted((json.loads(line) for line in lines), key=lambda r: r["model"])
+
+    for a, b in zip(rows("lanes.jsonl"), rows("turn.jsonl"), strict=True):
+        assert (a["model"], a["seed"], a["steps"]) == (b["model"], b["seed"], b["steps"])
+        assert a["reference.infom"] == b["reference.infom"] and a["psnr"] == b["psnr"]
+        assert a["psnr_curve"] == b["psnr_curve"]
+    assert "Complete: 2 runs." in (tmp_path / "lanes.md").read_text()
+    assert sorted(p.name for p in (tmp_path / "lane-runs").iterdir()) == [
+        "ae-seed0-steps2",
+        "qlae-seed0-steps2",
+    ]
