@@ -239,13 +239,18 @@ def plan_steps(budget_s: float, rates: dict[str, float], n_seeds: int, overhead_
 
 
 def score_run(args: argparse.Namespace, run_dir: Path, seed: int) -> dict[str, Any]:
-    """Score a finished run under every preset (and MIG); one flat dict of numbers."""
+    """Score a finished run under every preset (and MIG); one flat dict of numbers.
+
+    A run the trainer scored (``scores.json``: the same presets and seed) is read, not
+    scored again; MIG is scored here under the first preset.
+    """
     latents = np.load(run_dir / "latents.npz")["latents"]
     sources = np.load(run_dir / "sources.npz")
-    row: dict[str, Any] = {}
-    for index, preset in enumerate(args.presets):
-        families = ["infomec", "mig"] if args.mig and index == 0 else ["infomec"]
-        result = infomec.score(
+    scored_path = run_dir / "scores.json"
+    scored = json.loads(scored_path.read_text())["presets"] if scored_path.exists() else {}
+
+    def score(preset: str, families: list[str]) -> dict[str, Any]:
+        return infomec.score(
             latents=latents,
             sources=sources["sources"],
             metrics=families,
@@ -253,12 +258,16 @@ def score_run(args: argparse.Namespace, run_dir: Path, seed: int) -> dict[str, A
             seed=seed,
             source_names=list(sources["source_names"]),
         ).to_dict()
+
+    row: dict[str, Any] = {}
+    for preset in args.presets:
+        result = scored.get(preset) or score(preset, ["infomec"])
         for key, _ in INFOMEC:
             row[f"{preset}.{key}"] = float(result["infomec"][key])
         # The number of active latents is the count of True in the pruning mask.
         row[f"{preset}.active"] = int(np.sum(result["infomec"]["active_latents"]))
-        if "mig" in result:
-            row["mig"] = float(result["mig"]["score"])
+    if args.mig:
+        row["mig"] = float(score(args.presets[0], ["mig"])["mig"]["score"])
     return row
 
 
@@ -288,7 +297,9 @@ def run_one(
         run_dir,
         resume=(run_dir / "checkpoint.pt").exists(),
         quiet=True,
-        score=False,
+        # Scored runs' traversals are ordered and labelled by source and NMI, and their
+        # report.html shows the pictures beside the NMI heatmap.
+        score=getattr(args, "pictures", True),
         workers=args.workers,
         figures=getattr(args, "pictures", True),
     )
