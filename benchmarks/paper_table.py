@@ -322,7 +322,16 @@ def run_one(
     config = summary["config"]
     row["settings"] = {
         name: getattr(config, name)
-        for name in ("image_size", "arch", "batch_size", "lr", "weight_decay", "beta", "eval_size")
+        for name in (
+            "image_size",
+            "arch",
+            "batch_size",
+            "lr",
+            "weight_decay",
+            "beta",
+            "eval_size",
+            "lr_schedule",
+        )
     }
     row["beta_source"] = (config.chosen_by or {}).get("beta")
     row["run_dir"] = str(run_dir)
@@ -662,6 +671,14 @@ def render(
     )
     beta_text = "".join(f"{LABELS[m]} β = {b:g} ({src}). " for m, b, src in betas)
     seeds = sorted({r["seed"] for r in rows})
+    # Rows from before the lr_schedule setting trained at the authors' constant rate.
+    schedule_text = "; ".join(
+        f"{LABELS[m]} {schedule}"
+        for m, schedule in sorted(
+            {(r["model"], r["settings"].get("lr_schedule") or "constant") for r in rows},
+            key=lambda pair: args.models.index(pair[0]),
+        )
+    )
     lines = [
         f"# QLAE vs baselines on procedural {args.dataset} ({getattr(args, 'scale', 'CPU scale')})",
         "",
@@ -676,7 +693,7 @@ def render(
         "",
         f"Plan: {plan.get('text', '')}",
         "",
-        f"Settings: {steps_text}, {args.profile} profile "
+        f"Settings: {steps_text}; learning-rate schedule: {schedule_text}; {args.profile} profile "
         f"({settings.get('image_size')} px `{settings.get('arch')}` network), batch "
         f"{args.batch_size or 'per model (128 autoencoders)'}"
         f", latents twice the factors, evaluation on {settings.get('eval_size')} images "
@@ -1096,7 +1113,12 @@ def run_suite(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "",
     ]
     for part in parts:
-        rows = load_rows(Path(part.out).with_suffix(".jsonl"), choose_steps(part, print)[0])
+        rows_path = Path(part.out).with_suffix(".jsonl")
+        if args.render_only:  # the rows as they are (their step counts may be older ones)
+            rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line]
+            rows = [row for row in rows if row["model"] in part.models]
+        else:
+            rows = load_rows(rows_path, choose_steps(part, print)[0])
         lines += [f"### {part.dataset}", "", *claim_verdicts(rows, part.models, part.presets[0])]
         lines.append("")
     for part in parts:

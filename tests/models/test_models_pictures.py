@@ -164,9 +164,9 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert config.chosen_by["steps"].startswith("cpu profile plateau table (shapes3d)")
     assert "measured" in config.chosen_by["steps"]
     assert config.log_every == 50 and "loss points" in config.chosen_by["log_every"]
-    # The recipe: the authors' constant rate, and a curve of about ten evaluations.
-    assert config.lr_schedule == "constant" and config.lr_decay_steps is None
-    assert "constant rate" in config.chosen_by["lr_schedule"]
+    # The shapes3d recipe: the anneal over the run, and a curve of about ten evaluations.
+    assert config.lr_schedule == "anneal" and config.lr_decay_steps == config.steps
+    assert "plateau recipe" in config.chosen_by["lr_schedule"]
     cosine = TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="cosine")
     cosine = cosine.resolved(6, "shapes3d")
     assert cosine.lr_decay_steps == cosine.steps and "lr_schedule" not in cosine.chosen_by
@@ -176,6 +176,7 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert "not a measured plateau" in vae.chosen_by["steps"]
     dsprites = TrainConfig(model="vae", dataset="dsprites").resolved(5, "dsprites")
     assert dsprites.chosen_by["steps"].startswith("cpu profile plateau table (dsprites)")
+    assert dsprites.lr_schedule == "constant" and dsprites.lr_decay_steps is None
     gan = TrainConfig(model="infowgan", dataset="dsprites").resolved(5, "dsprites")
     assert "provisional" in gan.chosen_by["steps"]
     # The anneal schedule spans the run unless told otherwise; a length needs a schedule
@@ -184,6 +185,13 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert anneal.resolved(6, "shapes3d").lr_decay_steps == config.steps
     with pytest.raises(ValueError, match="cosine or anneal only"):
         TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="constant", lr_decay_steps=9)
+    with pytest.raises(ValueError, match="cosine or anneal only"):  # dsprites: constant
+        TrainConfig(model="qlae", dataset="dsprites", lr_decay_steps=9).resolved(5, "dsprites")
+    # The GANs keep the authors' constant rate on every dataset.
+    assert (
+        TrainConfig(model="qlinfowgan", dataset="shapes3d").resolved(6, "shapes3d").lr_schedule
+        == "constant"
+    )
     paper = TrainConfig(model="ae", dataset="shapes3d", device="cuda").resolved(6, "shapes3d")
     assert paper.steps == 200_000 and "authors'" in paper.chosen_by["steps"]
     assert paper.lr_schedule == "constant" and paper.lr_decay_steps is None
