@@ -13,9 +13,15 @@ runs finish, and the table is rewritten after each run (marked PARTIAL until the
 an interrupted table keeps its finished runs; rerunning with the same ``--out`` and
 ``--steps`` skips them.
 
-Example
--------
+``--lanes N`` trains N runs at a time, each in a process of its own (``--threads`` torch
+threads each): on 2 cores, two one-thread lanes train 1.3x the steps per second of one
+two-thread run. Each row keeps its PSNR curve, and the per-run table says which
+autoencoder runs meet the plateau rule (PSNR up < 0.5 dB over the last fifth).
+
+Examples
+--------
 nice -n 5 python benchmarks/paper_table.py --budget-minutes 50 --seeds 0 1 2 3 4
+python benchmarks/paper_table.py --suite issue23 --seeds 0 1 2 --lanes 2 --quiet-check
 """
 
 from __future__ import annotations
@@ -904,6 +910,16 @@ def run_table(args: argparse.Namespace, argv: Sequence[str], max_steps: int | No
         rows = [row for row in rows if row["model"] in args.models]
         if not rows:
             print(f"paper_table.py: error: no finished runs in {rows_path}", file=sys.stderr)
+            return 2
+        counts = {m: sorted({r["steps"] for r in rows if r["model"] == m}) for m in args.models}
+        mixed = {m: c for m, c in counts.items() if len(c) > 1}
+        if mixed:  # a table of means over runs of different lengths would mislead
+            model, steps = next(iter(mixed.items()))
+            print(
+                f"paper_table.py: error: {rows_path} holds {model} runs of several lengths "
+                f"({', '.join(map(str, steps))} steps); keep one length per model there",
+                file=sys.stderr,
+            )
             return 2
         rows.sort(key=lambda r: (args.models.index(r["model"]), r["seed"]))
         steps_by_model = {r["model"]: r["steps"] for r in rows}

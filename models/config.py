@@ -112,6 +112,12 @@ _PROVISIONAL_GUESS = (
     "provisional guess, no measurement yet for this model and dataset; "
     "benchmarks/plateau.py measures it"
 )
+_GAN_SHAPES3D = (
+    "provisional, not a plateau: the shapes3d table's InfoWGAN-GP / QLInfoWGAN-GP runs at "
+    "5,000 critic steps (1,000 generator steps, about 10 minutes with 1 torch thread) still "
+    "reconstruct G(Q(x)) as a blur (10-12 dB) and their InfoMEC moves by about 0.1 between "
+    "evaluations (benchmarks/results/paper_table.md); GAN training needs far longer"
+)
 # CPU-profile step count per dataset family and model when --steps is not given: the step
 # at which reconstruction stops gaining (PSNR up < 0.5 dB over the last fifth of training),
 # with where the number comes from. Families without an entry use the shapes3d row.
@@ -121,8 +127,8 @@ CPU_DEFAULT_STEPS: dict[str, dict[str, tuple[int, str]]] = {
         "ae": (9_000, _SAME_BUDGET),
         "vae": (9_000, _SAME_BUDGET),
         "tcvae": (9_000, _SAME_BUDGET),
-        "infowgan": (5_000, _PROVISIONAL_GUESS),
-        "qlinfowgan": (5_000, _PROVISIONAL_GUESS),
+        "infowgan": (5_000, _GAN_SHAPES3D),
+        "qlinfowgan": (5_000, _GAN_SHAPES3D),
     },
     "dsprites": {
         "qlae": (6_500, _DSPRITES_QLAE),

@@ -152,3 +152,42 @@ def test_the_table_trains_in_lanes_and_keeps_the_same_rows(tmp_path):
         "ae-seed0-steps2",
         "qlae-seed0-steps2",
     ]
+
+
+def fake_row(model: str, seed: int, steps: int = 100) -> dict:
+    settings = {"image_size": 32, "arch": "burgess", "batch_size": 128, "lr": 1e-3,
+                "weight_decay": 0.1, "beta": None, "eval_size": 500}  # fmt: skip
+    quantized = model.startswith("ql")
+    return {
+        "model": model, "seed": seed, "steps": steps, "psnr": 25.0 + seed, "bce": 0.4,
+        "train_s": 60.0, "score_s": 1.0, "reference.infom": 0.6 + 0.1 * quantized + 0.01 * seed,
+        "reference.infoe": 0.5, "reference.infoc": 0.3 - 0.01 * seed, "reference.active": 10,
+        "settings": settings, "beta_source": None, "run_dir": "runs/x",
+        "psnr_curve": [[steps // 2, 20.0], [steps, 25.0 + seed]],
+    }  # fmt: skip
+
+
+def test_the_suite_renders_from_its_rows_and_refuses_runs_of_several_lengths(tmp_path, capsys):
+    paper_table = load("paper_table")
+    write = lambda name, rows: (tmp_path / name).write_text(  # noqa: E731
+        "".join(json.dumps(row) + "\n" for row in rows)
+    )
+    shapes = [fake_row(m, s) for m in ("qlae", "ae", "infowgan", "qlinfowgan") for s in (0, 1)]
+    write("table_shapes3d.jsonl", shapes)
+    write("table_dsprites.jsonl", [fake_row(m, s, 60) for m in ("qlae", "ae") for s in (0, 1)])
+    argv = ["--suite", "issue23", "--render-only", "--seeds", "0", "1", "--presets", "reference"]
+    argv += ["--no-mig", "--models", "qlae", "ae", "infowgan", "qlinfowgan"]
+    argv += ["--out", str(tmp_path / "table.md")]
+    assert paper_table.main(argv) == 0
+    text = (tmp_path / "table.md").read_text()
+    assert "### shapes3d" in text and "### dsprites" in text
+    assert "QLInfoWGAN-GP vs InfoWGAN-GP" in text
+    # Every autoencoder run gained 5 dB or more over its last fifth: none at its plateau.
+    assert "0 of 4 autoencoder runs meet it; still climbing: QLAE seed 0" in text
+    # Runs of another length beside them: no table of mixed means.
+    write("table_shapes3d.jsonl", [*shapes, fake_row("qlae", 2, steps=200)])
+    assert paper_table.main(argv) == 2
+    assert "qlae runs of several lengths (100, 200 steps)" in capsys.readouterr().err
+    # A single table whose rows file does not exist (table.jsonl): one line, exit 2.
+    assert paper_table.main([a for a in argv if a not in ("--suite", "issue23")]) == 2
+    assert "no finished runs in" in capsys.readouterr().err
