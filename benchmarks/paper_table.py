@@ -1117,7 +1117,7 @@ def run_suite(args: argparse.Namespace, argv: Sequence[str]) -> int:
         parts.append(part)
     wall = time.perf_counter() - started
     lines = [
-        "# QLAE and baselines at their plateau: procedural shapes3d and dsprites",
+        "# QLAE and baselines on procedural shapes3d and dsprites (each run's plateau: its table)",
         "",
         f"Command: `python benchmarks/paper_table.py {shlex.join(argv)}`",
         "",
