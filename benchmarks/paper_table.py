@@ -829,11 +829,16 @@ def plot(args: argparse.Namespace, rows: list[dict], path: Path) -> None:
 # ----------------------------------------------------------------------- driver
 
 
-def load_rows(path: Path, steps_by_model: dict[str, int]) -> list[dict]:
+def read_rows(path: Path) -> list[dict]:
+    """The finished runs' rows of a table's ``.jsonl`` file (none if it does not exist)."""
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [row for row in rows if row["steps"] == steps_by_model.get(row["model"])]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_rows(path: Path, steps_by_model: dict[str, int]) -> list[dict]:
+    """The rows at each model's planned step count (runs of other lengths are left out)."""
+    return [row for row in read_rows(path) if row["steps"] == steps_by_model.get(row["model"])]
 
 
 def choose_steps(
@@ -905,9 +910,7 @@ def run_table(args: argparse.Namespace, argv: Sequence[str], max_steps: int | No
     rows_path = out.with_suffix(".jsonl")  # one JSON row per finished run, kept with the table
     total = sum(len(seeds_of(args, model)) for model in args.models)
     if args.render_only:
-        lines = rows_path.read_text().splitlines() if rows_path.exists() else []
-        rows = [json.loads(line) for line in lines if line.strip()]
-        rows = [row for row in rows if row["model"] in args.models]
+        rows = [row for row in read_rows(rows_path) if row["model"] in args.models]
         if not rows:
             print(f"paper_table.py: error: no finished runs in {rows_path}", file=sys.stderr)
             return 2
@@ -1131,8 +1134,7 @@ def run_suite(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for part in parts:
         rows_path = Path(part.out).with_suffix(".jsonl")
         if args.render_only:  # the rows as they are (their step counts may be older ones)
-            rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line]
-            rows = [row for row in rows if row["model"] in part.models]
+            rows = [row for row in read_rows(rows_path) if row["model"] in part.models]
         else:
             rows = load_rows(rows_path, choose_steps(part, print)[0])
         lines += [f"### {part.dataset}", "", *claim_verdicts(rows, part.models, part.presets[0])]
