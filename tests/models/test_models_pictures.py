@@ -173,7 +173,7 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert config.eval_every == round(config.steps / 10, -2)
     assert 9 <= config.steps // config.eval_every <= 11
     vae = TrainConfig(model="vae", dataset="shapes3d", device="cpu").resolved(6, "shapes3d")
-    assert "not a measured plateau" in vae.chosen_by["steps"]
+    assert "measured there" in vae.chosen_by["steps"] and "paper_table.md" in vae.chosen_by["steps"]
     dsprites = TrainConfig(model="vae", dataset="dsprites").resolved(5, "dsprites")
     assert dsprites.chosen_by["steps"].startswith("cpu profile plateau table (dsprites)")
     assert dsprites.lr_schedule == "constant" and dsprites.lr_decay_steps is None
