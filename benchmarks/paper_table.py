@@ -829,11 +829,13 @@ def plot(args: argparse.Namespace, rows: list[dict], path: Path) -> None:
 # ----------------------------------------------------------------------- driver
 
 
-def read_rows(path: Path) -> list[dict]:
-    """The finished runs' rows of a table's ``.jsonl`` file (none if it does not exist)."""
+def read_rows(path: Path, models: Sequence[str] | None = None) -> list[dict]:
+    """The finished runs' rows of a table's ``.jsonl`` file (none if it does not exist),
+    of ``models`` only when given."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if models is None or row["model"] in models]
 
 
 def load_rows(path: Path, steps_by_model: dict[str, int]) -> list[dict]:
@@ -910,7 +912,7 @@ def run_table(args: argparse.Namespace, argv: Sequence[str], max_steps: int | No
     rows_path = out.with_suffix(".jsonl")  # one JSON row per finished run, kept with the table
     total = sum(len(seeds_of(args, model)) for model in args.models)
     if args.render_only:
-        rows = [row for row in read_rows(rows_path) if row["model"] in args.models]
+        rows = read_rows(rows_path, args.models)
         if not rows:
             print(f"paper_table.py: error: no finished runs in {rows_path}", file=sys.stderr)
             return 2
@@ -1134,7 +1136,7 @@ def run_suite(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for part in parts:
         rows_path = Path(part.out).with_suffix(".jsonl")
         if args.render_only:  # the rows as they are (their step counts may be older ones)
-            rows = [row for row in read_rows(rows_path) if row["model"] in part.models]
+            rows = read_rows(rows_path, part.models)
         else:
             rows = load_rows(rows_path, choose_steps(part, print)[0])
         lines += [f"### {part.dataset}", "", *claim_verdicts(rows, part.models, part.presets[0])]
