@@ -607,6 +607,14 @@ def claim_verdicts(rows: list[dict], models: Sequence[str], preset: str) -> list
     return lines
 
 
+def invoked_as() -> str:
+    """How this script was run, as a command line: with ``nice -n N`` when its process
+    runs at a niceness N > 0 (the table records the command it ran under)."""
+    niceness = os.nice(0) if hasattr(os, "nice") else 0
+    prefix = f"nice -n {niceness} " if niceness > 0 else ""
+    return f"{prefix}python benchmarks/paper_table.py"
+
+
 def uptime() -> str:
     """``uptime``'s line, or the load averages alone."""
     import subprocess
@@ -617,22 +625,31 @@ def uptime() -> str:
         return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def quiet_lines(args: argparse.Namespace) -> list[str]:
-    """The --quiet-check record: load at the start and now (the end of the last run)."""
+def quiet_lines(args: argparse.Namespace, load: float | None = None) -> list[str]:
+    """The --quiet-check record: load at the start and now (the end of the last run).
+
+    At the end the table's own lanes are still in the 1-minute load (about one per busy
+    core), so the end is judged on the load beyond them.
+    """
     record = getattr(args, "quiet_record", None)
     if not record:
         return []
-    now, load = uptime(), os.getloadavg()[0]
+    now = uptime()
+    load = os.getloadavg()[0] if load is None else load
     cores = os.cpu_count() or 1
+    own = min(cores, max(1, getattr(args, "lanes", 1) or 1) * max(1, args.threads or 1))
 
-    def judged(value: float) -> str:
-        if value < cores / 2:
-            return f"quiet: 1-min load {value:.2f} on {cores} cores"
-        return f"**NOT quiet**: 1-min load {value:.2f} on {cores} cores"
+    def judged(value: float, own_share: int = 0) -> str:
+        text = f"1-min load {value:.2f} on {cores} cores"
+        if own_share:
+            text += f", about {own_share} of it this table's own runs"
+        verdict = "quiet" if value - own_share < cores / 2 else "**NOT quiet**"
+        return f"{verdict}: {text}"
 
     return [
         f"Quiet check: start `{record['start']}` ({judged(record['start_load'])}); end "
-        f"`{now}` ({judged(load)}). The table's own runs add about 1 to the load.",
+        f"`{now}` ({judged(load, own)}). Quiet means a load below half the cores besides "
+        "the table's own runs.",
         "",
     ]
 
@@ -659,7 +676,7 @@ def render(
     reasons = sorted({(r["model"], r.get("steps_reason")) for r in rows if r.get("steps_reason")})
     reason_text = "".join(f" {LABELS[m]}: {why}." for m, why in reasons)
 
-    script = getattr(args, "script", "nice -n 5 python benchmarks/paper_table.py")
+    script = getattr(args, "script", None) or invoked_as()
     command = f"{script} {shlex.join(argv)}"
     done = len(rows)
     settings = rows[0]["settings"] if rows else {}

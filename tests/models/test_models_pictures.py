@@ -176,7 +176,8 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert "measured there" in vae.chosen_by["steps"] and "paper_table.md" in vae.chosen_by["steps"]
     dsprites = TrainConfig(model="vae", dataset="dsprites").resolved(5, "dsprites")
     assert dsprites.chosen_by["steps"].startswith("cpu profile plateau table (dsprites)")
-    assert dsprites.lr_schedule == "constant" and dsprites.lr_decay_steps is None
+    assert dsprites.lr_schedule == "anneal" and dsprites.lr_decay_steps == dsprites.steps
+    assert "0.66 dB" in dsprites.chosen_by["lr_schedule"]
     gan = TrainConfig(model="infowgan", dataset="dsprites").resolved(5, "dsprites")
     assert "provisional" in gan.chosen_by["steps"]
     # The anneal schedule spans the run unless told otherwise; a length needs a schedule
@@ -185,8 +186,8 @@ def test_default_steps_come_from_the_plateau_table_with_their_reason(tmp_path):
     assert anneal.resolved(6, "shapes3d").lr_decay_steps == config.steps
     with pytest.raises(ValueError, match="cosine or anneal only"):
         TrainConfig(model="qlae", dataset="shapes3d", lr_schedule="constant", lr_decay_steps=9)
-    with pytest.raises(ValueError, match="cosine or anneal only"):  # dsprites: constant
-        TrainConfig(model="qlae", dataset="dsprites", lr_decay_steps=9).resolved(5, "dsprites")
+    with pytest.raises(ValueError, match="cosine or anneal only"):  # the GANs: constant
+        TrainConfig(model="infowgan", dataset="dsprites", lr_decay_steps=9).resolved(5, "dsprites")
     # The GANs keep the authors' constant rate on every dataset.
     assert (
         TrainConfig(model="qlinfowgan", dataset="shapes3d").resolved(6, "shapes3d").lr_schedule

@@ -191,3 +191,32 @@ def test_the_suite_renders_from_its_rows_and_refuses_runs_of_several_lengths(tmp
     # A single table whose rows file does not exist (table.jsonl): one line, exit 2.
     assert paper_table.main([a for a in argv if a not in ("--suite", "issue23")]) == 2
     assert "no finished runs in" in capsys.readouterr().err
+
+
+def test_quiet_check_judges_the_end_load_beside_the_tables_own_lanes(monkeypatch):
+    paper_table = load("paper_table")
+    import argparse
+
+    monkeypatch.setattr(paper_table.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(paper_table, "uptime", lambda: "load average: x")
+    record = {"start": "load average: 0.40", "start_load": 0.4}
+    args = argparse.Namespace(quiet_record=record, lanes=2, threads=1)
+    # Two one-thread lanes add about 2 to the load: 1.9 at the end is their own.
+    line = paper_table.quiet_lines(args, load=1.9)[0]
+    assert line.count("quiet: 1-min load") == 2 and "NOT quiet" not in line
+    assert "about 2 of it this table's own runs" in line
+    # 3.5 is more than the lanes: something else ran beside them.
+    assert "**NOT quiet**: 1-min load 3.50" in paper_table.quiet_lines(args, load=3.5)[0]
+    # One lane of one thread adds about 1: 2.2 is busy beyond it, 1.9 is not.
+    one = argparse.Namespace(quiet_record=record, lanes=1, threads=1)
+    assert "NOT quiet" in paper_table.quiet_lines(one, load=2.2)[0]
+    assert "NOT quiet" not in paper_table.quiet_lines(one, load=1.9)[0]
+    assert paper_table.quiet_lines(argparse.Namespace(threads=1)) == []
+
+
+def test_the_recorded_command_says_nice_only_when_the_process_is_niced(monkeypatch):
+    paper_table = load("paper_table")
+    monkeypatch.setattr(paper_table.os, "nice", lambda increment: 0)
+    assert paper_table.invoked_as() == "python benchmarks/paper_table.py"
+    monkeypatch.setattr(paper_table.os, "nice", lambda increment: 5)
+    assert paper_table.invoked_as() == "nice -n 5 python benchmarks/paper_table.py"
