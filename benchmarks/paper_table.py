@@ -272,9 +272,23 @@ def score_run(args: argparse.Namespace, run_dir: Path, seed: int) -> dict[str, A
             row[f"{preset}.{key}"] = float(result["infomec"][key])
         # The number of active latents is the count of True in the pruning mask.
         row[f"{preset}.active"] = int(np.sum(result["infomec"]["active_latents"]))
+        row.update(chance_fields(result, preset))
     if args.mig:
         row["mig"] = float(score(args.presets[0], ["mig"])["mig"]["score"])
     return row
+
+
+def chance_fields(result: dict[str, Any], preset: str) -> dict[str, float]:
+    """What noise gets under ``preset``, from a score's dict (``ScoreResult.to_dict``):
+    the mean of InfoM / InfoE / InfoC over shuffles of the sources, and their 95th
+    percentile. None when the preset drew no shuffles (``null`` 0)."""
+    chance = result["infomec"].get("chance") or {}
+    fields = {}
+    for key, _ in INFOMEC:
+        if isinstance(chance.get(key), dict):
+            fields[f"{preset}.{key}.chance"] = float(chance[key]["mean"])
+            fields[f"{preset}.{key}.chance_p95"] = float(chance[key]["p95"])
+    return fields
 
 
 def plateau_steps(args: argparse.Namespace, model: str) -> tuple[int, str]:
@@ -481,6 +495,59 @@ def summary_table(rows: list[dict], models: Sequence[str], preset: str, extra: b
     return lines
 
 
+def above_chance(rows: list[dict], preset: str, key: str) -> tuple[int, int]:
+    """How many of ``rows`` score ``key`` above the 95th percentile of their own shuffled
+    sources, out of how many rows know it."""
+    known = [r for r in rows if f"{preset}.{key}.chance_p95" in r]
+    return sum(r[f"{preset}.{key}"] > r[f"{preset}.{key}.chance_p95"] for r in known), len(known)
+
+
+def chance_table(rows: list[dict], models: Sequence[str], preset: str) -> list[str]:
+    """Per model: the mean over runs of what shuffled sources score, and how many runs
+    score above their own shuffles' 95th percentile (empty without chance levels)."""
+    if not any(f"{preset}.infom.chance" in r for r in rows):
+        return []
+    lines = [
+        "What noise gets (each run's sources shuffled, its `null` draws; mean over runs of "
+        "the shuffled mean, and how many runs score above their own shuffles' 95th "
+        "percentile). A score at or below its chance level says no more than noise does, "
+        "so compare models on what they score above it:",
+        "",
+        "| model | InfoM chance | above | InfoE chance | above | InfoC chance | above |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for model in models:
+        group = [r for r in rows if r["model"] == model and f"{preset}.infom.chance" in r]
+        if not group:
+            continue
+        cells = []
+        for key, _ in INFOMEC:
+            above, known = above_chance(group, preset, key)
+            cells += [f"{np.mean([r[f'{preset}.{key}.chance'] for r in group]):.3f}"]
+            cells += [f"{above} of {known}"]
+        lines.append(f"| {LABELS[model]} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def noise_caveats(rows: list[dict], models: Sequence[str], preset: str) -> list[str]:
+    """A caveat per model and metric whose runs do not all score above their chance band."""
+    items = []
+    for model in models:
+        group = [r for r in rows if r["model"] == model]
+        for key, label in INFOMEC:
+            above, known = above_chance(group, preset, key)
+            if known and above < known:
+                items.append(f"{LABELS[model]}'s {label} in {known - above} of {known} runs")
+    if not items:
+        return []
+    return [
+        "- Noise: these scores are not above what shuffled sources get (their 95th "
+        "percentile), so a comparison with them compares noise levels: "
+        + "; ".join(items)
+        + f" (preset `{preset}`)."
+    ]
+
+
 def tests_table(tests: list[dict]) -> list[str]:
     lines = [
         "| metric | comparison | means (quantized vs baseline) | Welch t | p | p (Holm) | "
@@ -604,7 +671,7 @@ def claim_verdicts(rows: list[dict], models: Sequence[str], preset: str) -> list
             "- Caveat: some step counts are provisional or capped, not a measured plateau "
             "(see the table's step counts)."
         )
-    return lines
+    return lines + noise_caveats(rows, models, preset)
 
 
 def invoked_as() -> str:
@@ -745,6 +812,9 @@ def render(
         role = "stated preset" if index == 0 else "second column set"
         lines += [f"## Preset `{preset}` ({role})", ""]
         lines += summary_table(rows, args.models, preset, extra=index == 0)
+        noise = chance_table(rows, args.models, preset)
+        if noise:
+            lines += ["", *noise]
         tests = comparisons(rows, args.models, preset_metrics(preset))
         if tests:
             lines += ["", *tests_table(tests), "", *findings(tests)]

@@ -220,3 +220,38 @@ def test_the_recorded_command_says_nice_only_when_the_process_is_niced(monkeypat
     assert paper_table.invoked_as() == "python benchmarks/paper_table.py"
     monkeypatch.setattr(paper_table.os, "nice", lambda increment: 5)
     assert paper_table.invoked_as() == "nice -n 5 python benchmarks/paper_table.py"
+
+
+def test_the_table_says_what_noise_gets_and_flags_scores_within_it():
+    paper_table = load("paper_table")
+    band = {"mean": 0.6, "std": 0.1, "p05": 0.45, "p95": 0.72, "p_value": 1.0}
+    result = {"infomec": {"chance": {"infom": band, "infoe": band, "infoc": band}}}
+    fields = paper_table.chance_fields(result, "paper")
+    assert fields["paper.infom.chance"] == 0.6 and fields["paper.infoc.chance_p95"] == 0.72
+    assert paper_table.chance_fields({"infomec": {}}, "paper") == {}  # no shuffles drawn
+    rows = []
+    for seed in range(3):
+        # The quantized model's noise is low; the baseline's is high and it scores below it.
+        low = {f"paper.{key}.{kind}": value for key, _ in paper_table.INFOMEC
+               for kind, value in (("chance", 0.1), ("chance_p95", 0.15))}  # fmt: skip
+        high = {f"paper.{key}.{kind}": value for key, _ in paper_table.INFOMEC
+                for kind, value in (("chance", 0.6), ("chance_p95", 0.72))}  # fmt: skip
+        scores = {"paper.infom": 0.5 + 0.01 * seed, "paper.infoe": 0.75, "paper.infoc": 0.25}
+        scores["psnr"] = 28.0 + seed
+        rows.append({"model": "qlae", "seed": seed, **scores, **low})
+        rows.append({"model": "ae", "seed": seed, **scores, "paper.infom": 0.4 + 0.02 * seed,
+                     "paper.infoe": 0.875, **high})  # fmt: skip
+    table = "\n".join(paper_table.chance_table(rows, ["qlae", "ae"], "paper"))
+    assert "| QLAE | 0.100 | 3 of 3 | 0.100 | 3 of 3 | 0.100 | 3 of 3 |" in table
+    assert "| AE | 0.600 | 0 of 3 | 0.600 | 3 of 3 | 0.600 | 0 of 3 |" in table
+    caveat = paper_table.noise_caveats(rows, ["qlae", "ae"], "paper")
+    assert caveat == [
+        "- Noise: these scores are not above what shuffled sources get (their 95th "
+        "percentile), so a comparison with them compares noise levels: AE's InfoM in 3 of 3 "
+        "runs; AE's InfoC in 3 of 3 runs (preset `paper`)."
+    ]
+    assert paper_table.claim_verdicts(rows, ["qlae", "ae"], "paper")[-1] == caveat[0]
+    # Rows from before chance levels were recorded: no table, no caveat.
+    bare = [{k: v for k, v in r.items() if "chance" not in k} for r in rows]
+    assert paper_table.chance_table(bare, ["qlae", "ae"], "paper") == []
+    assert paper_table.noise_caveats(bare, ["qlae", "ae"], "paper") == []
