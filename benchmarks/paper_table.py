@@ -281,7 +281,7 @@ def score_run(args: argparse.Namespace, run_dir: Path, seed: int) -> dict[str, A
 def chance_fields(result: dict[str, Any], preset: str) -> dict[str, float]:
     """What noise gets under ``preset``, from a score's dict (``ScoreResult.to_dict``):
     the mean of InfoM / InfoE / InfoC over shuffles of the sources, and their 95th
-    percentile. None when the preset drew no shuffles (``null`` 0)."""
+    percentile; empty when the preset drew no shuffles (``null`` 0)."""
     chance = result["infomec"].get("chance") or {}
     fields = {}
     for key, _ in INFOMEC:
