@@ -255,3 +255,21 @@ def test_the_table_says_what_noise_gets_and_flags_scores_within_it():
     bare = [{k: v for k, v in r.items() if "chance" not in k} for r in rows]
     assert paper_table.chance_table(bare, ["qlae", "ae"], "paper") == []
     assert paper_table.noise_caveats(bare, ["qlae", "ae"], "paper") == []
+
+
+def test_chance_levels_are_added_to_old_rows_only_when_their_scores_reproduce(tmp_path):
+    add = load("paper_table_add_chance")
+    band = {"mean": 0.6, "std": 0.1, "p05": 0.45, "p95": 0.72, "p_value": 1.0}
+    scored = {"infomec": {"infom": 0.5, "chance": {"infom": band, "infoe": band, "infoc": band}}}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "scores.json").write_text(json.dumps({"presets": {"paper": scored}}))
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps({"run_dir": str(run), "seed": 0, "paper.infom": 0.5}) + "\n")
+    assert add.main([str(rows)]) == 0
+    row = json.loads(rows.read_text())
+    assert row["paper.infom.chance"] == 0.6 and row["paper.infoc.chance_p95"] == 0.72
+    # A row its run does not reproduce is refused and the file left as it was.
+    rows.write_text(json.dumps({"run_dir": str(run), "seed": 0, "paper.infom": 0.4}) + "\n")
+    before = rows.read_text()
+    assert add.main([str(rows)]) == 2 and rows.read_text() == before
