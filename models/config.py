@@ -94,14 +94,14 @@ _QLAE_SHAPES3D = (
     "reached 27.29 dB and gained 0.03 dB over the last fifth "
     "(benchmarks/results/anneal_qlae_shapes3d.md); at 9,000 steps the default command took "
     "15.7 minutes with 2 torch threads and reached 28.02 dB, +0.03 dB over the last fifth "
-    "(benchmarks/results/default_train_qlae_shapes3d.md), and three table seeds 27.9 to "
+    "(benchmarks/results/default_train_qlae_shapes3d.md), and five table seeds 27.9 to "
     "28.7 dB (benchmarks/results/paper_table.md)"
 )
 _SAME_BUDGET = (
     "the same budget and schedule as QLAE's (9,000 steps, anneal), so that the paper table "
     "compares equally trained models; measured there (benchmarks/results/paper_table.md, "
-    "shapes3d): every AE and beta-VAE seed (3 each) and beta-TCVAE seed 0 gained under "
-    "0.05 dB over the last fifth, a plateau by the rule"
+    "shapes3d): every AE, beta-VAE and beta-TCVAE seed (5 each) gained under 0.05 dB "
+    "over the last fifth, a plateau by the rule"
 )
 _DSPRITES_QLAE = (
     "measured (benchmarks/results/paper_table.md, dsprites): 6,500 steps with the anneal "
@@ -113,8 +113,8 @@ _DSPRITES_QLAE = (
 _DSPRITES_SAME_BUDGET = (
     "the same budget and schedule as QLAE's on dsprites (6,500 steps, anneal), so that the "
     "table compares equally trained models; measured there (benchmarks/results/"
-    "paper_table.md, dsprites): every AE seed (3) and beta-VAE and beta-TCVAE seed (2 each) "
-    "met the plateau rule"
+    "paper_table.md, dsprites): every AE, beta-VAE and beta-TCVAE seed (3 each) met the "
+    "plateau rule"
 )
 _PROVISIONAL_GUESS = (
     "provisional guess, no measurement yet for this model and dataset; "
